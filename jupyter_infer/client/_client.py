@@ -1,0 +1,216 @@
+"""The Python API of SPEC §7: one facade over a local or remote backend."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..engine.options import InferOptions
+from ._backend import Backend
+from ._objects import Dataset, Job, Model
+from ._result import InferenceResult
+
+DATASET_PREFIX = "dataset:"
+
+
+def ref(obj: Any) -> str:
+    """A model or dataset given as an object, id or name, as the string the backend resolves."""
+    if isinstance(obj, Model | Dataset):
+        return obj.id
+    if isinstance(obj, str):
+        return obj[len(DATASET_PREFIX) :] if obj.startswith(DATASET_PREFIX) else obj
+    raise TypeError(f"expected a Model, a Dataset, an id or a name; got {type(obj).__name__}")
+
+
+def is_dataset_ref(obj: Any) -> bool:
+    """True for a Dataset, ``dataset:NAME``, or a string that is not an existing file."""
+    if isinstance(obj, Dataset):
+        return True
+    if isinstance(obj, str):
+        return obj.startswith(DATASET_PREFIX) or (obj.startswith("ds_") and not Path(obj).exists())
+    return False
+
+
+def options(
+    output_type: str = "json",
+    anomaly_format: str | None = None,
+    k: int | None = None,
+    exclude_self_matches: bool = False,
+    id_column: str | None = None,
+    factor_scores: bool = False,
+    prob_columns: bool = False,
+) -> InferOptions:
+    return InferOptions(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
+
+
+class Datasets:
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+    def create(self, data: Any, name: str | None = None, description: str | None = None) -> Dataset:
+        """Store a table (DataFrame, Arrow table or file) as a dataset; waits for the ingest job."""
+        return Dataset(self._c, self._c.backend.create_dataset(data, name, description))
+
+    def list(self) -> list[Dataset]:
+        return [Dataset(self._c, d) for d in self._c.backend.list_datasets()]
+
+    def get(self, dataset: Any) -> Dataset:
+        return Dataset(self._c, self._c.backend.get_dataset(ref(dataset)))
+
+    def delete(self, dataset: Any) -> None:
+        self._c.backend.delete_dataset(ref(dataset))
+
+
+class Models:
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+    def train(
+        self,
+        data_or_dataset: Any,
+        model_type: str,
+        label_column: str | None = None,
+        name: str | None = None,
+        input_columns: list[str] | None = None,
+        params: dict[str, Any] | None = None,
+        wait: bool = True,
+        id_column: str | None = None,
+    ) -> Model | Job:
+        """Train a model (a new version when the name exists). ``wait=False`` returns the training Job."""
+        data = data_or_dataset
+        if is_dataset_ref(data):
+            data = Dataset(self._c, self._c.backend.get_dataset(ref(data)))
+        job = Job(
+            self._c,
+            self._c.backend.train(data, model_type, label_column, name, input_columns, params, id_column),
+        )
+        if not wait:
+            return job
+        return job.result()  # type: ignore[no-any-return]
+
+    def list(self) -> list[Model]:
+        return [Model(self._c, m) for m in self._c.backend.list_models()]
+
+    def get(self, model: Any) -> Model:
+        return Model(self._c, self._c.backend.get_model(ref(model)))
+
+    def delete(self, model: Any) -> None:
+        self._c.backend.delete_model(ref(model))
+
+    def infer(
+        self,
+        model: Any,
+        data: Any,
+        output_type: str = "json",
+        anomaly_format: str | None = None,
+        k: int | None = None,
+        exclude_self_matches: bool = False,
+        model_version_id: str | None = None,
+        id_column: str | None = None,
+        factor_scores: bool = False,
+        prob_columns: bool = False,
+    ) -> InferenceResult:
+        """Sync inference on a DataFrame, Arrow table, file or dataset; the result comes back at once.
+        ``anomaly_format`` defaults to ids_only and ``k`` to 1 for the model types they apply to."""
+        opts = options(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
+        if is_dataset_ref(data):
+            data = Dataset(self._c, self._c.backend.get_dataset(ref(data)))
+        return self._c.backend.infer(ref(model), data, opts, model_version_id)
+
+    def infer_async(
+        self,
+        model: Any,
+        path_or_data: Any,
+        output_type: str = "parquet",
+        anomaly_format: str | None = None,
+        k: int | None = None,
+        exclude_self_matches: bool = False,
+        model_version_id: str | None = None,
+        id_column: str | None = None,
+        factor_scores: bool = False,
+        prob_columns: bool = False,
+        executor: str = "local",
+        scheduler: str | None = None,
+    ) -> Job:
+        """Score a file (streamed, may be larger than memory) or an in-memory table in the background."""
+        opts = options(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
+        executor, scheduler = _executor(executor, scheduler)
+        if isinstance(path_or_data, os.PathLike):
+            path_or_data = os.fspath(path_or_data)
+        rec = self._c.backend.infer_async(ref(model), path_or_data, opts, model_version_id, executor, scheduler)
+        return Job(self._c, rec)
+
+    def infer_batch(
+        self,
+        model: Any,
+        dataset_or_parquet_path: Any,
+        output_type: str = "parquet",
+        anomaly_format: str | None = None,
+        k: int | None = None,
+        exclude_self_matches: bool = False,
+        model_version_id: str | None = None,
+        id_column: str | None = None,
+        factor_scores: bool = False,
+        prob_columns: bool = False,
+        executor: str = "local",
+        scheduler: str | None = None,
+    ) -> Job:
+        """Score a stored dataset (or a parquet file/directory) in the background."""
+        opts = options(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
+        executor, scheduler = _executor(executor, scheduler)
+        source = dataset_or_parquet_path
+        if isinstance(source, os.PathLike):
+            source = os.fspath(source)
+        if isinstance(source, Dataset):
+            source = DATASET_PREFIX + source.id
+        rec = self._c.backend.infer_batch(ref(model), source, opts, model_version_id, executor, scheduler)
+        return Job(self._c, rec)
+
+
+def _executor(executor: str, scheduler: str | None) -> tuple[str, str | None]:
+    from .._exceptions import OptionError
+
+    if executor not in ("local", "dask"):
+        raise OptionError(f'Unknown executor "{executor}"; use "local" or "dask".')
+    if executor == "local" and scheduler is None and os.environ.get("JUPYTER_INFER_DASK_SCHEDULER"):
+        return "dask", os.environ["JUPYTER_INFER_DASK_SCHEDULER"]
+    if executor == "local" and scheduler:
+        executor = "dask"
+    return executor, scheduler
+
+
+class Jobs:
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+    def get(self, job_id: str) -> Job:
+        return Job(self._c, self._c.backend.get_job(job_id))
+
+    def list(self, status: str | None = None, type: str | None = None, limit: int = 50) -> list[Job]:
+        return [Job(self._c, j) for j in self._c.backend.list_jobs(status, type, limit)]
+
+    def cancel(self, job_id: str) -> Job:
+        return Job(self._c, self._c.backend.cancel_job(job_id))
+
+    def prune(self, older_than_days: float) -> int:
+        """Delete finished jobs and their results older than this many days; returns how many."""
+        return self._c.backend.prune_jobs(older_than_days)
+
+
+class Client:
+    """``client.datasets``, ``client.models``, ``client.jobs``; the same on every backend."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.datasets = Datasets(self)
+        self.models = Models(self)
+        self.jobs = Jobs(self)
+
+    @property
+    def url(self) -> str | None:
+        return self.backend.url
+
+    def __repr__(self) -> str:
+        where = self.backend.url or f"embedded engine at {getattr(self.backend, 'home', '?')}"
+        return f"<jupyter_infer.Client {where}>"

@@ -1,0 +1,270 @@
+"""The embedded backend: engine, store and job runner in this process, no server, no account."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .._exceptions import ConflictError, InputError, NotFoundError
+from ..engine.io import read_file, to_frame
+from ..engine.options import InferOptions, check_model_type, check_params
+from ..engine.outputs import read_metadata
+from ..jobs import Runner, load_artifact, work_for
+from ..jobs.work import result_meta
+from ..store import Store, new_id
+from ._objects import Dataset
+from ._result import InferenceResult
+
+SYNC_BATCH_ROWS = 262_144
+
+
+def _source_label(data: Any) -> str | None:
+    if isinstance(data, str | os.PathLike):
+        return Path(data).name
+    return None
+
+
+class LocalBackend:
+    url = None
+
+    def __init__(self, home: str | os.PathLike[str] | None = None, owner_kind: str = "kernel") -> None:
+        self.store = Store(home)
+        self.home = self.store.home
+        self.runner = Runner.for_store(self.store, owner_kind)
+
+    # ---- helpers ---------------------------------------------------------------------------------------------
+    def _stage(self, data: Any, what: str) -> tuple[str, bool, str | None]:
+        """A path the job can read: files as they are, tables written to the store's uploads (deleted after)."""
+        if isinstance(data, str | os.PathLike):
+            p = Path(data)
+            if not p.exists():
+                raise InputError(f"No such file: {p}.")
+            return str(p.resolve()), False, p.name
+        df = to_frame(data, what)
+        dest = self.store.path("uploads", f"{new_id('up_')}.parquet")
+        tmp = self.store.tmp_path(dest)
+        pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
+        os.replace(tmp, dest)
+        return str(dest), True, None
+
+    # ---- datasets --------------------------------------------------------------------------------------------
+    def create_dataset(self, data: Any, name: str | None, description: str | None = None) -> dict[str, Any]:
+        source, delete, label = self._stage(data, "the dataset")
+        name = name or (Path(label).stem if label else f"dataset-{new_id('')[:6].lower()}")
+        job_id = new_id("job_")
+        ds_id, dsv_id, version = self.store.create_dataset_version(name, description, label, job_id)
+        job = self.store.create_job(
+            "dataset_ingest", id=job_id, dataset_id=ds_id, dataset_name=name, dataset_version_id=dsv_id,
+            dataset_version=version, input_filename=label, owner=self.runner.owner,
+            request={"op": "ingest", "source": source, "dataset_version_id": dsv_id, "delete_source": delete},
+        )  # fmt: skip
+        err = self.runner.run(job["id"], work_for(self.store, job))
+        if err is not None:
+            raise err
+        return self.store.get_dataset(ds_id)
+
+    def list_datasets(self) -> list[dict[str, Any]]:
+        return self.store.list_datasets()
+
+    def get_dataset(self, ref: str) -> dict[str, Any]:
+        return self.store.get_dataset(ref)
+
+    def delete_dataset(self, ref: str) -> None:
+        self.store.delete_dataset(ref)
+
+    def preview_dataset(self, ref: str, max_rows: int = 10) -> dict[str, Any]:
+        v = self.store.dataset_version(ref)
+        pf = pq.ParquetFile(v["path"])
+        df = (
+            next(pf.iter_batches(batch_size=max(1, int(max_rows)))).to_pandas()
+            if pf.metadata.num_rows
+            else pd.DataFrame()
+        )
+        df = df.astype(object).where(df.notna(), None)
+        return {"headers": [str(c) for c in df.columns], "rows": df.to_dict(orient="records")}
+
+    # ---- models ----------------------------------------------------------------------------------------------
+    def train(
+        self, data: Any, model_type: str, label_column: str | None, name: str | None,
+        input_columns: list[str] | None, params: dict[str, Any] | None, id_column: str | None,
+    ) -> dict[str, Any]:  # fmt: skip
+        check_model_type(model_type)
+        check_params(model_type, params)  # fail before any data is stored
+        if isinstance(data, Dataset):
+            dsv = self.store.dataset_version(data.id)
+        else:
+            label = _source_label(data)
+            base = name or (Path(label).stem if label else model_type)
+            ds = self.create_dataset(data, f"{base}-training-data" if not label else Path(label).stem)
+            dsv = self.store.dataset_version(ds["id"])
+        name = name or f"{model_type}-{dsv['dataset_name']}"
+        job_id = new_id("job_")
+        mdl_id, mdlv_id, version = self.store.create_model_version(
+            name, model_type, label_column, dataset_id=dsv["dataset_id"], dataset_version_id=dsv["id"],
+            dataset_name=dsv["dataset_name"], training_job_id=job_id, params=params or {},
+        )  # fmt: skip
+        job = self.store.create_job(
+            "train", id=job_id, model_id=mdl_id, model_name=name, model_version_id=mdlv_id, model_version=version,
+            model_type=model_type, dataset_id=dsv["dataset_id"], dataset_name=dsv["dataset_name"],
+            dataset_version_id=dsv["id"], owner=self.runner.owner,
+            request={
+                "op": "train", "dataset_version_id": dsv["id"], "model_version_id": mdlv_id, "model_type": model_type,
+                "label_column": label_column, "input_columns": input_columns, "params": params or {},
+                "id_column": id_column,
+            },
+        )  # fmt: skip
+        self.runner.submit(job["id"], work_for(self.store, job))
+        return job
+
+    def list_models(self) -> list[dict[str, Any]]:
+        return self.store.list_models()
+
+    def get_model(self, ref: str) -> dict[str, Any]:
+        return self.store.get_model(ref)
+
+    def delete_model(self, ref: str) -> None:
+        self.store.delete_model(ref)
+
+    def model_versions(self, ref: str) -> list[dict[str, Any]]:
+        return self.store.model_versions(ref)
+
+    # ---- inference -------------------------------------------------------------------------------------------
+    def infer(self, model: str, data: Any, options: InferOptions, model_version_id: str | None) -> InferenceResult:
+        m, v = self.store.model_version(model, model_version_id)
+        opts = options.resolve(m["model_type"])
+        label = data.name if isinstance(data, Dataset) else _source_label(data)
+        if isinstance(data, Dataset):
+            df = pd.read_parquet(self.store.dataset_version(data.id)["path"])
+        elif isinstance(data, str | os.PathLike):
+            df = read_file(data)
+        else:
+            df = to_frame(data, "the inference data")
+        job = self.store.create_job(
+            "infer_sync", model_id=m["id"], model_name=m["name"], model_version_id=v["id"], model_version=v["version"],
+            model_type=m["model_type"], input_filename=label, output_type=opts.output_type, rows_total=len(df),
+            owner=self.runner.owner, request={"op": "infer_sync", "options": opts.to_dict()},
+        )  # fmt: skip
+        box: dict[str, InferenceResult] = {}
+
+        def work(ctx: Any) -> dict[str, Any]:
+            art = load_artifact(v)
+            scorer = art.scorer(opts)
+            parts = []
+            for start in range(0, len(df), SYNC_BATCH_ROWS):
+                ctx.check_cancel()
+                out = scorer.score(df.iloc[start : start + SYNC_BATCH_ROWS], start)
+                if out is not None:
+                    parts.append(out)
+                ctx.progress(rows_done=scorer.rows_in, phase="scoring")
+            tail = scorer.finish()
+            if tail is not None:
+                parts.append(tail)
+            frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+            meta = result_meta(m, v, job["id"], scorer)
+            res = InferenceResult(meta, frame=frame)
+            final = self.store.path("results", f"{job['id']}.parquet")
+            tmp = self.store.tmp_path(final)
+            res.save(tmp, format="parquet")
+            os.replace(tmp, final)
+            box["result"] = res
+            return {"result_path": str(final), "result_meta": meta, "rows_done": scorer.rows_in}
+
+        err = self.runner.run(job["id"], work)
+        if err is not None:
+            raise err
+        return box["result"]
+
+    def _infer_job(
+        self, model: str, source: dict[str, Any], label: str | None, options: InferOptions,
+        model_version_id: str | None, executor: str, scheduler: str | None, extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        m, v = self.store.model_version(model, model_version_id)
+        opts = options.resolve(m["model_type"])
+        ds = {}
+        if "dataset_version_id" in source:
+            dsv = self.store.dataset_version(source["dataset_version_id"])
+            ds = {"dataset_id": dsv["dataset_id"], "dataset_name": dsv["dataset_name"], "dataset_version_id": dsv["id"],
+                  "dataset_version": dsv["version"], "rows_total": dsv["row_count"]}  # fmt: skip
+        job = self.store.create_job(
+            "infer_batch", model_id=m["id"], model_name=m["name"], model_version_id=v["id"], model_version=v["version"],
+            model_type=m["model_type"], input_filename=label, output_type=opts.output_type, owner=self.runner.owner,
+            request={"op": "infer", "model_id": m["id"], "model_version_id": v["id"], "source": source,
+                     "options": opts.to_dict(), "executor": executor, "scheduler": scheduler, **(extra or {})},
+            **ds,
+        )  # fmt: skip
+        self.runner.submit(job["id"], work_for(self.store, job))
+        return job
+
+    def infer_async(
+        self, model: str, data: Any, options: InferOptions, model_version_id: str | None, executor: str,
+        scheduler: str | None,
+    ) -> dict[str, Any]:  # fmt: skip
+        self.store.model_version(model, model_version_id)  # unknown model: fail before staging data
+        path, delete, label = self._stage(data, "the inference data")
+        return self._infer_job(
+            model,
+            {"path": path, "delete_after": delete},
+            label,
+            options,
+            model_version_id,
+            executor,
+            scheduler,
+        )
+
+    def infer_batch(
+        self, model: str, source: Any, options: InferOptions, model_version_id: str | None, executor: str,
+        scheduler: str | None,
+    ) -> dict[str, Any]:  # fmt: skip
+        if isinstance(source, str) and source.startswith("dataset:"):
+            dsv = self.store.dataset_version(source[len("dataset:") :])
+            return self._infer_job(
+                model, {"dataset_version_id": dsv["id"]}, dsv["dataset_name"], options, model_version_id, executor,
+                scheduler,
+            )  # fmt: skip
+        if isinstance(source, str | os.PathLike) and Path(source).exists():
+            return self._infer_job(
+                model, {"path": str(Path(source).resolve())}, Path(source).name, options, model_version_id, executor,
+                scheduler,
+            )  # fmt: skip
+        if isinstance(source, str):
+            dsv = self.store.dataset_version(source)
+            return self._infer_job(
+                model, {"dataset_version_id": dsv["id"]}, dsv["dataset_name"], options, model_version_id, executor,
+                scheduler,
+            )  # fmt: skip
+        raise InputError("infer_batch takes a stored dataset (name, id or Dataset) or a parquet path.")
+
+    # ---- jobs ------------------------------------------------------------------------------------------------
+    def get_job(self, job_id: str) -> dict[str, Any]:
+        return self.store.get_job(job_id)
+
+    def list_jobs(self, status: str | None, type: str | None, limit: int) -> list[dict[str, Any]]:
+        return self.store.list_jobs(status=status, type=type, limit=limit)
+
+    def cancel_job(self, job_id: str) -> dict[str, Any]:
+        self.runner.cancel(job_id)
+        return self.store.get_job(job_id)
+
+    def prune_jobs(self, older_than_days: float) -> int:
+        return self.store.prune_jobs(older_than_days)
+
+    def job_result(self, job_id: str) -> InferenceResult:
+        job = self.store.get_job(job_id)
+        if job["status"] != "succeeded":
+            raise ConflictError(f"Job {job_id} has no result: it is {job['status']}.")
+        path = job.get("result_path")
+        if not path or not Path(path).exists():
+            raise NotFoundError(f"The result of job {job_id} is no longer stored (pruned or deleted).")
+        meta = job.get("result_meta") or {}
+
+        def load() -> pa.Table:
+            t = pq.read_table(path)
+            meta.update({k: v for k, v in read_metadata(t.schema.metadata).items() if k not in meta})
+            return t.replace_schema_metadata(None)
+
+        return InferenceResult(meta, loader=load)

@@ -1,0 +1,207 @@
+"""Dataset, Model and Job: thin, readable views over the backend's records."""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import TYPE_CHECKING, Any
+
+from .._exceptions import JobCanceled, JobFailed
+from ._result import InferenceResult
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ._client import Client
+
+TERMINAL = ("succeeded", "failed", "canceled")
+
+
+class Dataset:
+    """A stored table (one name, several versions)."""
+
+    def __init__(self, client: Client, record: dict[str, Any]) -> None:
+        self._client = client
+        self.record = record
+
+    @property
+    def id(self) -> str:
+        return str(self.record["id"])
+
+    @property
+    def name(self) -> str:
+        return str(self.record["name"])
+
+    @property
+    def version_id(self) -> str | None:
+        cv = self.record.get("current_version") or {}
+        return cv.get("id")
+
+    @property
+    def row_count(self) -> int | None:
+        return (self.record.get("current_version") or {}).get("row_count")
+
+    @property
+    def schema(self) -> dict[str, str]:
+        return dict((self.record.get("current_version") or {}).get("schema_json") or {})
+
+    def preview(self, max_rows: int = 10) -> pd.DataFrame:
+        import pandas as pd
+
+        p = self._client.backend.preview_dataset(self.id, max_rows)
+        return pd.DataFrame(p["rows"], columns=p["headers"])
+
+    def __repr__(self) -> str:
+        return f"<Dataset {self.name!r} id={self.id} rows={self.row_count}>"
+
+
+class Model:
+    """A trained model: its latest version unless one is pinned."""
+
+    def __init__(self, client: Client, record: dict[str, Any]) -> None:
+        self._client = client
+        self.record = record
+
+    @property
+    def id(self) -> str:
+        return str(self.record["id"])
+
+    @property
+    def name(self) -> str:
+        return str(self.record["name"])
+
+    @property
+    def model_type(self) -> str:
+        return str(self.record["model_type"])
+
+    @property
+    def status(self) -> str:
+        return str(self.record.get("status"))
+
+    @property
+    def _cv(self) -> dict[str, Any]:
+        return dict(self.record.get("current_version") or {})
+
+    @property
+    def version(self) -> int | None:
+        return self._cv.get("version")
+
+    @property
+    def version_id(self) -> str | None:
+        return self._cv.get("id")
+
+    @property
+    def label_column(self) -> str | None:
+        return self.record.get("label_column")
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return dict(self._cv.get("metrics") or {})
+
+    @property
+    def descriptions(self) -> dict[str, Any]:
+        return dict(self._cv.get("descriptions") or {})
+
+    @property
+    def input_columns(self) -> list[str]:
+        return list(self._cv.get("input_columns") or [])
+
+    @property
+    def training_dataset_name(self) -> str | None:
+        return self.record.get("training_dataset_name")
+
+    def versions(self) -> list[dict[str, Any]]:
+        return self._client.backend.model_versions(self.id)
+
+    def infer(self, data: Any, **kwargs: Any) -> InferenceResult:
+        return self._client.models.infer(self, data, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Model {self.name!r} {self.model_type} v{self.version} id={self.id}>"
+
+    def _repr_html_(self) -> str:
+        metrics = ", ".join(
+            f"{k}={v:.3g}" for k, v in self.metrics.items() if isinstance(v, int | float) and not isinstance(v, bool)
+        )
+        return (
+            f"<div><b>{html.escape(self.name)}</b> &middot; {html.escape(self.model_type)} model, version "
+            f"{self.version} (<code>{html.escape(str(self.version_id))}</code>)<br>trained on "
+            f"{html.escape(str(self.training_dataset_name))}; {html.escape(metrics)}</div>"
+        )
+
+
+class Job:
+    """A unit of work. Attributes read the current state (refreshed at most every 0.1 s while it runs)."""
+
+    def __init__(self, client: Client, record: dict[str, Any]) -> None:
+        self._client = client
+        self._record = record
+        self._fetched = time.monotonic()
+
+    def refresh(self) -> Job:
+        self._record = self._client.backend.get_job(self.id)
+        self._fetched = time.monotonic()
+        return self
+
+    @property
+    def record(self) -> dict[str, Any]:
+        if self._record.get("status") not in TERMINAL and time.monotonic() - self._fetched > 0.1:
+            self.refresh()
+        return self._record
+
+    @property
+    def id(self) -> str:
+        return str(self._record["id"])
+
+    def _get(self, key: str) -> Any:
+        return self.record.get(key)
+
+    type = property(lambda self: self._get("type"))
+    status = property(lambda self: self._get("status"))
+    progress = property(lambda self: self._get("progress"))
+    rows_done = property(lambda self: self._get("rows_done"))
+    rows_total = property(lambda self: self._get("rows_total"))
+    current_phase = property(lambda self: self._get("current_phase"))
+    estimated_seconds_remaining = property(lambda self: self._get("estimated_seconds_remaining"))
+    error_message = property(lambda self: self._get("error_message"))
+    model_name = property(lambda self: self._get("model_name"))
+    created_at = property(lambda self: self._get("created_at"))
+    started_at = property(lambda self: self._get("started_at"))
+    finished_at = property(lambda self: self._get("finished_at"))
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL
+
+    def wait(self, timeout: float | None = None, poll: float = 0.1) -> Job:
+        """Block until the job ends (TimeoutError after ``timeout`` seconds); returns the job."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.refresh()._record["status"] not in TERMINAL:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"job {self.id} is still {self._record['status']} after {timeout} s")
+            time.sleep(poll)
+        return self
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Wait, then: an InferenceResult for inference, the Model for training, the Dataset for ingest.
+        Raises JobFailed or JobCanceled if it did not succeed."""
+        self.wait(timeout)
+        rec = self._record
+        if rec["status"] == "failed":
+            raise JobFailed(f"Job {self.id} failed: {rec.get('error_message')}")
+        if rec["status"] == "canceled":
+            raise JobCanceled(f"Job {self.id} was canceled.")
+        if rec["type"] == "train":
+            return self._client.models.get(rec["model_id"])
+        if rec["type"] == "dataset_ingest":
+            return self._client.datasets.get(rec["dataset_id"])
+        return self._client.backend.job_result(self.id)
+
+    def cancel(self) -> Job:
+        self._record = self._client.backend.cancel_job(self.id)
+        self._fetched = time.monotonic()
+        return self
+
+    def __repr__(self) -> str:
+        r = self.record
+        return f"<Job {self.id} {r.get('type')} {r.get('status')} {r.get('progress', 0):.0f}%>"

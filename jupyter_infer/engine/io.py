@@ -1,0 +1,247 @@
+"""Reading inputs: DataFrames, Arrow tables and csv/parquet/json files, whole or as bounded batches.
+
+Files are checked against what their extension says, and every failure names the file and what is wrong.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from .._exceptions import InputError
+from .schema import check_frame
+
+BATCH_ROWS = 131_072
+FORMATS = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+}
+
+
+def file_format(path: str | os.PathLike[str]) -> str:
+    p = Path(path)
+    fmt = FORMATS.get(p.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{p.name}: unsupported file type {p.suffix or '(none)'}; use .csv, .parquet or .json.")
+    return fmt
+
+
+def check_file(path: str | os.PathLike[str]) -> tuple[Path, str]:
+    """The file exists, is a file, and its first bytes agree with its extension."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"No such file: {p}.")
+    if not p.is_file():
+        raise InputError(f"{p} is a directory, not a data file.")
+    fmt = file_format(p)
+    with open(p, "rb") as f:
+        head = f.read(4096)
+    if not head.strip():
+        raise InputError(f"{p.name} is empty.")
+    is_parquet = head[:4] == b"PAR1"
+    if fmt == "parquet" and not is_parquet:
+        raise InputError(f"{p.name} is not a Parquet file (it does not start with the Parquet magic bytes).")
+    if fmt != "parquet":
+        if is_parquet:
+            raise InputError(f"{p.name} is a Parquet file, not {fmt.upper()} as its extension says; rename it.")
+        if b"\x00" in head:
+            raise InputError(f"{p.name} is binary, not {fmt.upper()} text as its extension says.")
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as e:
+            if e.start < len(head) - 4:  # not just a multibyte char cut by the 4096-byte window
+                raise InputError(
+                    f"{p.name} is not valid UTF-8 text (byte 0x{head[e.start]:02x} at position {e.start}); "
+                    "save it as UTF-8 and try again."
+                ) from None
+    return p, fmt
+
+
+def _arrow_error(p: Path, e: Exception) -> InputError:
+    msg = str(e).splitlines()[0]
+    if "utf8" in msg.lower() or "utf-8" in msg.lower():
+        return InputError(f"{p.name} is not valid UTF-8 text ({msg}); save it as UTF-8 and try again.")
+    return InputError(f"{p.name} could not be read: {msg}.")
+
+
+def _read_json(p: Path) -> pd.DataFrame:
+    text = p.read_text(encoding="utf-8")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as e:
+        if "Extra data" in str(e):  # JSON Lines
+            try:
+                return pd.read_json(p, lines=True)
+            except ValueError as e2:
+                raise InputError(f"{p.name} is not valid JSON Lines: {e2}.") from None
+        raise InputError(f"{p.name} is not valid JSON ({e}).") from None
+    if isinstance(obj, list):
+        if obj and not all(isinstance(r, dict) for r in obj):
+            raise InputError(f"{p.name}: a JSON list must hold one object per row (records).")
+        return pd.DataFrame.from_records(obj)
+    if isinstance(obj, dict):
+        if "data" in obj and isinstance(obj["data"], dict):  # a sync-infer envelope
+            obj = obj["data"]
+        if obj and all(isinstance(v, list) for v in obj.values()):
+            lengths = {len(v) for v in obj.values()}
+            if len(lengths) > 1:
+                raise InputError(f"{p.name}: the columns of this column-oriented JSON have different lengths.")
+            return pd.DataFrame(obj)
+        return pd.DataFrame([obj])
+    raise InputError(f"{p.name}: JSON must be column-oriented ({{col: [values]}}), records ([{{...}}]) or lines.")
+
+
+def read_file(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A whole file as a DataFrame (for training and sync inference)."""
+    p, fmt = check_file(path)
+    try:
+        if fmt == "parquet":
+            df = pq.read_table(p).to_pandas()
+        elif fmt == "csv":
+            try:
+                df = pacsv.read_csv(p, read_options=pacsv.ReadOptions(block_size=1 << 26)).to_pandas()
+            except pa.ArrowInvalid as e:
+                if "CSV parse error" in str(e) or "UTF" in str(e) or "utf" in str(e):
+                    raise
+                df = pd.read_csv(p, low_memory=False)  # a column whose type changes deep in the file
+        else:
+            df = _read_json(p)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeDecodeError, pd.errors.ParserError) as e:
+        raise _arrow_error(p, e) from None
+    if fmt == "csv":
+        _check_csv_header(p, df)
+    check_frame(df, p.name)
+    return df
+
+
+def _check_csv_header(p: Path, df: pd.DataFrame) -> None:
+    with open(p, encoding="utf-8", errors="replace") as f:
+        header = next(iter(f), "")
+    names = [h.strip().strip('"') for h in header.rstrip("\r\n").split(",")]
+    seen, dups = set(), set()
+    for n in names:
+        (dups if n in seen else seen).add(n)
+    if dups:
+        raise InputError(
+            f"{p.name} has duplicate column names: {', '.join(sorted(dups))}. Rename them so each is unique."
+        )
+
+
+def to_frame(data: Any, what: str = "the input") -> pd.DataFrame:
+    """DataFrame, Arrow table, or a path to a csv/parquet/json file, as a checked DataFrame."""
+    if isinstance(data, pd.DataFrame):
+        df = data
+    elif isinstance(data, pa.Table | pa.RecordBatch):
+        df = data.to_pandas()
+    elif isinstance(data, str | os.PathLike):
+        return read_file(data)
+    else:
+        raise InputError(
+            f"{what} must be a pandas DataFrame, a pyarrow Table, or a path to a csv, parquet or json file; "
+            f"got {type(data).__name__}."
+        )
+    check_frame(df, what)
+    return df
+
+
+class BatchReader:
+    """A file as bounded batches of DataFrames, with the total row count when the format knows it."""
+
+    def __init__(self, path: str | os.PathLike[str], batch_rows: int = BATCH_ROWS) -> None:
+        self.path, self.format = check_file(path)
+        self.batch_rows = batch_rows
+        self.rows_total: int | None = None
+        self.columns: list[str] = []
+        self._bytes_total = os.path.getsize(self.path)
+        self._bytes_done = 0
+        if self.format == "parquet":
+            try:
+                self._pf = pq.ParquetFile(self.path, pre_buffer=False)
+            except (pa.ArrowInvalid, OSError) as e:
+                raise _arrow_error(self.path, e) from None
+            self.rows_total = self._pf.metadata.num_rows
+            self.columns = list(self._pf.schema_arrow.names)
+        elif self.format == "csv":
+            with open(self.path, encoding="utf-8", errors="replace") as f:
+                header = next(iter(f), "")
+            self.columns = [h.strip().strip('"') for h in header.rstrip("\r\n").split(",")]
+            _check_csv_header(self.path, pd.DataFrame(columns=range(1)))
+
+    def fraction_done(self) -> float | None:
+        if self._bytes_total <= 0:
+            return None
+        return min(1.0, self._bytes_done / self._bytes_total)
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        try:
+            if self.format == "parquet":
+                yield from self._parquet()
+            elif self.format == "csv":
+                yield from self._csv()
+            else:
+                df = read_file(self.path)
+                self.rows_total = len(df)
+                for start in range(0, len(df), self.batch_rows):
+                    yield df.iloc[start : start + self.batch_rows]
+        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as e:
+            raise _arrow_error(self.path, e) from None
+
+    def _parquet(self, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+        if self.rows_total == 0:
+            raise InputError(f"{self.path.name} has no rows.")
+        for rb in self._pf.iter_batches(batch_size=self.batch_rows, columns=columns):
+            yield rb.to_pandas()
+
+    def _csv(self) -> Iterator[pd.DataFrame]:
+        # Every column is read as text and converted by the schema, so a value that does not parse becomes null
+        # (Wood Wide's rule) instead of failing a batch deep in the file.
+        types = {c: pa.string() for c in self.columns}
+        with _CountingFile(self.path) as raw:
+            reader = pacsv.open_csv(
+                raw,
+                read_options=pacsv.ReadOptions(block_size=1 << 24),
+                convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True),
+            )
+            any_rows = False
+            for rb in reader:
+                if rb.num_rows == 0:
+                    continue
+                any_rows = True
+                self._bytes_done = raw.count
+                yield rb.to_pandas()
+        self._bytes_done = self._bytes_total
+        if not any_rows:
+            raise InputError(f"{self.path.name} has no rows (only a header).")
+
+
+class _CountingFile(io.RawIOBase):
+    """A binary file that counts the bytes read through it (CSV progress when the row count is unknown)."""
+
+    def __init__(self, path: Path) -> None:
+        self._f = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = self._f.readinto(b)
+        self.count += n or 0
+        return n or 0
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()

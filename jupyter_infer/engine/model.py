@@ -1,0 +1,216 @@
+"""Training entry point and the trained artifact: one object per model version, pure tables in and out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._exceptions import InputError, OptionError
+from .features import Featurizer
+from .options import InferOptions, check_model_type, check_params, did_you_mean
+from .schema import Reconciliation, align, check_frame, infer_schema, kind_of
+from .types import anomaly, clustering, embedding, factors, prediction
+from .types._base import FitContext, Report, _no_cancel, _no_report
+
+NEEDS_DISTANCE = {"clustering", "embedding", "search", "factors"}
+
+
+@dataclass
+class Artifact:
+    """A trained model: featurizer, estimators and what was learned about the data."""
+
+    model_type: str
+    featurizer: Featurizer
+    core: dict[str, Any]
+    info: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    descriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def input_columns(self) -> list[str]:
+        return list(self.info.get("input_columns", []))
+
+    def scorer(self, options: InferOptions) -> BatchScorer:
+        return BatchScorer(self, options.resolve(self.model_type))
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "model_type": self.model_type,
+            "featurizer": self.featurizer.to_state(),
+            "core": self.core,
+            "info": self.info,
+            "metrics": self.metrics,
+            "descriptions": self.descriptions,
+        }
+
+    @classmethod
+    def from_state(cls, s: dict[str, Any]) -> Artifact:
+        return cls(
+            s["model_type"],
+            Featurizer.from_state(s["featurizer"]),
+            s["core"],
+            s["info"],
+            s["metrics"],
+            s["descriptions"],
+        )
+
+
+def _check_columns(df: pd.DataFrame, names: list[str], what: str) -> None:
+    for c in names:
+        if c not in df.columns:
+            raise InputError(
+                f'{what} "{c}" is not a column of the training data.' + did_you_mean(c, [str(x) for x in df.columns])
+            )
+
+
+def train(
+    df: pd.DataFrame,
+    model_type: str,
+    label_column: str | None = None,
+    input_columns: list[str] | None = None,
+    params: dict[str, Any] | None = None,
+    id_column: str | None = None,
+    report: Report = _no_report,
+    check_cancel: Callable[[], None] = _no_cancel,
+) -> Artifact:
+    """Validate the request, infer the schema, fit the model type; raise InputError/OptionError on bad input."""
+    check_model_type(model_type)
+    params = check_params(model_type, params)
+    check_frame(df, "The training data")
+    if model_type == "prediction":
+        if not label_column:
+            raise OptionError("A prediction model needs a label column (label_column / --label).")
+        _check_columns(df, [label_column], "The label column")
+    elif label_column:
+        raise OptionError(f"label_column applies to prediction models only; {model_type} models take no label.")
+    if id_column:
+        _check_columns(df, [id_column], "The id column")
+    if input_columns:
+        _check_columns(df, list(input_columns), "The input column")
+        feature_cols = [c for c in input_columns if c not in (label_column, id_column)]
+    else:
+        feature_cols = [c for c in df.columns if c not in (label_column, id_column)]
+    if not feature_cols:
+        raise InputError("No input columns are left once the label and id columns are set aside.")
+
+    info: dict[str, Any] = {"params": params, "label_column": label_column, "id_column": id_column}
+    label = None
+    if model_type == "prediction":
+        assert label_column is not None
+        y = df[label_column]
+        if kind_of(y) is None:
+            raise InputError(
+                f'The label column "{label_column}" holds lists, structs or bytes; a label must be a number, '
+                "a category or a boolean."
+            )
+        keep = y.notna().to_numpy()
+        if not keep.any():
+            raise InputError(f'The label column "{label_column}" has no values (every value is missing).')
+        if y[keep].nunique() < 2:
+            raise InputError(
+                f'The label column "{label_column}" has a single value ({y[keep].iloc[0]!r}); there is nothing '
+                "to predict."
+            )
+        df = df.loc[keep]
+        info["rows_without_label"] = int((~keep).sum())
+        task = prediction.decide_task(df[label_column], params.get("task"))
+        label = prediction.clean_label(df[label_column], task, label_column).reset_index(drop=True)
+        df = df.reset_index(drop=True)
+        params = {**params, "_task": task}
+
+    report("schema", 0.0)
+    schema = infer_schema(df[feature_cols], exclude=set())
+    aligned, _ = align(df, schema)
+    featurizer = Featurizer.fit(aligned, schema, distance=model_type in NEEDS_DISTANCE or model_type == "prediction")
+    ids = df[id_column].to_numpy() if id_column else None
+    ctx = FitContext(aligned, featurizer, params, label, ids, report, check_cancel)
+    check_cancel()
+    fitted = {
+        "prediction": prediction.fit,
+        "clustering": clustering.fit,
+        "anomaly": anomaly.fit,
+        "embedding": embedding.fit,
+        "search": embedding.fit_search,
+        "factors": factors.fit,
+    }[model_type](ctx)
+    params.pop("_task", None)
+    info.update(fitted.info)
+    info.update(
+        {
+            "input_columns": schema.names,
+            "dropped_columns": schema.dropped,
+            "feature_kinds": {c.name: c.kind for c in schema.columns},
+            "n_rows": len(df),
+        }
+    )
+    report("done", 1.0)
+    return Artifact(model_type, featurizer, fitted.core, info, fitted.metrics, fitted.descriptions)
+
+
+class BatchScorer:
+    """Scores one inference input batch by batch; free of I/O, so it runs the same in memory, streaming or on a
+    Dask worker. ``score`` returns the output rows of a batch (or None), ``finish`` the trailing rows."""
+
+    def __init__(self, art: Artifact, options: InferOptions) -> None:
+        self.art = art
+        self.options = options
+        self.reconciliation = Reconciliation()
+        self.rows_in = 0
+        core, feat = art.core, art.featurizer
+        t = art.model_type
+        self.impl: Any
+        if t == "prediction":
+            if options.prob_columns and core["task"] != "classification":
+                raise OptionError("prob_columns applies to classification models only; this one is a regression.")
+            self.impl = prediction.Scorer(core, feat, options.prob_columns)
+        elif t == "clustering":
+            self.impl = clustering.Scorer(core, feat)
+        elif t == "anomaly":
+            self.impl = anomaly.Scorer(core, feat, options.anomaly_format or "ids_only")
+        elif t == "embedding":
+            self.impl = embedding.Scorer(core, feat)
+        elif t == "search":
+            self.impl = embedding.SearchScorer(core, feat, int(options.k or 1), options.exclude_self_matches)
+        else:
+            self.impl = factors.Scorer(core, feat, options.factor_scores, art.descriptions)
+
+    def ids_for(self, df: pd.DataFrame, start: int) -> np.ndarray:
+        col = self.options.id_column
+        if col:
+            if col not in df.columns:
+                raise InputError(
+                    f'The id column "{col}" is not in the inference data.'
+                    + did_you_mean(col, list(map(str, df.columns)))
+                )
+            return df[col].to_numpy()
+        return np.arange(start, start + len(df), dtype=np.int64)
+
+    def score(self, df: pd.DataFrame, start: int | None = None, from_text: bool = False) -> pd.DataFrame | None:
+        """Score one batch; ``start`` is the position of its first row in the whole input (default: running).
+        ``from_text``: the batch was read from CSV as text (see ``schema.align``)."""
+        start = self.rows_in if start is None else start
+        ids = self.ids_for(df, start)
+        keep = (self.options.id_column,) if self.options.id_column else ()
+        aligned, rec = align(df, self.art.featurizer.schema, keep=keep, from_text=from_text)
+        if self.options.id_column:
+            rec.dropped = [c for c in rec.dropped if c != self.options.id_column]
+        self.reconciliation.merge(rec)
+        self.rows_in += len(df)
+        if len(df) == 0:
+            return None
+        return self.impl.score(aligned, ids)
+
+    def finish(self) -> pd.DataFrame | None:
+        fin = getattr(self.impl, "finish", None)
+        return fin() if fin else None
+
+    def descriptions(self) -> dict[str, dict[str, Any]]:
+        extra = getattr(self.impl, "descriptions", None)
+        out = {k: v for k, v in self.art.descriptions.items()}
+        if extra:
+            out.update(extra())
+        return out

@@ -1,0 +1,136 @@
+"""Training params and inference options: their names, defaults and which model types they apply to."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .._exceptions import OptionError
+
+MODEL_TYPES = ("prediction", "clustering", "anomaly", "embedding", "search", "factors")
+OUTPUT_TYPES = ("json", "csv", "parquet")
+ANOMALY_FORMATS = ("ids_only", "per_row")
+
+# param name -> the model types it applies to
+PARAMS: dict[str, tuple[str, ...]] = {
+    "training_mode": MODEL_TYPES,
+    "task": ("prediction",),
+    "n_clusters": ("clustering",),
+    "contamination": ("anomaly",),
+    "n_factors": ("factors",),
+    "n_components": ("embedding", "search"),
+}
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """' Did you mean "x"?' or an empty string."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f' Did you mean "{close[0]}"?' if close else ""
+
+
+def check_model_type(model_type: str) -> str:
+    if model_type not in MODEL_TYPES:
+        raise OptionError(
+            f'Unknown model type "{model_type}". Use one of: {", ".join(MODEL_TYPES)}.'
+            + did_you_mean(model_type, MODEL_TYPES)
+        )
+    return model_type
+
+
+def _as_int(key: str, v: Any, lo: int, hi: int | None = None) -> int:
+    try:
+        i = int(v)
+        if float(v) != i:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise OptionError(f"params {key} must be a whole number, not {v!r}.") from None
+    if i < lo or (hi is not None and i > hi):
+        rng = f"from {lo} to {hi}" if hi is not None else f"at least {lo}"
+        raise OptionError(f"params {key} must be {rng}; got {i}.")
+    return i
+
+
+def check_params(model_type: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    """Validate and normalize training params (SPEC §5): unknown or inapplicable keys are errors."""
+    out: dict[str, Any] = {}
+    for key, value in (params or {}).items():
+        if key not in PARAMS:
+            raise OptionError(
+                f'Unknown training param "{key}". Known params: {", ".join(PARAMS)}.' + did_you_mean(key, list(PARAMS))
+            )
+        if model_type not in PARAMS[key]:
+            raise OptionError(
+                f'The param "{key}" applies to {" and ".join(PARAMS[key])} models, not to {model_type} models.'
+            )
+        if key == "training_mode":
+            if value not in ("fast", "best"):
+                raise OptionError(f'params training_mode must be "fast" or "best", not {value!r}.')
+        elif key == "task":
+            if value not in ("classification", "regression"):
+                raise OptionError(f'params task must be "classification" or "regression", not {value!r}.')
+        elif key == "contamination":
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise OptionError(f"params contamination must be a number in (0, 0.5], not {value!r}.") from None
+            if not 0 < value <= 0.5:
+                raise OptionError(f"params contamination must lie in (0, 0.5]; got {value}.")
+        elif key == "n_clusters":
+            value = _as_int(key, value, 2, 100)
+        else:
+            value = _as_int(key, value, 1, 256)
+        out[key] = value
+    out.setdefault("training_mode", "best")
+    return out
+
+
+@dataclass
+class InferOptions:
+    """How to score: what the caller asked for, validated against the model type by ``resolve``."""
+
+    output_type: str = "json"
+    anomaly_format: str | None = None  # default ids_only (anomaly only)
+    k: int | None = None  # default 1 (search only)
+    exclude_self_matches: bool = False  # search only
+    id_column: str | None = None
+    factor_scores: bool = False  # factors only: per-row scores instead of the per-factor table
+    prob_columns: bool = False  # prediction (classification) only: prob_<class> per class
+
+    def resolve(self, model_type: str) -> InferOptions:
+        if self.output_type not in OUTPUT_TYPES:
+            raise OptionError(
+                f'Unknown output type "{self.output_type}". Use json, csv or parquet.'
+                + did_you_mean(self.output_type, OUTPUT_TYPES)
+            )
+        o = InferOptions(**asdict(self))
+        if o.anomaly_format is not None and model_type != "anomaly":
+            raise OptionError(f"anomaly_format applies to anomaly models only; this is a {model_type} model.")
+        if model_type == "anomaly":
+            o.anomaly_format = o.anomaly_format or "ids_only"
+            if o.anomaly_format not in ANOMALY_FORMATS:
+                raise OptionError(
+                    f'Unknown anomaly_format "{o.anomaly_format}". Use ids_only or per_row.'
+                    + did_you_mean(o.anomaly_format, ANOMALY_FORMATS)
+                )
+        if o.k is not None and model_type != "search":
+            raise OptionError(f"k applies to search models only; this is a {model_type} model.")
+        if o.exclude_self_matches and model_type != "search":
+            raise OptionError(f"exclude_self_matches applies to search models only; this is a {model_type} model.")
+        if model_type == "search":
+            k = 1 if o.k is None else o.k
+            try:
+                k = int(k)
+            except (TypeError, ValueError):
+                raise OptionError(f"k must be a whole number, not {o.k!r}.") from None
+            if k <= 0:
+                raise OptionError(f"k must be at least 1; got {k}.")
+            o.k = k
+        if o.factor_scores and model_type != "factors":
+            raise OptionError(f"factor_scores applies to factors models only; this is a {model_type} model.")
+        if o.prob_columns and model_type != "prediction":
+            raise OptionError(f"prob_columns applies to prediction models only; this is a {model_type} model.")
+        return o
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,155 @@
+"""Result tables to the three output formats of SPEC §4, and back.
+
+A result is an Arrow table in the output shape of its model type, plus metadata (model ids, descriptions,
+reconciliation). Parquet carries the metadata in its file-level key/value metadata.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from .._exceptions import ConflictError, OptionError
+
+META_PLAIN = ("model_id", "model_name", "model_version_id", "model_type", "job_id")
+
+
+def to_json(table: pa.Table, model_type: str) -> dict[str, Any]:
+    """The bare §4 JSON: column-oriented, except search (a map) and anomaly ids_only ({"anomalous_ids": [...]})."""
+    cols = table.to_pydict()
+    if model_type == "search" and "match_id" in cols:
+        out: dict[str, Any] = {}
+        ranked = "rank" in cols
+        for rid, mid in zip(cols["id"], cols["match_id"], strict=True):
+            key, val = str(rid), str(mid)
+            if ranked:
+                out.setdefault(key, []).append(val)
+            else:
+                out[key] = val
+        return out
+    for name, values in cols.items():
+        if pa.types.is_floating(table.schema.field(name).type):
+            cols[name] = [None if v is None or math.isnan(v) else v for v in values]
+    return cols
+
+
+def to_csv_bytes(table: pa.Table) -> bytes:
+    buf = io.BytesIO()
+    pacsv.write_csv(table, buf, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    data = buf.getvalue()
+    # pyarrow quotes every header name; a plain header is what people and tools expect
+    nl = data.find(b"\n")
+    header = data[:nl].decode()
+    names = table.column_names
+    plain = ",".join(n if all(ch not in n for ch in ',"\n') else '"' + n.replace('"', '""') + '"' for n in names)
+    if header.replace('"', "") == ",".join(names).replace('"', ""):
+        data = plain.encode() + data[nl:]
+    return data
+
+
+def metadata_for(meta: dict[str, Any]) -> dict[bytes, bytes]:
+    """Parquet key/value metadata: plain ids, JSON-encoded descriptions and reconciliation."""
+    kv: dict[bytes, bytes] = {}
+    for key in META_PLAIN:
+        if meta.get(key) is not None:
+            kv[key.encode()] = str(meta[key]).encode()
+    for name, desc in (meta.get("descriptions") or {}).items():
+        kv[name.encode()] = json.dumps(desc).encode()
+    kv[b"reconciliation"] = json.dumps(
+        meta.get("reconciliation") or {"dropped": [], "missing": [], "coerced": []}
+    ).encode()
+    return kv
+
+
+def with_metadata(table: pa.Table, meta: dict[str, Any]) -> pa.Table:
+    existing = dict(table.schema.metadata or {})
+    existing.pop(b"pandas", None)
+    existing.update(metadata_for(meta))
+    return table.replace_schema_metadata(existing)
+
+
+def to_parquet_bytes(table: pa.Table, meta: dict[str, Any]) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(with_metadata(table, meta), buf)
+    return buf.getvalue()
+
+
+def read_metadata(kv: dict[bytes, bytes] | None) -> dict[str, Any]:
+    """The inverse of ``metadata_for``."""
+    out: dict[str, Any] = {"descriptions": {}}
+    for k, v in (kv or {}).items():
+        key, val = k.decode(), v.decode()
+        if key in META_PLAIN:
+            out[key] = val
+        elif key.endswith("_descriptions"):
+            out["descriptions"][key] = json.loads(val)
+        elif key == "reconciliation":
+            out["reconciliation"] = json.loads(val)
+    return out
+
+
+def format_of(path: str | os.PathLike[str], fmt: str | None = None) -> str:
+    """The output format: given, else the one the file extension names."""
+    if fmt:
+        if fmt not in ("json", "csv", "parquet"):
+            raise OptionError(f'Unknown format "{fmt}". Use json, csv or parquet.')
+        return fmt
+    ext = Path(path).suffix.lower().lstrip(".")
+    ext = {"pq": "parquet", "jsonl": "json"}.get(ext, ext)
+    if ext not in ("json", "csv", "parquet"):
+        raise OptionError(
+            f"Cannot tell the format from the file name {Path(path).name}; use .json, .csv or .parquet or name "
+            "the format."
+        )
+    return ext
+
+
+def encode(table: pa.Table, meta: dict[str, Any], fmt: str) -> bytes:
+    if fmt == "parquet":
+        return to_parquet_bytes(table, meta)
+    if fmt == "csv":
+        return to_csv_bytes(table)
+    return json.dumps(to_json(table, meta.get("model_type", "")), default=_json_default).encode()
+
+
+def _json_default(v: Any) -> Any:
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if hasattr(v, "item"):
+        return v.item()
+    return str(v)
+
+
+def write_result(
+    table: pa.Table,
+    meta: dict[str, Any],
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    overwrite: bool = True,
+) -> Path:
+    """Write a result file atomically (temporary name, then rename), so no half-written file is ever seen."""
+    dest = Path(path)
+    fmt = format_of(dest, fmt)
+    if dest.exists() and not overwrite:
+        raise ConflictError(f"{dest} already exists; pass force/overwrite to replace it.")
+    if dest.is_dir():
+        raise ConflictError(f"{dest} is a directory; name a file to write.")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
+    try:
+        if fmt == "parquet":
+            pq.write_table(with_metadata(table, meta), tmp)
+        else:
+            tmp.write_bytes(encode(table, meta, fmt))
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest

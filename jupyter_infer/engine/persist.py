@@ -1,0 +1,169 @@
+"""Model files that cannot execute code on load: a zip of ``meta.json`` (versions, type) and a skops payload
+loaded only with an allow-list of types. Foreign, tampered or incompatible files are refused before loading."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+import skops.io as sio
+
+from .._exceptions import IncompatibleModelError, UnsafeModelError
+from .model import Artifact
+
+FORMAT = "jupyter-infer-model"
+FORMAT_VERSION = 1
+
+# Every non-builtin type a jupyter-infer model may contain. Anything else in a file means it was not made by us
+# (or was tampered with) and it is refused without being loaded.
+ALLOWED_TYPES = frozenset(
+    {
+        "builtins.slice",
+        "numpy.dtype",
+        "numpy.ndarray",
+        "numpy.float64",
+        "numpy.float32",
+        "numpy.int64",
+        "numpy.int32",
+        "numpy.bool_",
+        "numpy.str_",
+        "numpy.random.mtrand.RandomState",
+        "numpy.random._mt19937.MT19937",
+        "functools.partial",
+        "pandas.core.indexes.base.Index",
+        "sklearn.compose._column_transformer.ColumnTransformer",
+        "sklearn.pipeline.Pipeline",
+        "sklearn.preprocessing._data.StandardScaler",
+        "sklearn.impute._base.SimpleImputer",
+        "sklearn.impute._base.MissingIndicator",
+        "sklearn.preprocessing._encoders.OneHotEncoder",
+        "sklearn.feature_extraction.text.TfidfVectorizer",
+        "sklearn.feature_extraction.text.TfidfTransformer",
+        "sklearn.decomposition._truncated_svd.TruncatedSVD",
+        "sklearn.decomposition._pca.PCA",
+        "sklearn.cluster._kmeans.KMeans",
+        "sklearn.cluster._kmeans.MiniBatchKMeans",
+        "sklearn.ensemble._iforest.IsolationForest",
+        "sklearn.tree._classes.ExtraTreeRegressor",
+        "sklearn.tree._tree.Tree",
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+        "sklearn._loss.loss.HalfBinomialLoss",
+        "sklearn._loss.loss.HalfMultinomialLoss",
+        "sklearn._loss.loss.HalfSquaredError",
+        "sklearn._loss.link.LogitLink",
+        "sklearn._loss.link.MultinomialLogit",
+        "sklearn._loss.link.IdentityLink",
+        "sklearn._loss.link.Interval",
+        "sklearn.utils.validation.check_array",
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.linear_model._ridge.Ridge",
+        "sklearn.neighbors._unsupervised.NearestNeighbors",
+        "sklearn.neighbors._kd_tree.KDTree",
+        "sklearn.metrics._dist_metrics.EuclideanDistance64",
+        "collections.OrderedDict",
+        "collections.defaultdict",
+        "builtins.int",
+        "builtins.float",
+    }
+)
+
+
+def library_versions() -> dict[str, str]:
+    import pandas
+    import pyarrow
+
+    return {
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "skops": sio.__name__ and __import__("skops").__version__,
+        "pandas": pandas.__version__,
+        "pyarrow": pyarrow.__version__,
+    }
+
+
+def _minor(v: str) -> tuple[int, ...]:
+    parts = []
+    for p in v.split(".")[:2]:
+        digits = "".join(ch for ch in p if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def dumps(art: Artifact) -> bytes:
+    payload = sio.dumps(art.to_state())
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as z:
+        meta = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "model_type": art.model_type,
+            "versions": library_versions(),
+        }
+        z.writestr("meta.json", json.dumps(meta))
+        z.writestr("model.skops", payload)
+    return buf.getvalue()
+
+
+def save(art: Artifact, path: str | os.PathLike[str]) -> int:
+    """Write atomically (temporary name, then rename); returns the size in bytes."""
+    data = dumps(art)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return len(data)
+
+
+def read_meta(data: bytes, name: str = "model file") -> tuple[dict[str, Any], bytes]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            meta = json.loads(z.read("meta.json"))
+            payload = z.read("model.skops")
+    except (zipfile.BadZipFile, KeyError, ValueError) as e:
+        raise UnsafeModelError(f"{name} is not a jupyter-infer model file ({e}); it was not loaded.") from None
+    if meta.get("format") != FORMAT:
+        raise UnsafeModelError(f"{name} is not a jupyter-infer model file; it was not loaded.")
+    return meta, payload
+
+
+def check_compatible(meta: dict[str, Any], name: str = "model file") -> None:
+    made = meta.get("versions", {}).get("scikit-learn", "?")
+    if meta.get("format_version") != FORMAT_VERSION or _minor(made) != _minor(sklearn.__version__):
+        raise IncompatibleModelError(
+            f"{name} was made with scikit-learn {made}; this is scikit-learn {sklearn.__version__}. "
+            "Retrain the model with this version."
+        )
+
+
+def loads(data: bytes, name: str = "model file") -> Artifact:
+    meta, payload = read_meta(data, name)
+    check_compatible(meta, name)
+    try:
+        untrusted = sio.get_untrusted_types(data=payload)
+    except Exception as e:
+        raise UnsafeModelError(f"{name} could not be audited ({e}); it was not loaded.") from None
+    foreign = sorted(set(untrusted) - ALLOWED_TYPES)
+    if foreign:
+        raise UnsafeModelError(
+            f"{name} contains types outside the allow-list ({', '.join(foreign[:5])}); it may have been tampered "
+            "with and was not loaded."
+        )
+    try:
+        state = sio.loads(payload, trusted=list(untrusted))
+    except Exception as e:
+        raise UnsafeModelError(f"{name} could not be loaded ({type(e).__name__}: {e}).") from None
+    return Artifact.from_state(state)
+
+
+def load(path: str | os.PathLike[str]) -> Artifact:
+    return loads(Path(path).read_bytes(), name=f"The model file {Path(path).name}")

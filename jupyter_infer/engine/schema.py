@@ -1,0 +1,283 @@
+"""Column roles inferred at training, and Wood Wide's reconciliation rules applied at inference.
+
+A :class:`Schema` is plain data (names, kinds, category lists) so it persists safely and travels to any worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._exceptions import InputError
+
+NUMERIC, BOOLEAN, CATEGORICAL, DATETIME, TEXT = "numeric", "boolean", "categorical", "datetime", "text"
+DATETIME_PARTS = ("year", "month", "dayofweek", "hour", "days")
+MAX_CATEGORIES = 254  # HistGradientBoosting allows 255 bins per categorical feature, one is kept for "missing"
+MAX_CLASSES_INT_LABEL = 20
+
+
+@dataclass
+class Reconciliation:
+    """What inference had to change to make the input fit the training schema (SPEC §5)."""
+
+    dropped: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    coerced: list[str] = field(default_factory=list)
+
+    def merge(self, other: Reconciliation) -> None:
+        for mine, theirs in (
+            (self.dropped, other.dropped),
+            (self.missing, other.missing),
+            (self.coerced, other.coerced),
+        ):
+            mine.extend(c for c in theirs if c not in mine)
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {"dropped": list(self.dropped), "missing": list(self.missing), "coerced": list(self.coerced)}
+
+
+@dataclass
+class Column:
+    name: str
+    kind: str
+    categories: list[str] = field(default_factory=list)  # categorical: the kept levels, most frequent first
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "categories": list(self.categories)}
+
+
+@dataclass
+class Schema:
+    """The training-time contract: which input columns are features and of what kind."""
+
+    columns: list[Column]
+    dropped: list[dict[str, str]] = field(default_factory=list)  # {"name", "reason"} for columns not used
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def of_kind(self, *kinds: str) -> list[Column]:
+        return [c for c in self.columns if c.kind in kinds]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"columns": [c.to_dict() for c in self.columns], "dropped": list(self.dropped)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Schema:
+        return cls([Column(**c) for c in d["columns"]], list(d.get("dropped", [])))
+
+
+def check_frame(df: pd.DataFrame, what: str = "the input") -> None:
+    """Refuse tables that no model can use: no rows, no columns, duplicate column names."""
+    if df.columns.duplicated().any():
+        dups = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+        raise InputError(f"{what} has duplicate column names: {', '.join(dups)}. Rename them so each is unique.")
+    if df.shape[1] == 0:
+        raise InputError(f"{what} has no columns.")
+    if len(df) == 0:
+        raise InputError(f"{what} has no rows (only a header, or an empty table).")
+
+
+def _is_unusable(s: pd.Series) -> bool:
+    """Lists, dicts, structs and bytes cannot be features."""
+    if isinstance(s.dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        t = s.dtype.pyarrow_dtype
+        return bool(pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t))
+    if s.dtype == object:
+        sample = s.dropna().head(100)
+        return any(isinstance(v, list | tuple | dict | set | bytes | np.ndarray) for v in sample)
+    return False
+
+
+def _is_text(s: pd.Series) -> bool:
+    """AutoGluon's rule: many distinct values that average three words or more."""
+    sample = s.dropna().astype(str).head(5000)
+    if len(sample) < 20:
+        return False
+    if sample.nunique() / len(sample) <= 0.01:
+        return False
+    return bool(sample.str.split().str.len().mean() >= 3)
+
+
+def _looks_datetime(s: pd.Series) -> bool:
+    sample = s.dropna().astype(str).head(500)
+    if len(sample) < 5 or not sample.str.contains(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}").mean() > 0.9:
+        return False
+    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    return bool(parsed.notna().mean() > 0.9)
+
+
+def kind_of(s: pd.Series) -> str | None:
+    """The broad kind of a column, or None when it cannot be a feature."""
+    if _is_unusable(s):
+        return None
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return BOOLEAN
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return NUMERIC
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return DATETIME
+    nonnull = s.dropna()
+    if len(nonnull) and nonnull.map(type).isin([bool, np.bool_]).all():
+        return BOOLEAN
+    if _looks_datetime(s):
+        return DATETIME
+    if _is_text(s):
+        return TEXT
+    return CATEGORICAL
+
+
+def infer_schema(df: pd.DataFrame, exclude: set[str]) -> Schema:
+    """Decide each column's role from the training table; report what is dropped and why."""
+    cols: list[Column] = []
+    dropped: list[dict[str, str]] = []
+    n = len(df)
+    for name in df.columns:
+        if name in exclude:
+            continue
+        s = df[name]
+        kind = kind_of(s)
+        if kind is None:
+            dropped.append({"name": str(name), "reason": "values are lists, structs or bytes"})
+            continue
+        nonnull = s.dropna()
+        if len(nonnull) == 0:
+            dropped.append({"name": str(name), "reason": "every value is missing"})
+            continue
+        nunique = nonnull.nunique()
+        if nunique <= 1:
+            dropped.append({"name": str(name), "reason": "constant"})
+            continue
+        if kind == CATEGORICAL and n >= 20 and nunique / len(nonnull) > 0.99:
+            dropped.append({"name": str(name), "reason": "id-like (every value distinct)"})
+            continue
+        if kind == NUMERIC and pd.api.types.is_integer_dtype(s.dtype) and n >= 20 and _is_row_counter(s):
+            dropped.append({"name": str(name), "reason": "id-like (a row counter)"})
+            continue
+        categories: list[str] = []
+        if kind == CATEGORICAL:
+            counts = nonnull.astype(str).value_counts()
+            categories = [str(v) for v in counts.index[:MAX_CATEGORIES]]
+        cols.append(Column(str(name), kind, categories))
+    if not cols:
+        reasons = "; ".join(f"{d['name']}: {d['reason']}" for d in dropped) or "no columns given"
+        raise InputError(f"No usable feature columns ({reasons}).")
+    return Schema(cols, dropped)
+
+
+def _is_row_counter(s: pd.Series) -> bool:
+    v = s.to_numpy()
+    if s.isna().any() or len(v) < 2:
+        return False
+    d = np.diff(v.astype(np.int64))
+    return bool((d == 1).all())
+
+
+def _to_numeric(s: pd.Series) -> tuple[pd.Series, bool]:
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype("float64"), False
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return s.astype("float64", copy=False), False
+    out = pd.to_numeric(s, errors="coerce").astype("float64")
+    return out, True
+
+
+_TRUE = {"true", "1", "yes", "y", "t", "1.0"}
+_FALSE = {"false", "0", "no", "n", "f", "0.0"}
+
+
+def _to_bool_float(s: pd.Series) -> tuple[pd.Series, bool]:
+    if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
+        out = pd.to_numeric(s, errors="coerce").astype("float64")
+        return out.where(out.isin([0.0, 1.0])), False
+    low = s.astype("string").str.strip().str.lower()
+    out = pd.Series(np.where(low.isin(_TRUE), 1.0, np.where(low.isin(_FALSE), 0.0, np.nan)), index=s.index)
+    return out, True
+
+
+def _to_datetime(s: pd.Series) -> tuple[pd.Series, bool]:
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        out = s
+        coerced = False
+    else:
+        out = pd.to_datetime(s, errors="coerce", format="mixed")
+        coerced = True
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out, coerced
+
+
+def _to_category_str(s: pd.Series) -> tuple[pd.Series, bool]:
+    if pd.api.types.is_string_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype):
+        return s.astype(object).where(s.notna(), None), False
+    coerced = s.dtype != object
+    if pd.api.types.is_float_dtype(s.dtype):
+        # 3.0 and "3" name the same level when a float column carries integer codes
+        vals = s.map(lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
+        return vals, coerced
+    return s.map(lambda v: None if pd.isna(v) else str(v)), coerced
+
+
+def align(
+    df: pd.DataFrame, schema: Schema, keep: tuple[str, ...] = (), from_text: bool = False
+) -> tuple[pd.DataFrame, Reconciliation]:
+    """Make an inference table fit the training schema, Wood Wide's way.
+
+    Extra columns are dropped, missing ones become null, mismatched types are coerced (unparseable values become
+    null); unseen categories are left for the encoders to treat as missing. Returns the features in the
+    canonical form ``featurize`` expects: float64 for numeric/boolean, datetime64 for dates, str-or-None objects
+    for categorical and text. ``from_text`` (a CSV read as text) reports a coercion only where a value was lost.
+    """
+    rec = Reconciliation()
+    wanted = set(schema.names) | set(keep)
+    rec.dropped = [str(c) for c in df.columns if c not in wanted]
+    if not any(c in df.columns for c in schema.names):
+        raise InputError(
+            "The inference data shares no column with the training data. The model expects: "
+            + ", ".join(schema.names[:12])
+            + ("…" if len(schema.names) > 12 else "")
+            + "."
+        )
+    out: dict[str, pd.Series] = {}
+    for col in schema.columns:
+        if col.name not in df.columns:
+            rec.missing.append(col.name)
+            if col.kind == DATETIME:
+                out[col.name] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+            elif col.kind in (NUMERIC, BOOLEAN):
+                out[col.name] = pd.Series(np.nan, index=df.index, dtype="float64")
+            else:
+                out[col.name] = pd.Series(None, index=df.index, dtype=object)
+            continue
+        s = df[col.name]
+        if col.kind == NUMERIC:
+            conv, coerced = _to_numeric(s)
+        elif col.kind == BOOLEAN:
+            conv, coerced = _to_bool_float(s)
+        elif col.kind == DATETIME:
+            conv, coerced = _to_datetime(s)
+        else:
+            conv, coerced = _to_category_str(s)
+        if coerced and (not from_text or conv.isna().sum() > s.isna().sum()):
+            rec.coerced.append(col.name)
+        out[col.name] = conv
+    return pd.DataFrame(out, index=df.index), rec
+
+
+def datetime_parts(s: pd.Series) -> dict[str, np.ndarray]:
+    """A date column as numbers a model can split on."""
+    dt = s.dt
+    days = (s - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+    return {
+        "year": dt.year.to_numpy(dtype="float64", na_value=np.nan),
+        "month": dt.month.to_numpy(dtype="float64", na_value=np.nan),
+        "dayofweek": dt.dayofweek.to_numpy(dtype="float64", na_value=np.nan),
+        "hour": dt.hour.to_numpy(dtype="float64", na_value=np.nan),
+        "days": days.to_numpy(dtype="float64", na_value=np.nan),
+    }

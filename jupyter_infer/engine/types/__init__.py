@@ -1,0 +1,1 @@
+"""The six model types. Each module has ``fit(ctx) -> Fitted`` and a scorer class for batches."""

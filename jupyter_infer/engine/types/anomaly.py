@@ -1,0 +1,81 @@
+"""Anomaly detection: an isolation forest on the tree flavour; score = -score_samples (higher = more anomalous);
+the threshold is the training-score quantile at ``contamination``."""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import IsolationForest
+
+from ..describe import column_stats, describe_row
+from ..features import Featurizer
+from ._base import FitContext, Fitted, threaded_rows
+
+DEFAULT_CONTAMINATION = 0.05
+DESCRIBED_ROWS = 50
+
+
+def fit(ctx: FitContext) -> Fitted:
+    X = ctx.featurizer.tree_matrix(ctx.aligned)
+    contamination = float(ctx.params.get("contamination", DEFAULT_CONTAMINATION))
+    ctx.report("fit", 0.1)
+    forest = IsolationForest(n_estimators=200, random_state=0).fit(X)
+    ctx.check_cancel()
+    ctx.report("threshold", 0.7)
+    scores = -threaded_rows(forest.score_samples, X)
+    threshold = float(np.quantile(scores, 1.0 - contamination))
+    core = {
+        "forest": forest,
+        "threshold": threshold,
+        "stats": column_stats(ctx.aligned, ctx.featurizer.schema),
+    }
+    metrics = {
+        "contamination": contamination,
+        "threshold": threshold,
+        "n_train": len(X),
+        "training_flagged": int((scores > threshold).sum()),
+    }
+    return Fitted(core, metrics)
+
+
+class Scorer:
+    """Scores rows; keeps the most anomalous flagged rows to describe them at the end."""
+
+    def __init__(self, core: dict[str, Any], featurizer: Featurizer, anomaly_format: str) -> None:
+        self.core = core
+        self.feat = featurizer
+        self.ids_only = anomaly_format == "ids_only"
+        self._top: list[tuple[float, int, Any, dict[str, Any]]] = []  # min-heap of (score, seq, id, row)
+        self._seq = 0
+
+    def score(self, aligned: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
+        X = self.feat.tree_matrix(aligned)
+        scores = -threaded_rows(self.core["forest"].score_samples, X)
+        flagged = scores > self.core["threshold"]
+        self._remember(aligned, ids, scores, flagged)
+        if self.ids_only:
+            return pd.DataFrame({"anomalous_ids": ids[flagged]})
+        return pd.DataFrame({"id": ids, "is_anomaly": flagged, "anomaly_score": scores})
+
+    def _remember(self, aligned: pd.DataFrame, ids: np.ndarray, scores: np.ndarray, flagged: np.ndarray) -> None:
+        idx = np.flatnonzero(flagged)
+        if len(idx) > DESCRIBED_ROWS:
+            idx = idx[np.argsort(-scores[idx])[:DESCRIBED_ROWS]]
+        for i in idx:
+            item = (float(scores[i]), self._seq, ids[i], aligned.iloc[int(i)].to_dict())
+            self._seq += 1
+            if len(self._top) < DESCRIBED_ROWS:
+                heapq.heappush(self._top, item)
+            elif item[0] > self._top[0][0]:
+                heapq.heapreplace(self._top, item)
+
+    def descriptions(self) -> dict[str, dict[str, Any]]:
+        rows = sorted(self._top, key=lambda t: -t[0])
+        out = {}
+        for score, _, rid, row in rows:
+            d = describe_row(pd.Series(row), self.core["stats"])
+            out[str(rid.item() if hasattr(rid, "item") else rid)] = {**d, "anomaly_score": score}
+        return {"anomaly_descriptions": out}

@@ -1,0 +1,216 @@
+"""What a job does, from its stored request: ingest a dataset, train a model version, or stream inference over a
+file or dataset into a result file. Any process that can open the store can run any queued job."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .._exceptions import InputError
+from ..engine import persist
+from ..engine.io import BatchReader, read_file
+from ..engine.model import Artifact, train
+from ..engine.options import InferOptions
+from ..engine.outputs import metadata_for, read_metadata, write_result
+from ..engine.schema import kind_of
+from ..store import Store
+from ._runner import JobContext, Work
+
+_CACHE_SIZE = 8
+_cache: OrderedDict[str, Artifact] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def load_artifact(version: dict[str, Any]) -> Artifact:
+    """A model version's artifact, loaded safely once per process (artifacts are immutable)."""
+    key = version["id"]
+    with _cache_lock:
+        art = _cache.get(key)
+        if art is not None:
+            _cache.move_to_end(key)
+            return art
+    path = version.get("path")
+    if not path or not Path(path).exists():
+        raise InputError(f"The file of model version {key} is missing from the store; retrain the model.")
+    art = persist.load(path)
+    with _cache_lock:
+        _cache[key] = art
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return art
+
+
+def work_for(store: Store, job: dict[str, Any]) -> Work:
+    op = job["request"].get("op")
+    if op == "ingest":
+        return lambda ctx: ingest(store, job, ctx)
+    if op == "train":
+        return lambda ctx: train_job(store, job, ctx)
+    if op == "infer":
+        return lambda ctx: infer_job(store, job, ctx)
+    raise ValueError(f"job {job['id']} has an unknown operation {op!r}")
+
+
+# ---- ingest ---------------------------------------------------------------------------------------------------
+def ingest(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    req = job["request"]
+    dsv = req["dataset_version_id"]
+    try:
+        ctx.progress(phase="reading", fraction=0.1, force=True)
+        df = read_file(req["source"])
+        ctx.check_cancel()
+        ctx.progress(phase="writing", fraction=0.6, rows_total=len(df))
+        final = store.path("datasets", f"{dsv}.parquet")
+        tmp = store.tmp_path(final)
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        pq.write_table(table, tmp)
+        os.replace(tmp, final)
+        schema = {str(c): (kind_of(df[c]) or "unusable") for c in df.columns}
+        store.finish_dataset_version(dsv, final, len(df), schema)
+    except BaseException as e:
+        store.fail_dataset_version(dsv, str(e))
+        raise
+    finally:
+        if req.get("delete_source"):
+            Path(req["source"]).unlink(missing_ok=True)
+    return {"rows_done": len(df), "rows_total": len(df)}
+
+
+# ---- train ----------------------------------------------------------------------------------------------------
+def train_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    req = job["request"]
+    mdlv = req["model_version_id"]
+    try:
+        ctx.progress(phase="loading data", fraction=0.0, force=True)
+        dsv = store.dataset_version(req["dataset_version_id"])
+        df = pd.read_parquet(dsv["path"])
+        ctx.progress(rows_total=len(df))
+        art = train(
+            df, req["model_type"], label_column=req.get("label_column"), input_columns=req.get("input_columns"),
+            params=req.get("params"), id_column=req.get("id_column"), report=ctx.report,
+            check_cancel=ctx.check_cancel,
+        )  # fmt: skip
+        ctx.check_cancel()
+        ctx.progress(phase="saving", fraction=0.98, force=True)
+        path = store.path("models", f"{mdlv}.jimodel")
+        persist.save(art, path)
+        store.finish_model_version(
+            mdlv, path=str(path), metrics=art.metrics, descriptions=art.descriptions, info=art.info,
+            params=art.info.get("params", {}), input_columns=art.input_columns,
+            library_versions=persist.library_versions(),
+        )  # fmt: skip
+    except BaseException as e:
+        store.fail_model_version(mdlv, str(e))
+        raise
+    return {"rows_done": len(df)}
+
+
+# ---- infer ----------------------------------------------------------------------------------------------------
+class ResultWriter:
+    """Streams result batches to one Parquet file under a temporary name; ``commit`` renames it into place."""
+
+    def __init__(self, final: Path, tmp: Path) -> None:
+        self.final, self.tmp = final, tmp
+        self.writer: pq.ParquetWriter | None = None
+        self.schema: pa.Schema | None = None
+        self.rows = 0
+
+    def write(self, df: pd.DataFrame | None) -> None:
+        if df is None:
+            return
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        if self.writer is None:
+            self.schema = table.schema.remove_metadata()
+            self.writer = pq.ParquetWriter(self.tmp, self.schema)
+        elif table.schema.remove_metadata() != self.schema:
+            assert self.schema is not None
+            table = table.cast(self.schema)
+        if table.num_rows or self.rows == 0:
+            self.writer.write_table(table.replace_schema_metadata(None))
+        self.rows += table.num_rows
+
+    def commit(self, meta: dict[str, Any]) -> Path:
+        if self.writer is None:
+            raise InputError("The input produced no rows to score.")
+        self.writer.add_key_value_metadata(metadata_for(meta))
+        self.writer.close()
+        os.replace(self.tmp, self.final)
+        return self.final
+
+    def abort(self) -> None:
+        if self.writer is not None:
+            try:
+                self.writer.close()
+            except Exception:
+                pass
+        self.tmp.unlink(missing_ok=True)
+
+
+def result_meta(model: dict[str, Any], version: dict[str, Any], job_id: str, scorer: Any) -> dict[str, Any]:
+    return {
+        "model_id": model["id"],
+        "model_name": model["name"],
+        "model_version_id": version["id"],
+        "model_version": version["version"],
+        "model_type": model["model_type"],
+        "job_id": job_id,
+        "descriptions": scorer.descriptions(),
+        "reconciliation": scorer.reconciliation.to_dict(),
+        "options": scorer.options.to_dict(),
+    }
+
+
+def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    req = job["request"]
+    model, version = store.model_version(req["model_id"], req["model_version_id"])
+    if req.get("executor", "local") == "dask":
+        from . import dask_executor  # optional dependency
+
+        return dask_executor.run(store, job, ctx, model, version)
+    art = load_artifact(version)
+    scorer = art.scorer(InferOptions(**req["options"]))
+    source = req["source"]
+    path = (
+        store.dataset_version(source["dataset_version_id"])["path"]
+        if "dataset_version_id" in source
+        else source["path"]
+    )
+    reader = BatchReader(path)
+    ctx.progress(rows_done=0, rows_total=reader.rows_total, phase="scoring", force=True)
+    final = store.path("results", f"{job['id']}.parquet")
+    out = ResultWriter(final, store.tmp_path(final))
+    try:
+        for batch in reader:
+            ctx.check_cancel()
+            out.write(scorer.score(batch, from_text=reader.format == "csv"))
+            fraction = None if reader.rows_total else reader.fraction_done()
+            ctx.progress(rows_done=scorer.rows_in, fraction=fraction)
+        ctx.check_cancel()
+        out.write(scorer.finish())
+        meta = result_meta(model, version, job["id"], scorer)
+        out.commit(meta)
+    except BaseException:
+        out.abort()
+        raise
+    if req.get("output_path"):
+        export_result(final, req["output_path"], req["options"].get("output_type", "parquet"), model["model_type"])
+    return {
+        "result_path": str(final),
+        "result_meta": meta,
+        "rows_done": scorer.rows_in,
+        "rows_total": scorer.rows_in,
+    }
+
+
+def export_result(result: Path, dest: str | os.PathLike[str], output_type: str, model_type: str) -> Path:
+    """Write a stored result in a format to ``dest`` atomically (temporary name, then rename)."""
+    table = pq.read_table(result)
+    meta = read_metadata(table.schema.metadata)
+    return write_result(table.replace_schema_metadata(None), meta, dest, output_type)

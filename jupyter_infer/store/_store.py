@@ -1,0 +1,469 @@
+"""The embedded store (SPEC §9): datasets, models and jobs in SQLite, their files beside it.
+
+Records come out as plain dicts shaped like the HTTP API's JSON, so the local client, the server and the remote
+client all speak the same nouns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from pathlib import Path
+from typing import Any
+
+from .._exceptions import ConflictError, NotFoundError
+from ..engine.options import did_you_mean
+from ._db import Database, ago, new_id, now
+
+STALE_SECONDS = 30.0
+TERMINAL = ("succeeded", "failed", "canceled")
+ACTIVE = ("queued", "running")
+JOB_FIELDS = (
+    "id", "type", "status", "progress", "rows_done", "rows_total", "current_phase", "estimated_seconds_remaining",
+    "error_message", "created_at", "started_at", "finished_at", "heartbeat_at", "input_filename", "model_id",
+    "model_name", "model_version_id", "model_version", "model_type", "dataset_id", "dataset_name",
+    "dataset_version_id", "dataset_version", "cancel_requested", "owner", "output_type",
+)  # fmt: skip
+
+
+def default_home() -> Path:
+    env = os.environ.get("JUPYTER_INFER_HOME")
+    if env:
+        return Path(env).expanduser()
+    from jupyter_core.paths import jupyter_data_dir
+
+    return Path(jupyter_data_dir()) / "infer"
+
+
+def process_owner(kind: str = "kernel") -> str:
+    return f"{kind}:{socket.gethostname()}:{os.getpid()}"
+
+
+def _loads(s: str | None, default: Any = None) -> Any:
+    return json.loads(s) if s else default
+
+
+class Store:
+    """Shared by every kernel and the Jupyter server on the machine; safe for several processes at once."""
+
+    def __init__(self, home: str | os.PathLike[str] | None = None) -> None:
+        self.home = Path(home).expanduser() if home is not None else default_home()
+        for sub in ("datasets", "models", "results", "uploads", "tmp"):
+            (self.home / sub).mkdir(parents=True, exist_ok=True)
+        self.db = Database(self.home / "store.sqlite")
+
+    # ---- paths -----------------------------------------------------------------------------------------------
+    def path(self, *parts: str) -> Path:
+        return self.home.joinpath(*parts)
+
+    def tmp_path(self, final: Path) -> Path:
+        """Where to write before the atomic rename to ``final``."""
+        return final.with_name(f".{final.name}.tmp-{os.getpid()}-{new_id('')}")
+
+    # ---- resolving names and ids -------------------------------------------------------------------------------
+    def _resolve(self, table: str, noun: str, ref: str) -> Any:
+        row = self.db.one(f"SELECT * FROM {table} WHERE id = ? OR name = ?", (ref, ref))
+        if row is None and table == "models":
+            row = self.db.one(
+                "SELECT m.* FROM models m JOIN model_versions v ON v.model_id = m.id WHERE v.id = ?", (ref,)
+            )
+        if row is None and table == "datasets":
+            row = self.db.one(
+                "SELECT d.* FROM datasets d JOIN dataset_versions v ON v.dataset_id = d.id WHERE v.id = ?",
+                (ref,),
+            )
+        if row is None:
+            names = [r["name"] for r in self.db.query(f"SELECT name FROM {table}")]
+            hint = did_you_mean(ref, names)
+            if not hint and not names:
+                hint = f" There are no {noun}s yet."
+            raise NotFoundError(f'No {noun} named or with id "{ref}".{hint}')
+        return row
+
+    # ---- datasets ------------------------------------------------------------------------------------------------
+    def create_dataset_version(
+        self,
+        name: str,
+        description: str | None = None,
+        source_label: str | None = None,
+        job_id: str | None = None,
+    ) -> tuple[str, str, int]:
+        """A new dataset (or a new version of the one with this name) in status ``processing``."""
+        t = now()
+        with self.db.tx() as c:
+            row = c.execute("SELECT id FROM datasets WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                ds_id = new_id("ds_")
+                c.execute("INSERT INTO datasets VALUES (?,?,?,?,?)", (ds_id, name, description, t, t))
+            else:
+                ds_id = row["id"]
+                c.execute("UPDATE datasets SET updated_at = ? WHERE id = ?", (t, ds_id))
+            version = c.execute(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset_id = ?", (ds_id,)
+            ).fetchone()[0]
+            dsv_id = new_id("dsv_")
+            c.execute(
+                "INSERT INTO dataset_versions (id, dataset_id, version, status, source_label, ingest_job_id, "
+                "created_at) VALUES (?,?,?,?,?,?,?)",
+                (dsv_id, ds_id, version, "processing", source_label, job_id, t),
+            )
+        return ds_id, dsv_id, version
+
+    def finish_dataset_version(self, dsv_id: str, path: Path, row_count: int, schema: dict[str, str]) -> None:
+        with self.db.tx() as c:
+            c.execute(
+                "UPDATE dataset_versions SET status='ready', path=?, row_count=?, byte_size=?, schema_json=?, "
+                "ready_at=? WHERE id=?",
+                (str(path), row_count, path.stat().st_size, json.dumps(schema), now(), dsv_id),
+            )
+
+    def fail_dataset_version(self, dsv_id: str, message: str) -> None:
+        with self.db.tx() as c:
+            c.execute("UPDATE dataset_versions SET status='failed', error_message=? WHERE id=?", (message, dsv_id))
+
+    def _dataset_version_dict(self, v: Any) -> dict[str, Any]:
+        return {
+            "id": v["id"], "dataset_version_id": v["id"], "dataset_id": v["dataset_id"], "version": v["version"],
+            "status": v["status"], "row_count": v["row_count"], "byte_size": v["byte_size"],
+            "schema_json": _loads(v["schema_json"]), "source_label": v["source_label"],
+            "ingest_job_id": v["ingest_job_id"], "created_at": v["created_at"], "ready_at": v["ready_at"],
+            "error_message": v["error_message"], "path": v["path"],
+        }  # fmt: skip
+
+    def _dataset_dict(self, d: Any) -> dict[str, Any]:
+        v = self.db.one(
+            "SELECT * FROM dataset_versions WHERE dataset_id = ? ORDER BY (status='ready') DESC, version DESC LIMIT 1",
+            (d["id"],),
+        )
+        return {
+            "id": d["id"], "dataset_id": d["id"], "name": d["name"], "description": d["description"],
+            "created_at": d["created_at"], "updated_at": d["updated_at"], "is_archived": False,
+            "current_version": self._dataset_version_dict(v) if v else None,
+        }  # fmt: skip
+
+    def get_dataset(self, ref: str) -> dict[str, Any]:
+        return self._dataset_dict(self._resolve("datasets", "dataset", ref))
+
+    def dataset_version(self, ref: str, version_id: str | None = None) -> dict[str, Any]:
+        """The pinned version, or the latest ready version of a dataset named by id, name or version id."""
+        if version_id or ref.startswith("dsv_"):
+            v = self.db.one("SELECT * FROM dataset_versions WHERE id = ?", (version_id or ref,))
+            if v is None:
+                raise NotFoundError(f'No dataset version with id "{version_id or ref}".')
+        else:
+            d = self._resolve("datasets", "dataset", ref)
+            v = self.db.one(
+                "SELECT * FROM dataset_versions WHERE dataset_id = ? AND status='ready' ORDER BY version DESC LIMIT 1",
+                (d["id"],),
+            )
+            if v is None:
+                raise ConflictError(f'The dataset "{d["name"]}" has no ready version yet.')
+        out = self._dataset_version_dict(v)
+        out["dataset_name"] = self.db.one("SELECT name FROM datasets WHERE id=?", (v["dataset_id"],))["name"]
+        return out
+
+    def dataset_versions(self, ref: str) -> list[dict[str, Any]]:
+        d = self._resolve("datasets", "dataset", ref)
+        rows = self.db.query("SELECT * FROM dataset_versions WHERE dataset_id=? ORDER BY version DESC", (d["id"],))
+        return [self._dataset_version_dict(v) for v in rows]
+
+    def list_datasets(self, q: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        rows = self.db.query("SELECT * FROM datasets ORDER BY created_at DESC LIMIT ?", (limit,))
+        return [self._dataset_dict(d) for d in rows if not q or q.lower() in d["name"].lower()]
+
+    def delete_dataset(self, ref: str) -> None:
+        d = self._resolve("datasets", "dataset", ref)
+        paths = [r["path"] for r in self.db.query("SELECT path FROM dataset_versions WHERE dataset_id=?", (d["id"],))]
+        with self.db.tx() as c:
+            c.execute("DELETE FROM datasets WHERE id=?", (d["id"],))
+        for p in paths:
+            if p:
+                Path(p).unlink(missing_ok=True)
+
+    # ---- models --------------------------------------------------------------------------------------------------
+    def create_model_version(
+        self, name: str, model_type: str, label_column: str | None, **fields: Any
+    ) -> tuple[str, str, int]:
+        """A new model (or a new version under this name) in status ``processing``."""
+        t = now()
+        with self.db.tx() as c:
+            row = c.execute("SELECT id, model_type FROM models WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                mdl_id = new_id("mdl_")
+                c.execute("INSERT INTO models VALUES (?,?,?,?,?,?)", (mdl_id, name, model_type, label_column, t, t))
+            else:
+                if row["model_type"] != model_type:
+                    raise ConflictError(
+                        f'A {row["model_type"]} model is already named "{name}"; a new version must be of the same '
+                        "type. Choose another name."
+                    )
+                mdl_id = row["id"]
+                c.execute("UPDATE models SET updated_at=?, label_column=? WHERE id=?", (t, label_column, mdl_id))
+            version = c.execute(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE model_id = ?", (mdl_id,)
+            ).fetchone()[0]
+            mdlv_id = new_id("mdlv_")
+            cols = ["id", "model_id", "version", "status", "created_at", *fields]
+            vals = [mdlv_id, mdl_id, version, "processing", t, *[_enc(v) for v in fields.values()]]
+            c.execute(f"INSERT INTO model_versions ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})", vals)
+        return mdl_id, mdlv_id, version
+
+    def finish_model_version(self, mdlv_id: str, **fields: Any) -> None:
+        fields = {**fields, "status": "ready", "ready_at": now()}
+        sets = ", ".join(f"{k}=?" for k in fields)
+        with self.db.tx() as c:
+            c.execute(f"UPDATE model_versions SET {sets} WHERE id=?", [*map(_enc, fields.values()), mdlv_id])
+
+    def fail_model_version(self, mdlv_id: str, message: str) -> None:
+        """A version whose training failed or was canceled: removed, so it never shadows a ready version."""
+        with self.db.tx() as c:
+            row = c.execute("SELECT model_id FROM model_versions WHERE id=?", (mdlv_id,)).fetchone()
+            c.execute("DELETE FROM model_versions WHERE id=?", (mdlv_id,))
+            if row is not None:
+                left = c.execute("SELECT COUNT(*) FROM model_versions WHERE model_id=?", (row["model_id"],)).fetchone()[
+                    0
+                ]
+                if left == 0:
+                    c.execute("DELETE FROM models WHERE id=?", (row["model_id"],))
+
+    def _model_version_dict(self, v: Any) -> dict[str, Any]:
+        return {
+            "id": v["id"], "model_version_id": v["id"], "version_id": v["id"], "model_id": v["model_id"],
+            "version": v["version"], "status": v["status"], "path": v["path"], "params": _loads(v["params"], {}),
+            "input_columns": _loads(v["input_columns"], []), "metrics": _loads(v["metrics"], {}),
+            "descriptions": _loads(v["descriptions"], {}), "info": _loads(v["info"], {}),
+            "library_versions": _loads(v["library_versions"], {}), "dataset_id": v["dataset_id"],
+            "dataset_version_id": v["dataset_version_id"], "dataset_name": v["dataset_name"],
+            "training_job_id": v["training_job_id"], "created_at": v["created_at"], "ready_at": v["ready_at"],
+        }  # fmt: skip
+
+    def _model_dict(self, m: Any) -> dict[str, Any]:
+        v = self.db.one(
+            "SELECT * FROM model_versions WHERE model_id=? ORDER BY (status='ready') DESC, version DESC LIMIT 1",
+            (m["id"],),
+        )
+        cur = self._model_version_dict(v) if v else None
+        n_versions = self.db.one("SELECT COUNT(*) FROM model_versions WHERE model_id=?", (m["id"],))[0]
+        return {
+            "id": m["id"], "model_id": m["id"], "name": m["name"], "model_type": m["model_type"],
+            "label_column": m["label_column"], "created_at": m["created_at"], "updated_at": m["updated_at"],
+            "status": cur["status"] if cur else "processing", "current_version": cur,
+            "current_metrics": cur["metrics"] if cur else {}, "n_versions": n_versions,
+            "training_dataset_id": cur["dataset_id"] if cur else None,
+            "training_dataset_name": cur["dataset_name"] if cur else None,
+        }  # fmt: skip
+
+    def get_model(self, ref: str) -> dict[str, Any]:
+        return self._model_dict(self._resolve("models", "model", ref))
+
+    def list_models(self, q: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        rows = self.db.query("SELECT * FROM models ORDER BY updated_at DESC LIMIT ?", (limit,))
+        return [self._model_dict(m) for m in rows if not q or q.lower() in (m["name"] + m["id"]).lower()]
+
+    def model_versions(self, ref: str) -> list[dict[str, Any]]:
+        m = self._resolve("models", "model", ref)
+        rows = self.db.query("SELECT * FROM model_versions WHERE model_id=? ORDER BY version DESC", (m["id"],))
+        return [self._model_version_dict(v) for v in rows]
+
+    def model_version(self, ref: str, version_id: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(model, version): the pinned version, else the latest ready one."""
+        m = self._resolve("models", "model", ref)
+        if ref.startswith("mdlv_") and not version_id:
+            version_id = ref
+        if version_id:
+            v = self.db.one("SELECT * FROM model_versions WHERE id=? AND model_id=?", (version_id, m["id"]))
+            if v is None:
+                known = [r["id"] for r in self.db.query("SELECT id FROM model_versions WHERE model_id=?", (m["id"],))]
+                raise NotFoundError(
+                    f'The model "{m["name"]}" has no version "{version_id}". Its versions: {", ".join(known)}.'
+                )
+            if v["status"] != "ready":
+                raise ConflictError(f'Version {v["version"]} of the model "{m["name"]}" is not ready ({v["status"]}).')
+        else:
+            v = self.db.one(
+                "SELECT * FROM model_versions WHERE model_id=? AND status='ready' ORDER BY version DESC LIMIT 1",
+                (m["id"],),
+            )
+            if v is None:
+                raise ConflictError(f'The model "{m["name"]}" has no ready version yet (is it still training?).')
+        return self._model_dict(m), self._model_version_dict(v)
+
+    def delete_model(self, ref: str) -> None:
+        m = self._resolve("models", "model", ref)
+        paths = [r["path"] for r in self.db.query("SELECT path FROM model_versions WHERE model_id=?", (m["id"],))]
+        with self.db.tx() as c:
+            c.execute("DELETE FROM models WHERE id=?", (m["id"],))
+        for p in paths:
+            if p:
+                Path(p).unlink(missing_ok=True)
+
+    # ---- jobs ----------------------------------------------------------------------------------------------------
+    def create_job(self, type: str, status: str = "queued", **fields: Any) -> dict[str, Any]:
+        t = now()
+        job_id = fields.pop("id", None) or new_id("job_")
+        row = {"id": job_id, "type": type, "status": status, "created_at": t, "heartbeat_at": t, **fields}
+        if status == "running":
+            row.setdefault("started_at", t)
+        with self.db.tx() as c:
+            c.execute(
+                f"INSERT INTO jobs ({','.join(row)}) VALUES ({','.join('?' * len(row))})",
+                [_enc(v) for v in row.values()],
+            )
+        return self.get_job(job_id)
+
+    def update_job(self, job_id: str, **fields: Any) -> None:
+        if not fields:
+            return
+        sets = ", ".join(f"{k}=?" for k in fields)
+        with self.db.tx() as c:
+            c.execute(f"UPDATE jobs SET {sets} WHERE id=?", [*map(_enc, fields.values()), job_id])
+
+    def start_job(self, job_id: str, owner: str) -> bool:
+        """Claim a queued job for this process; False if someone else has it or it was canceled."""
+        t = now()
+        with self.db.tx() as c:
+            cur = c.execute(
+                "UPDATE jobs SET status='running', started_at=?, heartbeat_at=?, owner=? "
+                "WHERE id=? AND status='queued' AND cancel_requested=0",
+                (t, t, owner, job_id),
+            )
+            return cur.rowcount == 1
+
+    def finish_job(self, job_id: str, status: str, error_message: str | None = None, **fields: Any) -> None:
+        """The one way a job ends: terminal status, finish time, cleared ETA."""
+        assert status in TERMINAL
+        extra = {"progress": 100.0} if status == "succeeded" else {}
+        self.update_job(
+            job_id, status=status, error_message=error_message, finished_at=now(),
+            estimated_seconds_remaining=None if status != "succeeded" else 0.0, **extra, **fields,
+        )  # fmt: skip
+
+    def heartbeat(self, job_ids: list[str]) -> None:
+        if not job_ids:
+            return
+        with self.db.tx() as c:
+            c.execute(
+                f"UPDATE jobs SET heartbeat_at=? WHERE id IN ({','.join('?' * len(job_ids))}) AND status IN "
+                "('queued','running')",
+                [now(), *job_ids],
+            )
+
+    def sweep_stale(self) -> int:
+        """Mark active jobs whose worker stopped refreshing the heartbeat as failed (SPEC §9)."""
+        cutoff = ago(STALE_SECONDS)
+        stale = self.db.query(
+            "SELECT id, type, request FROM jobs WHERE status IN ('queued','running') AND heartbeat_at < ?",
+            (cutoff,),
+        )
+        if not stale:
+            return 0
+        with self.db.tx() as c:
+            n = c.execute(
+                "UPDATE jobs SET status='failed', error_message=?, finished_at=?, estimated_seconds_remaining=NULL "
+                "WHERE status IN ('queued','running') AND heartbeat_at < ?",
+                (f"worker stopped (no heartbeat for {STALE_SECONDS:.0f} s)", now(), cutoff),
+            ).rowcount
+        for row in stale:  # a training job leaves no half-made model version behind
+            req = _loads(row["request"], {})
+            if row["type"] == "train" and req.get("model_version_id"):
+                self.fail_model_version(req["model_version_id"], "worker stopped")
+            if row["type"] == "dataset_ingest" and req.get("dataset_version_id"):
+                self.fail_dataset_version(req["dataset_version_id"], "worker stopped")
+        return n
+
+    def _job_dict(self, r: Any) -> dict[str, Any]:
+        d = {k: r[k] for k in JOB_FIELDS}
+        d["job_id"] = d["id"]
+        d["cancel_requested"] = bool(d["cancel_requested"])
+        d["request"] = _loads(r["request"], {})
+        d["result_meta"] = _loads(r["result_meta"])
+        d["has_result"] = bool(r["result_path"])
+        d["result_path"] = r["result_path"]
+        return d
+
+    def get_job(self, job_id: str) -> dict[str, Any]:
+        self.sweep_stale()
+        r = self.db.one("SELECT * FROM jobs WHERE id=?", (job_id,))
+        if r is None:
+            raise NotFoundError(f'No job with id "{job_id}".')
+        return self._job_dict(r)
+
+    def list_jobs(
+        self,
+        status: str | None = None,
+        type: str | None = None,
+        limit: int = 50,
+        before: str | None = None,
+        model_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Newest first; ``before`` is a created_at cursor for paging."""
+        self.sweep_stale()
+        where, args = [], []
+        for col, val in (("status", status), ("type", type), ("model_id", model_id)):
+            if val:
+                where.append(f"{col}=?")
+                args.append(val)
+        if before:
+            where.append("created_at < ?")
+            args.append(before)
+        sql = "SELECT * FROM jobs" + (f" WHERE {' AND '.join(where)}" if where else "")
+        rows = self.db.query(sql + " ORDER BY created_at DESC, id DESC LIMIT ?", [*args, int(limit)])
+        return [self._job_dict(r) for r in rows]
+
+    def count_jobs(self, status: str | None = None, type: str | None = None) -> int:
+        where, args = [], []
+        for col, val in (("status", status), ("type", type)):
+            if val:
+                where.append(f"{col}=?")
+                args.append(val)
+        sql = "SELECT COUNT(*) FROM jobs" + (f" WHERE {' AND '.join(where)}" if where else "")
+        return int(self.db.one(sql, args)[0])
+
+    def request_cancel(self, job_id: str) -> dict[str, Any]:
+        """Any process may ask; the worker stops at its next check. A queued job is canceled at once."""
+        job = self.get_job(job_id)
+        if job["status"] in TERMINAL:
+            return job
+        with self.db.tx() as c:
+            c.execute("UPDATE jobs SET cancel_requested=1 WHERE id=?", (job_id,))
+            c.execute(
+                "UPDATE jobs SET status='canceled', finished_at=?, error_message='canceled before it started' "
+                "WHERE id=? AND status='queued'",
+                (now(), job_id),
+            )
+        return self.get_job(job_id)
+
+    def cancel_requested(self, job_id: str) -> bool:
+        r = self.db.one("SELECT cancel_requested FROM jobs WHERE id=?", (job_id,))
+        return bool(r and r[0])
+
+    def prune_jobs(self, older_than_days: float) -> int:
+        """Delete finished jobs (and their result files) older than this many days."""
+        cutoff = ago(older_than_days * 86400)
+        rows = self.db.query(
+            "SELECT id, result_path FROM jobs WHERE status IN ('succeeded','failed','canceled') AND created_at < ?",
+            (cutoff,),
+        )
+        with self.db.tx() as c:
+            for r in rows:
+                c.execute("DELETE FROM jobs WHERE id=?", (r["id"],))
+        for r in rows:
+            if r["result_path"]:
+                p = Path(r["result_path"])
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+        return len(rows)
+
+
+def _enc(v: Any) -> Any:
+    if isinstance(v, dict | list | tuple):
+        return json.dumps(v)
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, Path):
+        return str(v)
+    return v
