@@ -14,7 +14,7 @@ from .features import Featurizer
 from .options import InferOptions, check_model_type, check_params, did_you_mean
 from .schema import Reconciliation, align, check_frame, infer_schema, kind_of
 from .types import anomaly, clustering, embedding, factors, prediction
-from .types._base import FitContext, Report, _no_cancel, _no_report
+from .types._base import FitContext, Report, _no_cancel, _no_report, threads_for
 
 NEEDS_DISTANCE = {"clustering", "embedding", "search", "factors"}
 
@@ -129,14 +129,16 @@ def train(
     ids = df[id_column].to_numpy() if id_column else None
     ctx = FitContext(aligned, featurizer, params, label, ids, report, check_cancel)
     check_cancel()
-    fitted = {
+    fit = {
         "prediction": prediction.fit,
         "clustering": clustering.fit,
         "anomaly": anomaly.fit,
         "embedding": embedding.fit,
         "search": embedding.fit_search,
         "factors": factors.fit,
-    }[model_type](ctx)
+    }[model_type]
+    with threads_for(len(df)):
+        fitted = fit(ctx)
     params.pop("_task", None)
     info.update(fitted.info)
     info.update(
@@ -202,7 +204,8 @@ class BatchScorer:
         self.rows_in += len(df)
         if len(df) == 0:
             return None
-        return self.impl.score(aligned, ids)
+        with threads_for(len(df)):
+            return self.impl.score(aligned, ids)
 
     def finish(self) -> pd.DataFrame | None:
         fin = getattr(self.impl, "finish", None)

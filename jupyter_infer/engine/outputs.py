@@ -96,6 +96,17 @@ def read_metadata(kv: dict[bytes, bytes] | None) -> dict[str, Any]:
     return out
 
 
+def read_result_table(path: str | os.PathLike[str]) -> pa.Table:
+    """A stored result: one Parquet file, or a directory of part files (the Dask executor) read as one table in
+    file order, with the merged metadata of its ``_common_metadata``."""
+    p = Path(path)
+    table = pq.read_table(p)
+    common = p / "_common_metadata"
+    if p.is_dir() and common.exists():
+        table = table.replace_schema_metadata(pq.read_schema(common).metadata)
+    return table
+
+
 def format_of(path: str | os.PathLike[str], fmt: str | None = None) -> str:
     """The output format: given, else the one the file extension names."""
     if fmt:

@@ -183,7 +183,7 @@ def _to_numeric(s: pd.Series) -> tuple[pd.Series, bool]:
     if pd.api.types.is_bool_dtype(s.dtype):
         return s.astype("float64"), False
     if pd.api.types.is_numeric_dtype(s.dtype):
-        return s.astype("float64", copy=False), False
+        return s.astype("float64"), False
     out = pd.to_numeric(s, errors="coerce").astype("float64")
     return out, True
 

@@ -16,6 +16,24 @@ from ._base import FitContext, Fitted, threaded_rows
 
 DEFAULT_CONTAMINATION = 0.05
 DESCRIBED_ROWS = 50
+EXTREME_Z = 6.0  # beyond this many standard deviations on any numeric column a row counts as extreme
+EXTREME_WEIGHT = 0.05
+
+
+def anomaly_scores(core: dict[str, Any], X: np.ndarray) -> np.ndarray:
+    """Isolation-forest score, plus a term for values far outside the training range.
+
+    A forest cannot extrapolate: a value 4x the training maximum lands in the same leaf as the maximum, so a row
+    that is extreme in one column and ordinary elsewhere would pass. The extra term is zero within EXTREME_Z
+    standard deviations, so ordinary rows keep the forest's score (higher = more anomalous)."""
+    scores = -threaded_rows(core["forest"].score_samples, X)
+    n_num = len(core["num_mean"])
+    if n_num:
+        z = np.abs((X[:, :n_num] - core["num_mean"]) / core["num_std"])
+        with np.errstate(all="ignore"):
+            zmax = np.nan_to_num(np.nanmax(np.where(np.isnan(z), -np.inf, z), axis=1), neginf=0.0)
+        scores = scores + EXTREME_WEIGHT * np.clip(zmax - EXTREME_Z, 0.0, None)
+    return scores
 
 
 def fit(ctx: FitContext) -> Fitted:
@@ -25,13 +43,18 @@ def fit(ctx: FitContext) -> Fitted:
     forest = IsolationForest(n_estimators=200, random_state=0).fit(X)
     ctx.check_cancel()
     ctx.report("threshold", 0.7)
-    scores = -threaded_rows(forest.score_samples, X)
-    threshold = float(np.quantile(scores, 1.0 - contamination))
+    n_num = len(ctx.featurizer.numeric_names())
+    with np.errstate(all="ignore"):
+        sd = np.nanstd(X[:, :n_num].astype(np.float64), axis=0)
     core = {
         "forest": forest,
-        "threshold": threshold,
+        "num_mean": np.nan_to_num(np.nanmean(X[:, :n_num].astype(np.float64), axis=0)) if n_num else np.zeros(0),
+        "num_std": np.where(np.isfinite(sd) & (sd > 0), sd, np.inf) if n_num else np.zeros(0),
         "stats": column_stats(ctx.aligned, ctx.featurizer.schema),
     }
+    scores = anomaly_scores(core, X)
+    threshold = float(np.quantile(scores, 1.0 - contamination))
+    core["threshold"] = threshold
     metrics = {
         "contamination": contamination,
         "threshold": threshold,
@@ -53,7 +76,7 @@ class Scorer:
 
     def score(self, aligned: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
         X = self.feat.tree_matrix(aligned)
-        scores = -threaded_rows(self.core["forest"].score_samples, X)
+        scores = anomaly_scores(self.core, X)
         flagged = scores > self.core["threshold"]
         self._remember(aligned, ids, scores, flagged)
         if self.ids_only:
