@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pyarrow.parquet as pq
 from .._exceptions import ConflictError, InputError, NotFoundError
 from ..engine.io import read_file, to_frame
 from ..engine.options import InferOptions, check_model_type, check_params
-from ..engine.outputs import read_metadata
+from ..engine.outputs import read_metadata, read_result_table
 from ..jobs import Runner, load_artifact, work_for
 from ..jobs.work import result_meta
 from ..store import Store, new_id
@@ -32,10 +33,24 @@ def _source_label(data: Any) -> str | None:
 class LocalBackend:
     url = None
 
-    def __init__(self, home: str | os.PathLike[str] | None = None, owner_kind: str = "kernel") -> None:
+    def __init__(
+        self,
+        home: str | os.PathLike[str] | None = None,
+        owner_kind: str = "kernel",
+        dispatch: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        """``dispatch``: called with each queued background job instead of running it on this process's runner
+        (the server hands its jobs to a worker process this way)."""
         self.store = Store(home)
         self.home = self.store.home
         self.runner = Runner.for_store(self.store, owner_kind)
+        self.dispatch = dispatch
+
+    def _submit(self, job: dict[str, Any]) -> None:
+        if self.dispatch is not None:
+            self.dispatch(job)
+        else:
+            self.runner.submit(job["id"], work_for(self.store, job))
 
     # ---- helpers ---------------------------------------------------------------------------------------------
     def _stage(self, data: Any, what: str) -> tuple[str, bool, str | None]:
@@ -118,7 +133,7 @@ class LocalBackend:
                 "id_column": id_column,
             },
         )  # fmt: skip
-        self.runner.submit(job["id"], work_for(self.store, job))
+        self._submit(job)
         return job
 
     def list_models(self) -> list[dict[str, Any]]:
@@ -197,7 +212,7 @@ class LocalBackend:
                      "options": opts.to_dict(), "executor": executor, "scheduler": scheduler, **(extra or {})},
             **ds,
         )  # fmt: skip
-        self.runner.submit(job["id"], work_for(self.store, job))
+        self._submit(job)
         return job
 
     def infer_async(
@@ -229,6 +244,12 @@ class LocalBackend:
         if isinstance(source, str | os.PathLike) and Path(source).exists():
             return self._infer_job(
                 model, {"path": str(Path(source).resolve())}, Path(source).name, options, model_version_id, executor,
+                scheduler,
+            )  # fmt: skip
+        if executor == "dask" and isinstance(source, str) and ("://" in source or any(c in source for c in "*?[")):
+            # a glob or an fsspec URL: the Dask workers list and read it themselves
+            return self._infer_job(
+                model, {"path": source}, source.rstrip("/").rsplit("/", 1)[-1], options, model_version_id, executor,
                 scheduler,
             )  # fmt: skip
         if isinstance(source, str):
@@ -263,7 +284,7 @@ class LocalBackend:
         meta = job.get("result_meta") or {}
 
         def load() -> pa.Table:
-            t = pq.read_table(path)
+            t = read_result_table(path)  # a file, or a directory of parts (Dask executor)
             meta.update({k: v for k, v in read_metadata(t.schema.metadata).items() if k not in meta})
             return t.replace_schema_metadata(None)
 

@@ -12,8 +12,9 @@ from typing import Any
 
 from .._exceptions import InferError, JobCanceled
 from ..store import Store, process_owner
+from ..store._store import STALE_SECONDS
 
-HEARTBEAT_SECONDS = 5.0
+HEARTBEAT_SECONDS = min(5.0, STALE_SECONDS / 4)  # several beats fit in the stale window
 WRITE_INTERVAL = 0.25  # at most ~4 progress writes a second per job
 CANCEL_POLL = 0.2
 

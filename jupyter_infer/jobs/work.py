@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from ..engine import persist
 from ..engine.io import BatchReader, read_file
 from ..engine.model import Artifact, train
 from ..engine.options import InferOptions
-from ..engine.outputs import metadata_for, read_metadata, write_result
+from ..engine.outputs import metadata_for, read_metadata, read_result_table, write_result
 from ..engine.schema import kind_of
 from ..store import Store
 from ._runner import JobContext, Work
@@ -182,8 +183,12 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
         if "dataset_version_id" in source
         else source["path"]
     )
-    reader = BatchReader(path)
+    # Test-only: JUPYTER_INFER_TEST_ROWS_PER_SECOND caps the scoring rate (small batches, sleeps that still check
+    # cancel) so tests can watch and cancel a running job on small generated data. Unset in normal use.
+    rps = float(os.environ.get("JUPYTER_INFER_TEST_ROWS_PER_SECOND") or 0)
+    reader = BatchReader(path, batch_rows=max(1, int(rps / 10))) if rps > 0 else BatchReader(path)
     ctx.progress(rows_done=0, rows_total=reader.rows_total, phase="scoring", force=True)
+    t0 = time.monotonic()
     final = store.path("results", f"{job['id']}.parquet")
     out = ResultWriter(final, store.tmp_path(final))
     try:
@@ -192,6 +197,9 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
             out.write(scorer.score(batch, from_text=reader.format == "csv"))
             fraction = None if reader.rows_total else reader.fraction_done()
             ctx.progress(rows_done=scorer.rows_in, fraction=fraction)
+            while rps > 0 and scorer.rows_in > rps * (time.monotonic() - t0):
+                ctx.check_cancel()
+                time.sleep(0.02)
         ctx.check_cancel()
         out.write(scorer.finish())
         meta = result_meta(model, version, job["id"], scorer)
@@ -199,8 +207,18 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
     except BaseException:
         out.abort()
         raise
+    finally:
+        if source.get("delete_after") and source.get("path"):  # a staged upload, not the user's file
+            Path(source["path"]).unlink(missing_ok=True)
     if req.get("output_path"):
-        export_result(final, req["output_path"], req["options"].get("output_type", "parquet"), model["model_type"])
+        written = export_result(
+            final,
+            req["output_path"],
+            req["options"].get("output_type", "parquet"),
+            model["model_type"],
+            no_clobber=True,
+        )
+        meta = {**meta, "output_path": str(written)}
     return {
         "result_path": str(final),
         "result_meta": meta,
@@ -209,8 +227,31 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
     }
 
 
-def export_result(result: Path, dest: str | os.PathLike[str], output_type: str, model_type: str) -> Path:
-    """Write a stored result in a format to ``dest`` atomically (temporary name, then rename)."""
-    table = pq.read_table(result)
+def export_result(
+    result: Path, dest: str | os.PathLike[str], output_type: str, model_type: str, no_clobber: bool = False
+) -> Path:
+    """Write a stored result in a format to ``dest`` atomically (temporary name, then rename). ``no_clobber``:
+    never replace an existing file; take the next free ``<stem>-1<ext>``, ``-2``, ... instead. Returns the path
+    written."""
+    table = read_result_table(result)  # a file, or a directory of parts (Dask executor)
     meta = read_metadata(table.schema.metadata)
-    return write_result(table.replace_schema_metadata(None), meta, dest, output_type)
+    dest = Path(dest)
+    if not no_clobber:
+        return write_result(table.replace_schema_metadata(None), meta, dest, output_type)
+    tmp = dest.with_name(f".{dest.name}.export-{os.getpid()}-{threading.get_ident()}")
+    write_result(table.replace_schema_metadata(None), meta, tmp, output_type)
+    try:
+        for n in range(10_000):
+            cand = dest if n == 0 else dest.with_name(f"{dest.stem}-{n}{dest.suffix}")
+            try:
+                os.link(tmp, cand)  # atomic, and fails if the name is taken
+                return cand
+            except FileExistsError:
+                continue
+            except OSError:  # a filesystem without hard links: check, then rename
+                if not cand.exists():
+                    os.replace(tmp, cand)
+                    return cand
+        raise FileExistsError(f"no free file name next to {dest}")
+    finally:
+        tmp.unlink(missing_ok=True)

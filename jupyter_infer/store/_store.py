@@ -17,7 +17,9 @@ from .._exceptions import ConflictError, NotFoundError
 from ..engine.options import did_you_mean
 from ._db import Database, ago, new_id, now
 
-STALE_SECONDS = 30.0
+# Seconds without a heartbeat before a running job counts as orphaned; JUPYTER_INFER_STALE_SECONDS overrides
+# it (tests use a few seconds so they need not wait 30).
+STALE_SECONDS = float(os.environ.get("JUPYTER_INFER_STALE_SECONDS") or 30.0)
 TERMINAL = ("succeeded", "failed", "canceled")
 ACTIVE = ("queued", "running")
 JOB_FIELDS = (

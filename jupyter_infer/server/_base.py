@@ -1,0 +1,338 @@
+"""The handler base: Jupyter's auth before any body byte is read, bodies streamed (JSON in memory up to a small
+cap, multipart and raw uploads to disk), every error as ``{"detail": ...}`` with ``x-should-retry``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+from http.client import responses
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from .._exceptions import InferError, OptionError, TooLargeError
+from ..store import new_id
+from ._bodies import BodyError, MultipartParser, multipart_boundary
+
+if TYPE_CHECKING:
+    from ._context import ServerContext
+
+log = logging.getLogger("jupyter_infer.server")
+
+MAX_JSON_BYTES = 1 << 20
+KNOWN_EXT = (".csv", ".parquet", ".pq", ".json", ".jsonl", ".ndjson")
+
+
+def _json_default(v: Any) -> Any:
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if hasattr(v, "item"):
+        return v.item()
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    if isinstance(v, set | frozenset | tuple):
+        return list(v)
+    if hasattr(v, "tolist"):
+        return v.tolist()
+    return str(v)
+
+
+def dumps(obj: Any) -> str:
+    """JSON with NaN and infinities as null (JSON has neither)."""
+    try:
+        return json.dumps(obj, default=_json_default, allow_nan=False)
+    except ValueError:
+        return _dumps_nan(obj)
+
+
+def _dumps_nan(obj: Any) -> str:
+    def fix(o: Any) -> Any:
+        if (isinstance(o, float) and o != o) or o in (float("inf"), float("-inf")):
+            return None
+        if isinstance(o, dict):
+            return {k: fix(v) for k, v in o.items()}
+        if isinstance(o, list | tuple):
+            return [fix(v) for v in o]
+        return o
+
+    return json.dumps(fix(obj), default=_json_default)
+
+
+def safe_filename(name: str, default: str = "upload") -> str:
+    base = Path(name.replace("\\", "/")).name.strip()
+    base = re.sub(r"[^\w.\- ]+", "_", base)[:120].strip(" .")
+    return base or default
+
+
+def sniff_extension(path: Path) -> str:
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head[:4] == b"PAR1":
+        return ".parquet"
+    stripped = head.lstrip()
+    if stripped[:1] in (b"{", b"["):
+        return ".json"
+    return ".csv"
+
+
+def with_known_extension(path: Path) -> Path:
+    """Uploads are read by their extension: give the file the one its bytes say when its name has none we know,
+    and fix a .csv that is really Parquet (or the reverse)."""
+    ext = path.suffix.lower()
+    sniffed = sniff_extension(path)
+    if ext in KNOWN_EXT and (sniffed == ".parquet") == (ext in (".parquet", ".pq")):
+        return path
+    fixed = path.with_name((path.stem if ext in KNOWN_EXT else path.name) + sniffed)
+    os.replace(path, fixed)
+    return fixed
+
+
+def parse_bool(name: str, v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    if v is None:
+        return False
+    s = str(v).strip().lower()
+    if s in ("true", "1", "yes", "on"):
+        return True
+    if s in ("false", "0", "no", "off", ""):
+        return False
+    raise OptionError(f'{name} must be true or false, not "{v}".')
+
+
+def parse_int(
+    name: str, v: Any, lo: int | None = None, hi: int | None = None, default: int | None = None
+) -> int | None:
+    if v is None or v == "":
+        return default
+    if isinstance(v, bool):
+        raise OptionError(f"{name} must be a whole number, not {v!r}.")
+    try:
+        i = int(str(v).strip())
+    except ValueError:
+        raise OptionError(f'{name} must be a whole number, not "{v}".') from None
+    if lo is not None and i < lo:
+        raise OptionError(f"{name} must be at least {lo}; got {i}.")
+    if hi is not None and i > hi:
+        raise OptionError(f"{name} must be at most {hi}; got {i}.")
+    return i
+
+
+def error_reply(handler: web.RequestHandler, status_code: int, exc: BaseException | None) -> None:
+    """The one error shape: ``{"detail": "..."}``, ``x-should-retry: false`` where retrying cannot help."""
+    retry: bool | None = None
+    if isinstance(exc, InferError):
+        detail = exc.message
+        retry = exc.should_retry
+        handler.set_header("X-Infer-Error", type(exc).__name__)
+    elif isinstance(exc, web.HTTPError):
+        detail = exc.log_message or exc.reason or responses.get(status_code, "Error")
+        if exc.log_message and exc.args:
+            try:
+                detail = exc.log_message % exc.args
+            except (TypeError, ValueError):
+                pass
+    elif exc is not None:
+        detail = f"internal error: {type(exc).__name__}: {exc}"
+    else:
+        detail = responses.get(status_code, "Error")
+    if status_code == 403 and not isinstance(exc, InferError) and detail in ("Forbidden", ""):
+        detail = "Forbidden: a valid Jupyter token (Authorization: token|Bearer <token>) is required."
+    if retry is None:
+        retry = status_code in (408, 429, 502, 503, 504) or (status_code >= 500 and not isinstance(exc, InferError))
+    handler.clear_header("Content-Disposition")
+    handler.set_header("Content-Type", "application/json")
+    if not retry:
+        handler.set_header("x-should-retry", "false")
+    handler.finish(json.dumps({"detail": detail}))
+
+
+def _exc_status(exc: BaseException | None, default: int) -> int:
+    if isinstance(exc, InferError):
+        return exc.status
+    if isinstance(exc, BodyError):
+        return 400
+    return default
+
+
+@web.stream_request_body
+class BaseHandler(APIHandler):
+    """All API routes. ``body = "json" | "multipart" | "either" | "none"`` says what a POST may carry."""
+
+    body = "json"
+    body_limit: int | None = None  # bytes; None = MAX_JSON_BYTES for JSON, the configured cap for files
+    auth_resource = "jupyter_infer"
+
+    @property
+    def ctx(self) -> ServerContext:
+        return self.settings["jupyter_infer"]
+
+    # ---- auth and body --------------------------------------------------------------------------------------
+    async def prepare(self) -> None:  # type: ignore[override]
+        self._received = 0
+        self._too_large = False
+        self._body_error: str | None = None
+        self._json_buf = bytearray()
+        self._parser: MultipartParser | None = None
+        self._upload_dir: Path | None = None
+        self._kept = False
+        self._limit = MAX_JSON_BYTES
+        await super().prepare()
+        method = (self.request.method or "GET").lower()
+        if method == "options":  # CORS preflight, as Jupyter answers it
+            return
+        if self.current_user is None:
+            raise web.HTTPError(
+                403, "Forbidden: a valid Jupyter token (Authorization: token|Bearer <token>) is required."
+            )
+        action = {"get": "read", "head": "read"}.get(method, "write")
+        if not self.authorizer.is_authorized(self, self.current_user, action, self.auth_resource):
+            raise web.HTTPError(403, f"Forbidden: not authorized to {action} {self.auth_resource}.")
+        if method in ("post", "put", "patch"):
+            self._setup_body()
+
+    def _mode(self) -> str:
+        ctype = (self.request.headers.get("Content-Type") or "").lower()
+        if self.body == "either":
+            return "multipart" if ctype.startswith("multipart/") else "json"
+        return self.body
+
+    def _setup_body(self) -> None:
+        mode = self._mode()
+        if mode == "multipart":
+            self._limit = self.body_limit if self.body_limit is not None else self.ctx.max_body_bytes
+            boundary = multipart_boundary(self.request.headers.get("Content-Type", ""))
+            if boundary is None:
+                self._body_error = "expected a multipart/form-data body with a boundary"
+            else:
+                self._upload_dir = self.ctx.store.path("uploads", new_id("up_"))
+                self._upload_dir.mkdir(parents=True, exist_ok=True)
+                self._parser = MultipartParser(boundary, self._open_part)
+        elif mode == "json":
+            self._limit = MAX_JSON_BYTES
+        else:
+            self._limit = 0
+        if self._limit:
+            # lift tornado's connection cap (Jupyter's max_body_size) so an oversize body can be answered with
+            # a 413 instead of a dropped connection
+            self.request.connection.set_max_body_size(max(self._limit, self.ctx.max_body_bytes) * 4 + (1 << 20))  # type: ignore[union-attr]
+        length = self.request.headers.get("Content-Length")
+        if length and length.isdigit() and self._limit and int(length) > self._limit:
+            self._mark_too_large()
+
+    def _open_part(self, field: str, filename: str) -> tuple[IO[bytes], Path]:
+        assert self._upload_dir is not None
+        name = safe_filename(filename, default=field)
+        path = self._upload_dir / name
+        return open(path, "wb"), path
+
+    def _mark_too_large(self) -> None:
+        self._too_large = True
+        if self._parser is not None:
+            self._parser.close()
+        self._json_buf = bytearray()
+        self._discard_uploads()
+
+    def data_received(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._too_large or self._body_error:
+            return
+        if self._limit and self._received > self._limit:
+            self._mark_too_large()
+            return
+        try:
+            if self._parser is not None:
+                self._parser.feed(chunk)
+            elif self._limit:
+                self._json_buf += chunk
+        except BodyError as e:
+            self._body_error = str(e)
+            if self._parser is not None:
+                self._parser.close()
+
+    def check_body(self) -> None:
+        if self._too_large:
+            raise TooLargeError(self.too_large_detail())
+        if self._body_error:
+            raise web.HTTPError(400, self._body_error)
+        if self._parser is not None and not self._parser.complete:
+            raise web.HTTPError(400, "the multipart body ended before its closing boundary")
+
+    def too_large_detail(self) -> str:
+        mib = self._limit / (1 << 20)
+        return (
+            f"The request body is over the {mib:g} MiB limit for sync inference and direct uploads. For larger "
+            "inputs use the async path: POST /models/{id}/infer-async (a multipart upload, or JSON "
+            '{"path": "<file under the server root>"}), or for datasets the upload flow: POST /datasets/upload, '
+            "PUT the file to its upload_url, then POST /datasets/{version_id}/complete."
+        )
+
+    def json_body(self) -> dict[str, Any]:
+        self.check_body()
+        raw = bytes(self._json_buf).strip()
+        if not raw:
+            return {}
+        try:
+            obj = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise web.HTTPError(400, f"the body is not valid JSON: {e}") from None
+        if not isinstance(obj, dict):
+            raise OptionError("the JSON body must be an object")
+        return obj
+
+    def form(self) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+        self.check_body()
+        assert self._parser is not None
+        return self._parser.fields, self._parser.files
+
+    def keep_upload(self) -> None:
+        """The uploaded files now belong to a job (which deletes them); do not clean them up."""
+        self._kept = True
+
+    def _discard_uploads(self) -> None:
+        if self._upload_dir is not None and not self._kept:
+            shutil.rmtree(self._upload_dir, ignore_errors=True)
+
+    def on_finish(self) -> None:
+        self._discard_uploads_safe()
+
+    def on_connection_close(self) -> None:
+        self._discard_uploads_safe()
+        super().on_connection_close()
+
+    def _discard_uploads_safe(self) -> None:
+        if getattr(self, "_upload_dir", None) is not None and not getattr(self, "_kept", False):
+            self._discard_uploads()
+
+    # ---- replies -----------------------------------------------------------------------------------------------
+    def reply(self, obj: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(dumps(obj))
+
+    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
+        exc = (kwargs.get("exc_info") or (None, None, None))[1]
+        super().send_error(_exc_status(exc, status_code), **kwargs)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = (kwargs.get("exc_info") or (None, None, None))[1]
+        error_reply(self, status_code, exc)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, InferError | BodyError):
+            log.info("%s %s -> %s: %s", self.request.method, self.request.path, _exc_status(value, 400), value)
+            return
+        super().log_exception(typ, value, tb)
+
+    def api_url(self, path: str) -> str:
+        """An absolute URL under the API, as the client reached this server."""
+        return f"{self.request.protocol}://{self.request.host}{self.ctx.api_base}{path}"
+
+
+def exc_info_now() -> Any:
+    return sys.exc_info()

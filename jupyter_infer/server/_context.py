@@ -1,0 +1,117 @@
+"""What every handler shares: the configuration, the store, the two backends (in-process for sync inference, the
+worker queue for everything else), the signer, the server root and the thread pool."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from traitlets import Bool, Float, Int, Unicode
+from traitlets.config import Configurable
+
+from .._exceptions import InferError, NotFoundError
+from ..client._local import LocalBackend
+from ..store import Store
+from ._bodies import Signer
+from ._owners import QUEUE_OWNER_KIND
+from ._supervisor import WorkerSupervisor
+
+
+class JupyterInfer(Configurable):
+    """Settings of the jupyter-infer server extension (``c.JupyterInfer.<name>`` in jupyter_server_config.py)."""
+
+    max_body_mb = Float(
+        30.0,
+        config=True,
+        help="Largest request body, in MiB, for sync inference and direct (multipart) dataset uploads; larger "
+        "bodies get a 413 that points to the async path and the upload flow.",
+    )
+    max_upload_gb = Float(
+        0.0,
+        config=True,
+        help="Largest file, in GiB, for the upload flow and multipart infer-async (0: no limit but the disk).",
+    )
+    worker = Bool(
+        True,
+        config=True,
+        help="Run background jobs in a supervised worker process (True) or on threads of the server (False).",
+    )
+    worker_threads = Int(2, config=True, help="Background jobs the worker runs at once.")
+    sync_threads = Int(4, config=True, help="Threads of the server that run sync inference (≤ the body cap).")
+    signed_url_seconds = Float(3600.0, config=True, help="Lifetime of the signed upload and result download URLs.")
+    home = Unicode(
+        "",
+        config=True,
+        help="The store directory; default $JUPYTER_INFER_HOME, else infer/ in Jupyter's data directory.",
+    )
+
+
+class ServerContext:
+    def __init__(self, config: JupyterInfer, root_dir: str, base_url: str) -> None:
+        self.config = config
+        home = config.home or os.environ.get("JUPYTER_INFER_HOME") or None
+        self.store = Store(home)
+        self.root = Path(root_dir).expanduser().resolve()
+        self.api_base = base_url.rstrip("/") + "/jupyter-infer/api"
+        self.max_body_bytes = int(config.max_body_mb * (1 << 20))
+        self.max_upload_bytes = int(config.max_upload_gb * (1 << 30)) or None
+        self.signer = Signer(secrets.token_bytes(32))
+        self.pool = ThreadPoolExecutor(max_workers=max(1, config.sync_threads), thread_name_prefix="jupyter-infer-sync")
+        self.sync = LocalBackend(self.store.home, owner_kind="server")
+        self.supervisor: WorkerSupervisor | None = None
+        if config.worker:
+            self.supervisor = WorkerSupervisor(self.store, threads=config.worker_threads)
+            self.queue = LocalBackend(self.store.home, owner_kind=QUEUE_OWNER_KIND, dispatch=self._dispatch)
+        else:
+            self.queue = LocalBackend(self.store.home, owner_kind=QUEUE_OWNER_KIND)
+
+    def start(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.start()
+
+    def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def _dispatch(self, job: dict[str, Any]) -> None:
+        if self.supervisor is not None:
+            self.supervisor.nudge()
+
+    def dispatch(self, job: dict[str, Any]) -> None:
+        """A queued job is ready: wake the worker, or run it here when there is none."""
+        if self.queue.dispatch is not None:
+            self.queue.dispatch(job)
+        else:
+            from ..jobs import work_for
+
+            self.queue.runner.submit(job["id"], work_for(self.store, job))
+
+    # ---- the server root ---------------------------------------------------------------------------------------
+    def resolve_in_root(self, rel: str, what: str = "path", must_exist: bool = True) -> Path:
+        """A client-given path, resolved (symlinks too) and refused unless it lies under the server root."""
+        if not isinstance(rel, str) or not rel.strip() or "\x00" in rel:
+            raise Forbidden(f"{what} must be a non-empty path under the server root.")
+        p = (self.root / rel.strip().lstrip("/")).resolve() if not os.path.isabs(rel) else Path(rel).resolve()
+        if p != self.root and not p.is_relative_to(self.root):
+            raise Forbidden(f"{what} {rel!r} is outside the server root; only files under it can be used.")
+        if must_exist and not p.exists():
+            raise NotFoundError(f"No such file under the server root: {rel}.")
+        return p
+
+    def relative(self, p: str | os.PathLike[str] | None) -> str | None:
+        if not p:
+            return None
+        try:
+            return Path(p).resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+
+
+class Forbidden(InferError):
+    """A path outside the server root."""
+
+    status = 403

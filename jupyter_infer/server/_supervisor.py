@@ -1,0 +1,145 @@
+"""Starts the job worker process, restarts it when it dies, and fails the jobs a dead worker was running."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+from ..store import Store, now
+from ._owners import WORKER_OWNER_KIND
+
+log = logging.getLogger("jupyter_infer.server")
+
+_all: list[WorkerSupervisor] = []
+
+
+class WorkerSupervisor:
+    def __init__(self, store: Store, threads: int = 2, check_seconds: float = 1.0) -> None:
+        self.store = store
+        self.threads = threads
+        self.check_seconds = check_seconds
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._recent_deaths: list[float] = []
+        _all.append(self)
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def start(self) -> None:
+        self._spawn()
+        self._thread = threading.Thread(target=self._watch, name="jupyter-infer-supervisor", daemon=True)
+        self._thread.start()
+
+    def _spawn(self) -> None:
+        env = dict(os.environ, JUPYTER_INFER_HOME=str(self.store.home), PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyter_infer.server.worker", "--home", str(self.store.home), "--threads",
+             str(self.threads)],
+            stdin=subprocess.PIPE, env=env, close_fds=True,
+        )  # fmt: skip
+        log.info("jupyter-infer: job worker started (pid %s)", self.proc.pid)
+
+    def nudge(self) -> None:
+        """Tell the worker there is a new job (it also looks on its own twice a second)."""
+        with self._lock:
+            p = self.proc
+            if p is None or p.stdin is None or p.poll() is not None:
+                return
+            try:
+                p.stdin.write(b"\n")
+                p.stdin.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                pass
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(self.check_seconds):
+            with self._lock:
+                p = self.proc
+                if p is None or p.poll() is None:
+                    continue
+                code = p.returncode
+                how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+                log.warning("jupyter-infer: job worker %s stopped (%s); restarting it", p.pid, how)
+                try:
+                    self.fail_jobs_of(p.pid, f"worker stopped ({how})")
+                except Exception:
+                    log.exception("jupyter-infer: could not mark the dead worker's jobs failed")
+                t = time.monotonic()
+                self._recent_deaths = [d for d in self._recent_deaths if t - d < 60] + [t]
+                if len(self._recent_deaths) > 5:  # crashing at start: back off instead of spinning
+                    time.sleep(min(30.0, 2.0 ** (len(self._recent_deaths) - 5)))
+                if self._stopped.is_set():
+                    return
+                self.restarts += 1
+                self._spawn()
+
+    def fail_jobs_of(self, pid: int, message: str) -> int:
+        """A dead worker's running jobs cannot finish: fail them now (the heartbeat sweep would, 30 s later)."""
+        owner = f"{WORKER_OWNER_KIND}:{socket.gethostname()}:{pid}"
+        st = self.store
+        rows = st.db.query(
+            "SELECT id, type, request FROM jobs WHERE owner=? AND status IN ('queued','running')", (owner,)
+        )
+        if not rows:
+            return 0
+        with st.db.tx() as c:
+            for r in rows:
+                c.execute(
+                    "UPDATE jobs SET status='failed', error_message=?, finished_at=?, estimated_seconds_remaining=NULL "
+                    "WHERE id=? AND status IN ('queued','running')",
+                    (message, now(), r["id"]),
+                )
+        import json
+
+        for r in rows:
+            req: dict[str, Any] = json.loads(r["request"]) if r["request"] else {}
+            if r["type"] == "train" and req.get("model_version_id"):
+                st.fail_model_version(req["model_version_id"], message)
+            if r["type"] == "dataset_ingest" and req.get("dataset_version_id"):
+                st.fail_dataset_version(req["dataset_version_id"], message)
+        return len(rows)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        with self._lock:
+            p = self.proc
+            if p is None or p.poll() is not None:
+                return
+            try:
+                if p.stdin:
+                    p.stdin.close()
+            except OSError:
+                pass
+            try:
+                p.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                p.terminate()
+                try:
+                    p.wait(timeout=3)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            if self.pid is not None:
+                try:
+                    self.fail_jobs_of(self.pid, "worker stopped (the server shut down)")
+                except Exception:
+                    pass
+
+
+def stop_all() -> None:
+    while _all:
+        _all.pop().stop()
+
+
+atexit.register(stop_all)
