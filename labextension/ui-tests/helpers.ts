@@ -1,0 +1,112 @@
+/** Shared steps of the UI tests: log in with the token, drive the file browser, the panel and the API. */
+import { APIRequestContext, Locator, Page, expect, request } from '@playwright/test';
+import * as fs from 'fs';
+import * as path from 'path';
+
+export const TOKEN = process.env.JI_UI_TOKEN!;
+export const ROOT = process.env.JI_UI_ROOT!;
+export const BASE_URL = `http://127.0.0.1:${process.env.JI_UI_PORT}`;
+export const SCREENSHOTS = path.join(__dirname, 'screenshots');
+
+/** An API client authenticated with the token header (for seeding and checks, not for the UI). */
+export async function apiContext(): Promise<APIRequestContext> {
+  return request.newContext({
+    baseURL: BASE_URL,
+    extraHTTPHeaders: { Authorization: `token ${TOKEN}` }
+  });
+}
+
+/**
+ * Open JupyterLab the way a user does: the token in the URL once, then the login cookie and the XSRF
+ * cookie for every request the page makes (ServerConnection adds X-XSRFToken).
+ */
+export async function openLab(page: Page, urlPath = '/lab'): Promise<void> {
+  const sep = urlPath.includes('?') ? '&' : '?';
+  await page.goto(`${urlPath}${sep}token=${TOKEN}&reset`);
+  await page.locator('#jupyterlab-splash').waitFor({ state: 'detached', timeout: 90_000 });
+  await page.waitForFunction(() => (window as any).jupyterapp?.commands !== undefined);
+  await page.evaluate(async () => {
+    await (window as any).jupyterapp.restored;
+  });
+}
+
+export async function command(page: Page, id: string, args: any = {}): Promise<unknown> {
+  return page.evaluate(({ id, args }) => (window as any).jupyterapp.commands.execute(id, args), {
+    id,
+    args
+  });
+}
+
+export function dirItem(page: Page, name: string): Locator {
+  return page
+    .locator('.jp-DirListing-content .jp-DirListing-item')
+    .filter({ has: page.locator('.jp-DirListing-itemText', { hasText: new RegExp(`^${escape(name)}$`) }) });
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Show the file browser at a folder (relative to the server root). */
+export async function openFolder(page: Page, folder: string): Promise<void> {
+  await command(page, 'filebrowser:go-to-path', { path: `/${folder}` });
+  await expect(page.locator('.jp-FileBrowser .jp-BreadCrumbs')).toContainText(folder);
+}
+
+/** The Inference panel, opened by clicking its tab in the right sidebar. */
+export async function openPanel(page: Page): Promise<Locator> {
+  const panel = page.locator('#jupyter-infer-panel');
+  if (!(await panel.isVisible())) {
+    await page.locator('.jp-SideBar.jp-mod-right .lm-TabBar-tab[data-id="jupyter-infer-panel"]').click();
+  }
+  await expect(panel).toBeVisible();
+  return panel;
+}
+
+export function jobRow(panel: Locator, jobId: string): Locator {
+  return panel.locator(`.jp-InferPanel-job[data-job-id="${jobId}"]`);
+}
+
+/** Right-click a data file and choose "Run inference…"; returns the dialog. */
+export async function openRunDialog(page: Page, fileName: string): Promise<Locator> {
+  const item = dirItem(page, fileName);
+  await item.click({ button: 'right' });
+  await page.getByRole('menuitem', { name: 'Run inference…' }).click();
+  const dialog = page.locator('.jp-Dialog');
+  await expect(dialog.locator('.jp-InferDialog')).toBeVisible();
+  return dialog;
+}
+
+/** Wait for the "Inference started (job_…)" notification and return the job id. */
+export async function startedJobId(page: Page): Promise<string> {
+  const toast = page.locator('.Toastify__toast', { hasText: 'Inference started' }).last();
+  await expect(toast).toBeVisible();
+  const m = /\((job_[^)]+)\)/.exec((await toast.textContent()) ?? '');
+  expect(m).not.toBeNull();
+  return m![1];
+}
+
+export async function screenshot(page: Page, name: string, target?: Locator): Promise<void> {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  if (target) {
+    await target.screenshot({ path: file });
+  } else {
+    await page.screenshot({ path: file });
+  }
+}
+
+export function existsInRoot(rel: string): boolean {
+  return fs.existsSync(path.join(ROOT, rel));
+}
+
+/** Pick a model in the Run inference dialog by its name. */
+export async function selectModel(dialog: Locator, name: string): Promise<void> {
+  const select = dialog.locator('select.jp-InferDialog-model');
+  const value = await select.evaluate((el: HTMLSelectElement, n: string) => {
+    const o = Array.from(el.options).find(x => x.text.startsWith(`${n} (`));
+    return o ? o.value : null;
+  }, name);
+  expect(value, `model ${name} in the dialog`).not.toBeNull();
+  await select.selectOption(value!);
+}

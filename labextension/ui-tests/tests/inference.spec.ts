@@ -1,0 +1,184 @@
+/**
+ * The Inference panel and "Run inference…" against a real jupyter lab (token + XSRF) and the real
+ * jupyter_infer server extension, store and engine.
+ */
+import { expect, test } from '@playwright/test';
+
+import {
+  apiContext,
+  command,
+  dirItem,
+  existsInRoot,
+  jobRow,
+  openFolder,
+  openLab,
+  openPanel,
+  openRunDialog,
+  screenshot,
+  selectModel,
+  startedJobId
+} from '../helpers';
+
+test.describe.configure({ mode: 'serial' });
+
+test('the panel lists the trained models and is in the command palette', async ({ page }) => {
+  await openLab(page);
+  // Command palette entry opens the panel.
+  await page.keyboard.press('Control+Shift+C');
+  const palette = page.locator('#command-palette');
+  await palette.locator('input').fill('Open Inference Panel');
+  await palette.locator('.lm-CommandPalette-item', { hasText: 'Open Inference Panel' }).first().click();
+  const panel = page.locator('#jupyter-infer-panel');
+  await expect(panel).toBeVisible();
+  await panel.getByRole('tab', { name: /Models/ }).click();
+  const churn = panel.locator('.jp-InferPanel-model[data-model-name="churn"]');
+  await expect(churn).toBeVisible();
+  await expect(churn.locator('.jp-InferPanel-modelType')).toHaveText('prediction');
+  await expect(churn).toContainText('v1');
+  await expect(churn).toContainText('trained on');
+  await expect(panel.locator('.jp-InferPanel-model[data-model-name="odd-customers"]')).toContainText(
+    'anomaly'
+  );
+  await panel.getByRole('tab', { name: 'Jobs' }).click();
+  // The training jobs run by seeding (another process) are listed.
+  await expect(panel.locator('.jp-InferPanel-job[data-status="succeeded"]').first()).toBeVisible();
+});
+
+test('Run inference… on a csv writes <stem>.<model>.<format> next to it, then -1', async ({ page }) => {
+  await openLab(page);
+  const panel = await openPanel(page);
+  await openFolder(page, 'data');
+
+  const dialog = await openRunDialog(page, 'new.csv');
+  await selectModel(dialog, 'churn');
+  await dialog.locator('select.jp-InferDialog-format').selectOption('csv');
+  // anomaly format only for anomaly models, k only for search models
+  await expect(dialog.locator('.jp-InferDialog-anomalyRow')).toBeHidden();
+  await expect(dialog.locator('.jp-InferDialog-kRow')).toBeHidden();
+  await expect(dialog.locator('.jp-InferDialog-output')).toHaveText('Writes: new.churn.csv');
+  await selectModel(dialog, 'odd-customers');
+  await expect(dialog.locator('.jp-InferDialog-anomalyRow')).toBeVisible();
+  await screenshot(page, 'run-inference-dialog', dialog.locator('.jp-Dialog-content'));
+  await selectModel(dialog, 'churn');
+  await dialog.getByRole('button', { name: 'Run' }).click();
+
+  const jobId = await startedJobId(page);
+  const row = jobRow(panel, jobId);
+  await expect(row).toBeVisible();
+  await expect(row).toHaveAttribute('data-status', 'succeeded', { timeout: 120_000 });
+  await expect(row.locator('.jp-InferPanel-outputLink')).toHaveText('data/new.churn.csv');
+  await expect(row).toContainText('400 / 400 rows');
+  await expect(page.locator('.Toastify__toast', { hasText: 'wrote data/new.churn.csv' })).toBeVisible();
+  // The result file is on disk and shows up in the file browser.
+  expect(existsInRoot('data/new.churn.csv')).toBe(true);
+  await expect(dirItem(page, 'new.churn.csv')).toBeVisible();
+  await screenshot(page, 'panel-finished-job');
+
+  // The same again: the name is taken, so the result goes to new.churn-1.csv.
+  const dialog2 = await openRunDialog(page, 'new.csv');
+  await selectModel(dialog2, 'churn');
+  await dialog2.locator('select.jp-InferDialog-format').selectOption('csv');
+  await expect(dialog2.locator('.jp-InferDialog-output')).toHaveText('Writes: new.churn-1.csv');
+  await dialog2.getByRole('button', { name: 'Run' }).click();
+  const jobId2 = await startedJobId(page);
+  const row2 = jobRow(panel, jobId2);
+  await expect(row2).toHaveAttribute('data-status', 'succeeded', { timeout: 120_000 });
+  await expect(row2.locator('.jp-InferPanel-outputLink')).toHaveText('data/new.churn-1.csv');
+  await expect(dirItem(page, 'new.churn-1.csv')).toBeVisible();
+
+  // Open the result as a table from the panel, and the written file from its link.
+  await row.locator('select.jp-InferPanel-format').selectOption('csv');
+  await row.getByRole('button', { name: 'Open' }).click();
+  const view = page.locator('.jp-InferResult');
+  await expect(view.locator('th').first()).toHaveText('id');
+  await expect(view.locator('th', { hasText: 'prediction' }).first()).toBeVisible();
+  await expect(view.locator('tbody tr')).toHaveCount(400);
+  // Download as parquet goes through the authenticated API.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    (async () => {
+      await row.locator('select.jp-InferPanel-format').selectOption('parquet');
+      await row.getByRole('button', { name: 'Download' }).click();
+    })()
+  ]);
+  expect(download.suggestedFilename()).toBe(`${jobId}.parquet`);
+});
+
+test('a .parquet and a .json file get the same command; filters narrow the jobs', async ({ page }) => {
+  await openLab(page);
+  const panel = await openPanel(page);
+  await openFolder(page, 'data');
+  const dialog = await openRunDialog(page, 'new.parquet');
+  await selectModel(dialog, 'odd-customers');
+  await dialog.locator('select.jp-InferDialog-format').selectOption('json');
+  await dialog.locator('select.jp-InferDialog-anomalyFormat').selectOption('per_row');
+  await expect(dialog.locator('.jp-InferDialog-output')).toHaveText('Writes: new.odd-customers.json');
+  await dialog.getByRole('button', { name: 'Run' }).click();
+  const jobId = await startedJobId(page);
+  await expect(jobRow(panel, jobId)).toHaveAttribute('data-status', 'succeeded', { timeout: 120_000 });
+  expect(existsInRoot('data/new.odd-customers.json')).toBe(true);
+
+  // The context menu offers the command on .json files, not on others.
+  await dirItem(page, 'new.json').click({ button: 'right' });
+  await expect(page.getByRole('menuitem', { name: 'Run inference…' })).toBeVisible();
+  await page.keyboard.press('Escape');
+
+  await panel.locator('select.jp-InferPanel-typeFilter').selectOption('train');
+  await expect(jobRow(panel, jobId)).toHaveCount(0);
+  await expect(panel.locator('.jp-InferPanel-job').first()).toBeVisible();
+  await panel.locator('select.jp-InferPanel-typeFilter').selectOption('');
+  await panel.locator('select.jp-InferPanel-statusFilter').selectOption('succeeded');
+  await expect(jobRow(panel, jobId)).toBeVisible();
+  await panel.locator('select.jp-InferPanel-statusFilter').selectOption('');
+});
+
+test('Cancel stops a long running job', async ({ page }) => {
+  await openLab(page);
+  const panel = await openPanel(page);
+  await openFolder(page, 'data');
+  const dialog = await openRunDialog(page, 'big.csv');
+  await selectModel(dialog, 'churn');
+  await dialog.locator('select.jp-InferDialog-format').selectOption('parquet');
+  await dialog.getByRole('button', { name: 'Run' }).click();
+  const jobId = await startedJobId(page);
+  const row = jobRow(panel, jobId);
+  await expect(row).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
+  await row.getByRole('button', { name: 'Cancel' }).click();
+  await expect(row).toHaveAttribute('data-status', 'canceled', { timeout: 60_000 });
+  await expect(row.getByRole('button', { name: 'Cancel' })).toHaveCount(0);
+  await expect(page.locator('.Toastify__toast', { hasText: `Inference ${jobId} canceled` })).toBeVisible();
+  expect(existsInRoot('data/big.churn.parquet')).toBe(false);
+});
+
+test('a server error is shown as a notification with its detail', async ({ page }) => {
+  await openLab(page);
+  await openPanel(page);
+  const api = await apiContext();
+  // A file that disappears between opening the dialog and clicking Run.
+  const put = await api.put('/api/contents/data/gone.csv', {
+    data: { type: 'file', format: 'text', content: 'tenure,spend,plan\n1,2,basic\n' }
+  });
+  expect(put.ok()).toBe(true);
+  await openFolder(page, 'data');
+  const dialog = await openRunDialog(page, 'gone.csv');
+  expect((await api.delete('/api/contents/data/gone.csv')).ok()).toBe(true);
+  await dialog.getByRole('button', { name: 'Run' }).click();
+  const toast = page.locator('.Toastify__toast', { hasText: 'Inference could not start' });
+  await expect(toast).toBeVisible();
+  await expect(toast).toContainText('gone.csv');
+  await screenshot(page, 'server-error-notification');
+  await api.dispose();
+});
+
+test('jobs survive a page reload', async ({ page }) => {
+  await openLab(page);
+  const panel = await openPanel(page);
+  const before = await panel.locator('.jp-InferPanel-job').count();
+  expect(before).toBeGreaterThan(0);
+  await page.reload();
+  await page.locator('#jupyterlab-splash').waitFor({ state: 'detached', timeout: 90_000 });
+  // The layout restorer reopens the panel and the jobs come back from the server.
+  await expect(page.locator('#jupyter-infer-panel')).toBeVisible();
+  await expect(page.locator('#jupyter-infer-panel .jp-InferPanel-job')).toHaveCount(before);
+  await command(page, 'jupyter-infer:refresh');
+});
