@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from .._exceptions import ConflictError, InputError, NotFoundError
 from ..engine.io import read_file, to_frame
+from ..engine.model import validate_training
 from ..engine.options import InferOptions, check_model_type, check_params
 from ..engine.outputs import read_metadata, read_result_table
 from ..jobs import Runner, load_artifact, work_for
@@ -112,10 +113,14 @@ class LocalBackend:
         check_params(model_type, params)  # fail before any data is stored
         if isinstance(data, Dataset):
             dsv = self.store.dataset_version(data.id)
+            frame = pd.read_parquet(dsv["path"])
         else:
+            frame = to_frame(data, "the training data")
+        validate_training(frame, model_type, label_column, input_columns, params, id_column)
+        if not isinstance(data, Dataset):
             label = _source_label(data)
             base = name or (Path(label).stem if label else model_type)
-            ds = self.create_dataset(data, f"{base}-training-data" if not label else Path(label).stem)
+            ds = self.create_dataset(frame, f"{base}-training-data" if not label else Path(label).stem)
             dsv = self.store.dataset_version(ds["id"])
         name = name or f"{model_type}-{dsv['dataset_name']}"
         job_id = new_id("job_")

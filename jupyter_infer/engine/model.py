@@ -67,17 +67,28 @@ def _check_columns(df: pd.DataFrame, names: list[str], what: str) -> None:
             )
 
 
-def train(
+@dataclass
+class TrainingRequest:
+    """A checked training request: the rows to fit, the label (prediction), the feature columns."""
+
+    df: pd.DataFrame
+    model_type: str
+    feature_cols: list[str]
+    params: dict[str, Any]
+    info: dict[str, Any]
+    label: pd.Series | None = None
+    id_column: str | None = None
+
+
+def validate_training(
     df: pd.DataFrame,
     model_type: str,
     label_column: str | None = None,
     input_columns: list[str] | None = None,
     params: dict[str, Any] | None = None,
     id_column: str | None = None,
-    report: Report = _no_report,
-    check_cancel: Callable[[], None] = _no_cancel,
-) -> Artifact:
-    """Validate the request, infer the schema, fit the model type; raise InputError/OptionError on bad input."""
+) -> TrainingRequest:
+    """Every check that can fail a training request, before anything is stored or fitted."""
     check_model_type(model_type)
     params = check_params(model_type, params)
     check_frame(df, "The training data")
@@ -121,7 +132,22 @@ def train(
         label = prediction.clean_label(df[label_column], task, label_column).reset_index(drop=True)
         df = df.reset_index(drop=True)
         params = {**params, "_task": task}
+    return TrainingRequest(df, model_type, feature_cols, params, info, label, id_column)
 
+
+def train(
+    df: pd.DataFrame,
+    model_type: str,
+    label_column: str | None = None,
+    input_columns: list[str] | None = None,
+    params: dict[str, Any] | None = None,
+    id_column: str | None = None,
+    report: Report = _no_report,
+    check_cancel: Callable[[], None] = _no_cancel,
+) -> Artifact:
+    """Validate the request, infer the schema, fit the model type; raise InputError/OptionError on bad input."""
+    req = validate_training(df, model_type, label_column, input_columns, params, id_column)
+    df, feature_cols, params, info, label = req.df, req.feature_cols, req.params, req.info, req.label
     report("schema", 0.0)
     schema = infer_schema(df[feature_cols], exclude=set())
     aligned, _ = align(df, schema)
