@@ -22,6 +22,7 @@ from ._exceptions import (
     UnsafeModelError,
 )
 from .client import Client, Dataset, InferenceResult, Job, Model, connect
+from .notebook import upload
 
 __version__ = "0.1.0"
 
@@ -44,6 +45,7 @@ __all__ = [
     "UnsafeModelError",
     "__version__",
     "connect",
+    "upload",
 ]
 
 
