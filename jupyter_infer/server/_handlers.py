@@ -366,7 +366,7 @@ class DatasetHandler(BaseHandler):
 class DatasetPreviewHandler(BaseHandler):
     @web.authenticated
     def get(self, ref: str) -> None:
-        n = parse_int("max_rows", self.get_query_argument("max_rows", None), lo=1, hi=100, default=10) or 10
+        n = parse_int("max_rows", self.get_query_argument("max_rows", None), lo=1, hi=10_000, default=10) or 10
         self.reply(self.ctx.sync.preview_dataset(ref, n))
 
 
@@ -478,6 +478,11 @@ class InferHandler(BaseHandler):
         if f is None or not f.get("size"):
             raise InputError('The multipart body needs a non-empty "file" part (CSV, Parquet or JSON).')
         opts, mv = infer_options(fields, default_output="csv")
+        # extension: the body's encoding when it differs from the output_type recorded on the job (our remote
+        # client always takes parquet, whose types survive the trip)
+        wire = fields.get("response_format") or opts.output_type
+        if wire not in OUTPUT_TYPES:
+            raise OptionError(f'Unknown response_format "{wire}". Use json, csv or parquet.')
         ctx = self.ctx
         m, v = ctx.store.model_version(ref, mv)
         opts.resolve(m["model_type"])
@@ -487,12 +492,12 @@ class InferHandler(BaseHandler):
 
         def run() -> tuple[Any, bytes]:
             res = ctx.sync.infer(m["id"], str(path), opts, v["id"])
-            if opts.output_type == "json":
+            if wire == "json":
                 return res, b""
-            return res, res.encode(opts.output_type)
+            return res, res.encode(wire)
 
         res, data = await loop.run_in_executor(ctx.pool, run)
-        if opts.output_type == "json":
+        if wire == "json":
             meta = res.meta
 
             def envelope() -> str:
@@ -508,7 +513,7 @@ class InferHandler(BaseHandler):
 
             text = await loop.run_in_executor(ctx.pool, envelope)
             self.finish(text)
-        elif opts.output_type == "csv":
+        elif wire == "csv":
             self.set_header("Content-Disposition", f'attachment; filename="{res.job_id}.csv"')
             self.finish(data, set_content_type="text/csv; charset=utf-8")
         else:

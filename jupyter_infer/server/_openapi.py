@@ -76,6 +76,7 @@ _INFER_FIELDS = {
     "factor_scores": _BOOL,
     "prob_columns": _BOOL,
 }
+_SYNC_FIELDS = {**_INFER_FIELDS, "response_format": _OUT}
 _LIST = [_q("cursor", _STR), _q("limit", {"type": "integer", "minimum": 1, "maximum": 200}), _q("q", _STR)]
 _MID = _p("model_id", "a model id, version id or name")
 _DID = _p("dataset_id", "a dataset id, version id or name")
@@ -130,7 +131,9 @@ PATHS: dict[str, dict[str, Any]] = {
         "delete": _op("Delete a dataset and its files", "204", params=[_DID]),
     },
     "/datasets/{dataset_id}/preview": {
-        "get": _op("The first rows", params=[_DID, _q("max_rows", {"type": "integer", "minimum": 1, "maximum": 100})]),
+        "get": _op(
+            "The first rows", params=[_DID, _q("max_rows", {"type": "integer", "minimum": 1, "maximum": 10000})]
+        ),
     },
     "/datasets/{dataset_id}/versions": {"get": _op("A dataset's versions, newest first", params=[_DID])},
     "/models/train": {
@@ -168,7 +171,7 @@ PATHS: dict[str, dict[str, Any]] = {
         "post": _op(
             "Sync inference on an uploaded file (≤ the body cap); csv by default",
             params=[_MID],
-            body=_multipart(_INFER_FIELDS),
+            body=_multipart(_SYNC_FIELDS),
         ),
     },
     "/models/{model_id}/infer-async": {
