@@ -132,7 +132,7 @@ def describe_row(row: pd.Series, stats: dict[str, Any]) -> Description:
         effects.append((abs(z), f"{c} = {_fmt(float(v))} is {word} (typical {_fmt(mean)} ± {_fmt(sd)})"))
     for c, shares in stats["categorical"].items():
         v = row.get(c)
-        if v is None:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
             continue
         p = shares.get(str(v), 0.0)
         if p < 0.05:

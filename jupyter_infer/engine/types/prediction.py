@@ -27,6 +27,7 @@ from ._base import FitContext, Fitted, Report
 HGB_STEP = 25
 HGB_MAX_ITER = 300
 BEST_MODE_MAX_ROWS = 20_000
+EARLY_STOP_ROWS = 1_000
 MAX_INT_CLASSES = 20
 
 
@@ -54,11 +55,12 @@ def clean_label(y: pd.Series, task: str, name: str) -> pd.Series:
     return y
 
 
-def _hgb(task: str, cat_mask: list[bool]) -> Any:
+def _hgb(task: str, cat_mask: list[bool], n_rows: int) -> Any:
     kw: dict[str, Any] = dict(
         max_iter=HGB_STEP,
         learning_rate=0.1,
-        early_stopping="auto",
+        # from 1,000 rows on, stop when the validation score stalls: fewer trees, faster scoring, no worse fit
+        early_stopping=n_rows >= EARLY_STOP_ROWS,
         random_state=0,
         warm_start=True,
         categorical_features=cat_mask if any(cat_mask) else None,
@@ -78,7 +80,7 @@ def fit_hgb(
     hi: float,
 ) -> Any:
     """Boosting in warm-start steps, so progress is reported and cancel is honoured at each step."""
-    est = _hgb(task, cat_mask)
+    est = _hgb(task, cat_mask, len(y))
     for it in range(HGB_STEP, HGB_MAX_ITER + 1, HGB_STEP):
         cancel()
         est.set_params(max_iter=it)
@@ -137,7 +139,7 @@ def _cv_score(kind: str, task: str, feat: Featurizer, aligned: pd.DataFrame, y: 
     for tr, te in splitter.split(X, y):
         cancel()
         if kind == "gbm":
-            est = _hgb(task, feat.tree_categorical_mask()).set_params(max_iter=HGB_MAX_ITER, warm_start=False)
+            est = _hgb(task, feat.tree_categorical_mask(), len(tr)).set_params(max_iter=HGB_MAX_ITER, warm_start=False)
         else:
             est = _linear(task)
         est.fit(X[tr], y[tr])
