@@ -37,6 +37,7 @@ from .._exceptions import (
     UnsafeModelError,
 )
 from ..engine.io import to_frame
+from ..engine.model import validate_training
 from ..engine.options import OUTPUT_TYPES, InferOptions, check_model_type, check_params
 from ..store import new_id
 from ._objects import Dataset
@@ -343,11 +344,13 @@ class HttpBackend:
         check_model_type(model_type)
         check_params(model_type, params)  # fail before any data is sent
         if isinstance(data, Dataset):
-            dataset_id = data.id
+            dataset_id = data.id  # the server checks the request against the stored data
         else:
+            frame = to_frame(data, "the training data")
+            validate_training(frame, model_type, label_column, input_columns, params, id_column)
             label = _source_label(data)
             base = name or (Path(label).stem if label else model_type)
-            ds = self.create_dataset(data, f"{base}-training-data" if not label else Path(label).stem)
+            ds = self.create_dataset(frame, f"{base}-training-data" if not label else Path(label).stem)
             dataset_id = ds["id"]
         sub = self._json("POST", "/models/train", json={
             "model_type": model_type, "dataset_id": dataset_id, "label_column": label_column,

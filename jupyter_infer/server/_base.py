@@ -82,13 +82,11 @@ def sniff_extension(path: Path) -> str:
 
 
 def with_known_extension(path: Path) -> Path:
-    """Uploads are read by their extension: give the file the one its bytes say when its name has none we know,
-    and fix a .csv that is really Parquet (or the reverse)."""
-    ext = path.suffix.lower()
-    sniffed = sniff_extension(path)
-    if ext in KNOWN_EXT and (sniffed == ".parquet") == (ext in (".parquet", ".pq")):
+    """Uploads are read by their extension: give the file the one its bytes say when its name has none we know
+    (a name that lies about its content is kept, so the reader reports it as the embedded engine does)."""
+    if path.suffix.lower() in KNOWN_EXT:
         return path
-    fixed = path.with_name((path.stem if ext in KNOWN_EXT else path.name) + sniffed)
+    fixed = path.with_name(path.name + sniff_extension(path))
     os.replace(path, fixed)
     return fixed
 

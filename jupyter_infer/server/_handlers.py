@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -16,6 +17,7 @@ from tornado import web
 
 from .._exceptions import ConflictError, InferError, InputError, NotFoundError, OptionError, TooLargeError
 from ..engine import outputs
+from ..engine.model import validate_training
 from ..engine.options import MODEL_TYPES, OUTPUT_TYPES, InferOptions, check_model_type, check_params
 from ..store import TERMINAL, new_id, now
 from . import _shapes as S
@@ -379,7 +381,7 @@ class DatasetVersionsHandler(BaseHandler):
 # ---- models -----------------------------------------------------------------------------------------------------
 class TrainHandler(BaseHandler):
     @web.authenticated
-    def post(self) -> None:
+    async def post(self) -> None:
         body = self.json_body()
         ctx = self.ctx
         st = ctx.store
@@ -414,6 +416,11 @@ class TrainHandler(BaseHandler):
         dsv = st.dataset_version(ds_ref or dsv_ref or "", dsv_ref)
         if dsv["status"] != "ready":
             raise ConflictError(f"Dataset version {dsv['id']} is not ready ({dsv['status']}).")
+        # every check that can fail the request, before a model version or job exists (as the embedded engine)
+        def validate() -> None:
+            validate_training(pd.read_parquet(dsv["path"]), model_type, label, cols, params, id_column)
+
+        await asyncio.get_running_loop().run_in_executor(ctx.pool, validate)
         name = name or f"{model_type}-{dsv['dataset_name']}"
         job_id = new_id("job_")
         mdl_id, mdlv_id, version = st.create_model_version(
