@@ -117,7 +117,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
     c = _client(args)
     df = demo_data()
     label = "species" if "species" in df.columns else "target"
-    print(f"jupyter-infer demo on {len(df)} penguins x {df.shape[1]} columns; store: {getattr(c.backend, 'home', c.url)}\n")
+    print(
+        f"jupyter-infer demo on {len(df)} penguins x {df.shape[1]} columns; store: {getattr(c.backend, 'home', c.url)}\n"
+    )
     new = df.sample(frac=0.25, random_state=1).drop(columns=[label])
     for t in MODEL_TYPES:
         t0 = time.perf_counter()

@@ -69,6 +69,23 @@ ALLOWED_TYPES = frozenset(
         "sklearn.neighbors._unsupervised.NearestNeighbors",
         "sklearn.neighbors._kd_tree.KDTree",
         "sklearn.metrics._dist_metrics.EuclideanDistance64",
+        "builtins.dict",
+        "builtins.list",
+        "builtins.str",
+        "builtins.tuple",
+        "builtins.bool",
+        "builtins.NoneType",
+        "numpy.random._generator.Generator",
+        "numpy.random._pcg64.PCG64",
+        "numpy.uint64",
+        "numpy.int8",
+        "numpy.uint8",
+        "sklearn._loss._loss.CyHalfMultinomialLoss",
+        "sklearn._loss._loss.CyHalfBinomialLoss",
+        "sklearn._loss._loss.CyHalfSquaredError",
+        "sklearn.preprocessing._encoders.OrdinalEncoder",
+        "sklearn.preprocessing._function_transformer.FunctionTransformer",
+        "sklearn.preprocessing._label.LabelEncoder",
         "collections.OrderedDict",
         "collections.defaultdict",
         "builtins.int",
@@ -145,14 +162,33 @@ def check_compatible(meta: dict[str, Any], name: str = "model file") -> None:
         )
 
 
+def types_in(payload: bytes) -> set[str]:
+    """Every ``module.class`` (and function) named in a skops payload's schema, read without loading it."""
+    with zipfile.ZipFile(io.BytesIO(payload)) as z:
+        schema = json.loads(z.read("schema.json"))
+    found: set[str] = set()
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("__class__"), str) and isinstance(node.get("__module__"), str):
+                found.add(f"{node['__module__']}.{node['__class__']}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
 def loads(data: bytes, name: str = "model file") -> Artifact:
     meta, payload = read_meta(data, name)
     check_compatible(meta, name)
     try:
         untrusted = sio.get_untrusted_types(data=payload)
+        present = types_in(payload)
     except Exception as e:
         raise UnsafeModelError(f"{name} could not be audited ({e}); it was not loaded.") from None
-    foreign = sorted(set(untrusted) - ALLOWED_TYPES)
+    # skops trusts many types by default; ours is stricter: every type in the file must be on our list
+    foreign = sorted((set(untrusted) | present) - ALLOWED_TYPES)
     if foreign:
         raise UnsafeModelError(
             f"{name} contains types outside the allow-list ({', '.join(foreign[:5])}); it may have been tampered "

@@ -367,6 +367,10 @@ class Store:
                 "WHERE status IN ('queued','running') AND heartbeat_at < ?",
                 (f"worker stopped (no heartbeat for {STALE_SECONDS:.0f} s)", now(), cutoff),
             ).rowcount
+        for row in stale:
+            # a killed writer leaves its temporary result file behind; nobody will rename it now
+            for tmp in self.path("results").glob(f".{row['id']}.*.tmp-*"):
+                tmp.unlink(missing_ok=True)
         for row in stale:  # a training job leaves no half-made model version behind
             req = _loads(row["request"], {})
             if row["type"] == "train" and req.get("model_version_id"):
