@@ -377,6 +377,18 @@ def connect(scheduler: str | None) -> Any:
 
 
 # ---- the job ---------------------------------------------------------------------------------------------------------
+def partition_rows(req: dict[str, Any]) -> int:
+    """Target rows per partition: the request's ``partition_rows``, else JUPYTER_INFER_DASK_PARTITION_ROWS."""
+    value = req.get("partition_rows") or os.environ.get("JUPYTER_INFER_DASK_PARTITION_ROWS") or PARTITION_ROWS
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise OptionError(f"partition_rows must be a whole number of rows, not {value!r}.") from None
+    if n < 1:
+        raise OptionError(f"partition_rows must be at least 1; got {n}.")
+    return n
+
+
 def _source_of(store: Store, req: dict[str, Any]) -> str:
     source = req["source"]
     if "dataset_version_id" in source:
@@ -415,7 +427,7 @@ def run(store: Store, job: dict[str, Any], ctx: JobContext, model: dict[str, Any
 
     ctx.progress(phase="planning partitions", fraction=0.0, force=True)
     source = _source_of(store, req)
-    parts = plan(source, int(req.get("partition_rows") or PARTITION_ROWS))
+    parts = plan(source, partition_rows(req))
     rows_total = sum(p.rows for p in parts)
     by_index = {p.index: p for p in parts}
     ctx.check_cancel()

@@ -1,0 +1,337 @@
+"""The Dask executor (issue 6) on a real LocalCluster (processes, 2 workers x 1 thread): every model type's batch
+output on the cluster equals the local engine's for the same rows of a multi-file input; cancel; a bad scheduler;
+a failing and a lost worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import jupyter_infer as ji
+
+distributed = pytest.importorskip("distributed")
+
+from jupyter_infer.engine.outputs import read_result_table  # noqa: E402
+from jupyter_infer.jobs import dask_executor  # noqa: E402
+
+pytestmark = pytest.mark.timeout(600)
+
+TYPES = {
+    "prediction": dict(label_column="species"),
+    "clustering": {},
+    "anomaly": {},
+    "embedding": {},
+    "search": {},
+    "factors": {},
+}
+# (model type, inference options): every type, and the options that change the output's shape
+CASES = [
+    ("prediction", {}),
+    ("prediction", {"prob_columns": True}),
+    ("clustering", {}),
+    ("anomaly", {}),
+    ("anomaly", {"anomaly_format": "per_row"}),
+    ("embedding", {}),
+    ("search", {}),
+    ("search", {"k": 3, "exclude_self_matches": True}),
+    ("factors", {}),
+    ("factors", {"factor_scores": True}),
+]
+NUMERIC = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    """A real cluster of worker processes, shared by the module; workers import the engine once up front."""
+    cl = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with distributed.Client(cl, set_as_default=False) as c:
+        c.run(__import__, "jupyter_infer.jobs.dask_executor")
+    yield cl
+    cl.close()
+
+
+@pytest.fixture(scope="module")
+def dask_client(cluster: Any) -> Iterator[Any]:
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> ji.Client:
+    return ji.connect(home=tmp_path_factory.mktemp("dask-store"))
+
+
+@pytest.fixture(scope="module")
+def models(client: ji.Client, penguins: pd.DataFrame) -> dict[str, ji.Model]:
+    out = {}
+    for t, kw in TYPES.items():
+        m = client.models.train(penguins, t, name=f"dask-{t}", params={"training_mode": "fast"}, **kw)
+        assert isinstance(m, ji.Model)
+        out[t] = m
+    return out
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory, penguins: pd.DataFrame) -> dict[str, Path]:
+    """The same rows as one file and as a directory of three files of unequal size with small row groups (so
+    partitions cross file boundaries and files hold several partitions). Jittered, so no two rows tie."""
+    rng = np.random.default_rng(0)
+    df = pd.concat([penguins] * 3, ignore_index=True)
+    for c in NUMERIC:
+        df[c] = df[c] * (1 + rng.normal(0, 0.02, len(df)))
+    df["extra"] = "not a feature"  # reconciliation: dropped
+    root = tmp_path_factory.mktemp("dask-inputs")
+    whole = root / "all.parquet"
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), whole)
+    parts = root / "parts"
+    parts.mkdir()
+    bounds = [0, 500, 501, len(df)]
+    for i in range(3):
+        chunk = df.iloc[bounds[i] : bounds[i + 1]]
+        pq.write_table(pa.Table.from_pandas(chunk, preserve_index=False), parts / f"f{i}.parquet", row_group_size=90)
+    (parts / "_SUCCESS").write_text("")  # skipped like pyarrow skips it
+    return {"whole": whole, "dir": parts}
+
+
+@pytest.fixture(autouse=True)
+def _small_partitions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUPYTER_INFER_DASK_PARTITION_ROWS", "200")
+    monkeypatch.delenv("JUPYTER_INFER_DASK_SCHEDULER", raising=False)
+
+
+def _run(client: ji.Client, model: ji.Model, source: Any, **kw: Any) -> ji.Job:
+    job = client.models.infer_batch(model, source, **kw)
+    job.wait(timeout=300)
+    return job
+
+
+def _close(a: Any, b: Any) -> bool:
+    """Equal, with floats compared to 1e-9 (factor statistics are summed in a different order)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float):
+        return bool(np.isclose(a, b, rtol=1e-9, atol=1e-12))
+    return bool(a == b)
+
+
+@pytest.mark.parametrize(("model_type", "opts"), CASES, ids=[f"{t}-{'-'.join(o) or 'default'}" for t, o in CASES])
+def test_cluster_output_equals_local_output(
+    client: ji.Client, models: dict[str, ji.Model], inputs: dict[str, Path], cluster: Any, model_type: str,
+    opts: dict[str, Any],
+) -> None:  # fmt: skip
+    model = models[model_type]
+    local = _run(client, model, inputs["whole"], **opts)
+    assert local.status == "succeeded", local.error_message
+    dask = _run(client, model, inputs["dir"], executor="dask", scheduler=cluster.scheduler_address, **opts)
+    assert dask.status == "succeeded", dask.error_message
+    assert dask.rows_done == dask.rows_total == local.rows_done == 1032
+    assert dask.progress == 100
+
+    rec = client.backend.get_job(dask.id)
+    assert Path(rec["result_path"]).is_dir()
+    assert rec["result_meta"]["partitions"] >= 6  # bounded by row groups: 200-row partitions over 3 files
+
+    mine, theirs = dask.result(), local.result()
+    a, b = mine.to_pandas(), theirs.to_pandas()
+    # labels, ids and text exactly; floats to 1e-9 (BLAS sums in another order for another batch shape)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9, atol=1e-12)
+    if "id" in a.columns:
+        assert a["id"].drop_duplicates().tolist() == list(range(1032))  # global and contiguous
+    for key in ("model_id", "model_name", "model_version_id", "model_type"):
+        assert getattr(mine, key) == getattr(theirs, key)
+    assert mine.job_id == dask.id
+    assert mine.reconciliation == theirs.reconciliation
+    assert "extra" in mine.reconciliation["dropped"]
+    assert _close(mine.descriptions, theirs.descriptions)
+    # one result in every format, like any other
+    assert _close(mine.to_json(), theirs.to_json())
+    assert mine.to_csv().splitlines()[0] == theirs.to_csv().splitlines()[0]
+    assert len(mine.to_csv().splitlines()) == len(theirs.to_csv().splitlines())
+    back = ji.InferenceResult.from_parquet(mine.to_parquet())
+    assert back.model_id == model.id and back.job_id == dask.id
+    assert _close(back.descriptions, theirs.descriptions)
+    # the directory itself carries the merged §4 metadata
+    table = read_result_table(rec["result_path"])
+    kv = table.schema.metadata
+    assert kv[b"model_type"].decode() == model_type and kv[b"job_id"].decode() == dask.id
+    assert json.loads(kv[b"reconciliation"]) == mine.reconciliation
+    assert table.num_rows == len(b)
+
+
+def test_stored_dataset_and_glob_inputs(
+    client: ji.Client, models: dict[str, ji.Model], inputs: dict[str, Path], cluster: Any
+) -> None:
+    model = models["prediction"]
+    expected = _run(client, model, inputs["whole"]).result().to_pandas()
+    ds = client.datasets.create(inputs["whole"], name="dask-input")
+    by_dataset = _run(client, model, ds, executor="dask", scheduler=cluster.scheduler_address)
+    assert by_dataset.status == "succeeded", by_dataset.error_message
+    pd.testing.assert_frame_equal(by_dataset.result().to_pandas(), expected)
+    by_glob = _run(
+        client, model, str(inputs["dir"] / "f*.parquet"), executor="dask", scheduler=cluster.scheduler_address
+    )
+    assert by_glob.status == "succeeded", by_glob.error_message
+    pd.testing.assert_frame_equal(by_glob.result().to_pandas(), expected)
+
+
+def test_export_and_file_url(
+    client: ji.Client, models: dict[str, ji.Model], inputs: dict[str, Path], cluster: Any, tmp_path: Path
+) -> None:
+    model = models["clustering"]
+    job = _run(client, model, f"file://{inputs['dir']}", executor="dask", scheduler=cluster.scheduler_address)
+    assert job.status == "succeeded", job.error_message
+    res = job.result()
+    out = res.save(tmp_path / "clusters.csv")
+    assert pd.read_csv(out)["id"].tolist() == list(range(1032))
+    saved = res.save(tmp_path / "clusters.parquet")
+    again = ji.InferenceResult.from_parquet(saved)
+    assert again.descriptions == res.descriptions and again.model_type == "clustering"
+
+
+def test_environment_variable_names_the_scheduler(
+    client: ji.Client, models: dict[str, ji.Model], inputs: dict[str, Path], cluster: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("JUPYTER_INFER_DASK_SCHEDULER", cluster.scheduler_address)
+    job = _run(client, models["embedding"], inputs["dir"])
+    assert job.status == "succeeded", job.error_message
+    assert client.backend.get_job(job.id)["request"]["executor"] == "dask"
+    assert Path(client.backend.get_job(job.id)["result_path"]).is_dir()
+
+
+def test_model_is_loaded_once_per_worker(
+    client: ji.Client, models: dict[str, ji.Model], inputs: dict[str, Path], cluster: Any, dask_client: Any
+) -> None:
+    model = models["anomaly"]
+    first = _run(client, model, inputs["dir"], executor="dask", scheduler=cluster.scheduler_address)
+    assert first.status == "succeeded", first.error_message
+    before = dask_client.run(dask_executor.model_loads)
+    version = client.models.get(model).version_id
+    assert all(version in info["cached"] for info in before.values() if info["count"])
+    again = _run(client, model, inputs["dir"], executor="dask", scheduler=cluster.scheduler_address)
+    assert again.status == "succeeded", again.error_message
+    after = dask_client.run(dask_executor.model_loads)
+    assert {w: info["count"] for w, info in after.items()} == {w: info["count"] for w, info in before.items()}
+
+
+def test_bad_scheduler_address_fails_fast_and_names_it(
+    client: ji.Client, models: dict[str, ji.Model], inputs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JUPYTER_INFER_DASK_TIMEOUT", "2")
+    address = "tcp://127.0.0.1:9"  # the discard port: nothing listens there
+    t0 = time.monotonic()
+    job = _run(client, models["prediction"], inputs["dir"], executor="dask", scheduler=address)
+    assert time.monotonic() - t0 < 60
+    assert job.status == "failed"
+    assert address in job.error_message and "Dask scheduler" in job.error_message
+    with pytest.raises(ji.JobFailed, match=r"127\.0\.0\.1:9"):
+        job.result()
+    with pytest.raises(ji.OptionError, match=r"127\.0\.0\.1:9"):
+        dask_executor.connect(address)
+
+
+def test_unknown_executor_is_an_option_error(client: ji.Client, models: dict[str, ji.Model]) -> None:
+    with pytest.raises(ji.OptionError, match="executor"):
+        client.models.infer_batch(models["prediction"], "x.parquet", executor="spark")
+
+
+def test_worker_error_fails_the_job_with_it(
+    client: ji.Client, models: dict[str, ji.Model], inputs: dict[str, Path], cluster: Any
+) -> None:
+    job = _run(
+        client, models["prediction"], inputs["dir"], executor="dask", scheduler=cluster.scheduler_address,
+        id_column="no_such_column",
+    )  # fmt: skip
+    assert job.status == "failed"
+    assert 'The id column "no_such_column" is not in the inference data' in job.error_message
+    assert not client.backend.get_job(job.id)["result_path"]
+    results = Path(client.backend.home) / "results"
+    assert not [p for p in results.iterdir() if job.id in p.name]  # the temporary directory is gone
+
+
+def test_input_errors_name_the_problem(
+    client: ji.Client, models: dict[str, ji.Model], cluster: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "a.csv").write_text("x,y\n1,2\n")
+    job = _run(
+        client, models["prediction"], str(tmp_path / "*.csv"), executor="dask", scheduler=cluster.scheduler_address
+    )
+    assert job.status == "failed" and "a.csv" in job.error_message and "Parquet" in job.error_message
+    job = _run(client, models["prediction"], str(tmp_path / "nothing*.parquet"), executor="dask")
+    assert job.status == "failed" and "nothing*.parquet" in job.error_message
+
+
+def _scheduler_keys(dask_client: Any, job_id: str) -> list[str]:
+    def keys(dask_scheduler: Any, job_id: str) -> list[str]:
+        return [str(k) for k in dask_scheduler.tasks if job_id in str(k)]
+
+    return list(dask_client.run_on_scheduler(keys, job_id=job_id))
+
+
+def _wait_for(predicate: Any, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+def test_cancel_mid_job_releases_the_futures(
+    client: ji.Client, models: dict[str, ji.Model], inputs: dict[str, Path], cluster: Any, dask_client: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("JUPYTER_INFER_TEST_ROWS_PER_SECOND", "100")  # ~5 s of scoring on 2 workers
+    job = client.models.infer_batch(
+        models["prediction"], inputs["dir"], executor="dask", scheduler=cluster.scheduler_address
+    )
+    _wait_for(lambda: bool(_scheduler_keys(dask_client, job.id)))
+    _wait_for(lambda: (job.rows_done or 0) > 0)  # progress follows completed partitions
+    assert job.status == "running"
+    assert 0 < job.rows_done < job.rows_total == 1032
+    job.cancel()
+    job.wait(timeout=120)
+    assert job.status == "canceled"
+    assert job.rows_done < 1032
+    _wait_for(lambda: not _scheduler_keys(dask_client, job.id))  # the futures were released
+    results = Path(client.backend.home) / "results"
+    assert not [p for p in results.iterdir() if job.id in p.name]
+    with pytest.raises(ji.JobCanceled):
+        job.result()
+
+
+def test_lost_worker_is_retried(
+    client: ji.Client, models: dict[str, ji.Model], inputs: dict[str, Path], cluster: Any, dask_client: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Kill a worker process while it scores; Dask reruns its partitions and the result is still exact."""
+    model = models["clustering"]
+    expected = _run(client, model, inputs["whole"]).result().to_pandas()
+    monkeypatch.setenv("JUPYTER_INFER_TEST_ROWS_PER_SECOND", "150")
+    job = client.models.infer_batch(model, inputs["dir"], executor="dask", scheduler=cluster.scheduler_address)
+
+    def processing() -> dict[str, list[str]]:
+        return {w: [k for k in ks if job.id in str(k)] for w, ks in dask_client.processing().items()}
+
+    _wait_for(lambda: any(processing().values()))
+    victim = next(w for w, ks in processing().items() if ks)
+    try:
+        dask_client.run(os._exit, 1, workers=[victim], wait=False)
+    except Exception:
+        pass
+    job.wait(timeout=300)
+    assert job.status == "succeeded", job.error_message
+    pd.testing.assert_frame_equal(job.result().to_pandas(), expected)
+    assert victim not in dask_client.scheduler_info()["workers"]  # it really died mid-job
+    _wait_for(lambda: len(dask_client.scheduler_info()["workers"]) == 2, timeout=180)  # the nanny restarted it
