@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -326,10 +327,8 @@ def test_lost_worker_is_retried(
 
     _wait_for(lambda: any(processing().values()))
     victim = next(w for w, ks in processing().items() if ks)
-    try:
-        dask_client.run(os._exit, 1, workers=[victim], wait=False)
-    except Exception:
-        pass
+    pid = dask_client.run(os.getpid, workers=[victim])[victim]
+    os.kill(pid, signal.SIGKILL)
     job.wait(timeout=300)
     assert job.status == "succeeded", job.error_message
     pd.testing.assert_frame_equal(job.result().to_pandas(), expected)
