@@ -124,6 +124,24 @@ class OpenAPIHandler(BaseHandler):
         self.reply(openapi(self.ctx.api_base))
 
 
+class StatusHandler(BaseHandler):
+    """Extension: the store, the worker process and the queue at a glance."""
+
+    @web.authenticated
+    def get(self) -> None:
+        from .. import __version__
+
+        ctx = self.ctx
+        sup = ctx.supervisor
+        worker: dict[str, Any] = {"mode": "threads"}
+        if sup is not None:
+            alive = sup.proc is not None and sup.proc.poll() is None
+            worker = {"mode": "process", "pid": sup.pid, "alive": alive, "restarts": sup.restarts}
+        counts = {s: ctx.store.count_jobs(status=s) for s in ("queued", "running", "waiting_for_upload")}
+        self.reply({"version": __version__, "store": str(ctx.store.home), "root_dir": str(ctx.root), "worker": worker,
+                    "jobs": counts, "max_body_bytes": ctx.max_body_bytes})  # fmt: skip
+
+
 class NotFoundRoute(BaseHandler):
     body = "none"
 
@@ -892,6 +910,7 @@ def _eq_str(col: Any, value: str) -> Any:
 ID = r"([^/]+)"
 ROUTES: list[tuple[str, type[web.RequestHandler]]] = [
     (r"/openapi\.json", OpenAPIHandler),
+    (r"/status", StatusHandler),
     (r"/datasets", DatasetsHandler),
     (r"/datasets/upload", DatasetUploadHandler),
     (rf"/datasets/uploads/{ID}", UploadPutHandler),

@@ -84,6 +84,7 @@ _JID = _p("job_id", "a job id")
 
 PATHS: dict[str, dict[str, Any]] = {
     "/openapi.json": {"get": _op("This description")},
+    "/status": {"get": _op("The store, the worker process and the queue")},
     "/datasets": {
         "get": _op("List datasets", params=_LIST),
         "post": _op(
