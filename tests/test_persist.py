@@ -49,7 +49,7 @@ def test_a_payload_with_a_foreign_type_is_refused_unloaded(artifact) -> None:  #
     state = artifact.to_state()
     state["core"]["estimator"] = SVC()  # not on the allow-list
     tampered = rezip(persist.dumps(artifact), payload=sio.dumps(state))
-    with pytest.raises(ji.UnsafeModelError, match="outside the allow-list.*sklearn.svm"):
+    with pytest.raises(ji.UnsafeModelError, match=r"outside the allow-list.*sklearn\.svm"):
         persist.loads(tampered)
 
 
@@ -64,7 +64,7 @@ def test_a_model_from_an_incompatible_version_says_to_retrain(artifact) -> None:
     data = persist.dumps(artifact)
     meta, _ = persist.read_meta(data)
     meta["versions"]["scikit-learn"] = "0.24.2"
-    with pytest.raises(ji.IncompatibleModelError, match="scikit-learn 0.24.2.*Retrain"):
+    with pytest.raises(ji.IncompatibleModelError, match=r"scikit-learn 0\.24\.2.*Retrain"):
         persist.loads(rezip(data, meta=meta))
 
 

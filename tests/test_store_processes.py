@@ -24,7 +24,7 @@ def frame(n: int, seed: int = 0) -> pd.DataFrame:
 
 
 def child(home: Path, code: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    script = "import jupyter_infer as ji\nc = ji.connect(home=%r)\n" % str(home) + textwrap.dedent(code)
+    script = f"import jupyter_infer as ji\nc = ji.connect(home={str(home)!r})\n" + textwrap.dedent(code)
     return subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, **(env or {})},

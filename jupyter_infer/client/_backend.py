@@ -13,7 +13,9 @@ from ._result import InferenceResult
 
 
 class Backend(Protocol):
-    url: str | None  # None for the embedded engine
+    @property
+    def url(self) -> str | None:  # None for the embedded engine
+        ...
 
     def create_dataset(self, data: Any, name: str | None, description: str | None = None) -> dict[str, Any]: ...
     def list_datasets(self) -> list[dict[str, Any]]: ...

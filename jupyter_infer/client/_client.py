@@ -87,7 +87,7 @@ class Models:
         )
         if not wait:
             return job
-        return job.result()  # type: ignore[no-any-return]
+        return job.result()
 
     def list(self) -> list[Model]:
         return [Model(self._c, m) for m in self._c.backend.list_models()]

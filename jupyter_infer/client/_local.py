@@ -32,7 +32,7 @@ def _source_label(data: Any) -> str | None:
 
 
 class LocalBackend:
-    url = None
+    url: str | None = None
 
     def __init__(
         self,

@@ -131,7 +131,8 @@ def _check_csv_header(p: Path, df: pd.DataFrame) -> None:
     with open(p, encoding="utf-8", errors="replace") as f:
         header = next(iter(f), "")
     names = [h.strip().strip('"') for h in header.rstrip("\r\n").split(",")]
-    seen, dups = set(), set()
+    seen: set[str] = set()
+    dups: set[str] = set()
     for n in names:
         (dups if n in seen else seen).add(n)
     if dups:

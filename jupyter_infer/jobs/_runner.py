@@ -116,7 +116,7 @@ class Runner:
             except Exception:  # a busy database must not kill the heartbeat
                 pass
 
-    def submit(self, job_id: str, work: Work) -> Future[None]:
+    def submit(self, job_id: str, work: Work) -> Future[BaseException | None]:
         event = self.active.setdefault(job_id, threading.Event())
         self.store.heartbeat([job_id])
         return self.pool.submit(self.run, job_id, work, event)

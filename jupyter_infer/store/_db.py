@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 SCHEMA_VERSION = 1
 _ALPHABET = string.ascii_uppercase + string.digits
@@ -120,6 +121,11 @@ class Database:
 
     def one(self, sql: str, args: tuple | list = ()) -> sqlite3.Row | None:
         return self.conn().execute(sql, args).fetchone()
+
+    def scalar(self, sql: str, args: tuple | list = ()) -> Any:
+        """The first column of the first row (for COUNT and lookups that must exist)."""
+        row = self.conn().execute(sql, args).fetchone()
+        return None if row is None else row[0]
 
     def _migrate(self) -> None:
         with self.tx() as c:

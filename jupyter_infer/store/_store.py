@@ -163,7 +163,7 @@ class Store:
             if v is None:
                 raise ConflictError(f'The dataset "{d["name"]}" has no ready version yet.')
         out = self._dataset_version_dict(v)
-        out["dataset_name"] = self.db.one("SELECT name FROM datasets WHERE id=?", (v["dataset_id"],))["name"]
+        out["dataset_name"] = self.db.scalar("SELECT name FROM datasets WHERE id=?", (v["dataset_id"],))
         return out
 
     def dataset_versions(self, ref: str) -> list[dict[str, Any]]:
@@ -247,7 +247,7 @@ class Store:
             (m["id"],),
         )
         cur = self._model_version_dict(v) if v else None
-        n_versions = self.db.one("SELECT COUNT(*) FROM model_versions WHERE model_id=?", (m["id"],))[0]
+        n_versions = self.db.scalar("SELECT COUNT(*) FROM model_versions WHERE model_id=?", (m["id"],))
         return {
             "id": m["id"], "model_id": m["id"], "name": m["name"], "model_type": m["model_type"],
             "label_column": m["label_column"], "created_at": m["created_at"], "updated_at": m["updated_at"],
@@ -425,7 +425,7 @@ class Store:
                 where.append(f"{col}=?")
                 args.append(val)
         sql = "SELECT COUNT(*) FROM jobs" + (f" WHERE {' AND '.join(where)}" if where else "")
-        return int(self.db.one(sql, args)[0])
+        return int(self.db.scalar(sql, args))
 
     def request_cancel(self, job_id: str) -> dict[str, Any]:
         """Any process may ask; the worker stops at its next check. A queued job is canceled at once."""

@@ -25,7 +25,7 @@ def fit_pca(Z: np.ndarray, requested: int | None, auto_variance: float | None) -
     if auto_variance is None:
         return pca
     cum = np.cumsum(pca.explained_variance_ratio_)
-    k = int(min(len(cum), max(2, np.searchsorted(cum, auto_variance) + 1)))
+    k = min(len(cum), max(2, int(np.searchsorted(cum, auto_variance)) + 1))
     return PCA(n_components=min(k, limit), random_state=0).fit(Z)
 
 

@@ -88,7 +88,13 @@ class Scorer:
         self.base_desc = descriptions.get("factor_descriptions", {})
         m = core["directions"].shape[1]
         p = core["directions"].shape[0]
-        self.state = {"n": 0, "sx": np.zeros(p), "sxx": np.zeros(p), "ss": np.zeros(m), "sss": np.zeros(m)}
+        self.state: dict[str, Any] = {
+            "n": 0,
+            "sx": np.zeros(p),
+            "sxx": np.zeros(p),
+            "ss": np.zeros(m),
+            "sss": np.zeros(m),
+        }
 
     def score(self, aligned: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame | None:
         Zc = self.feat.distance_matrix(aligned) - self.core["mean"]
