@@ -219,6 +219,7 @@ def score_part(
 ) -> dict[str, Any]:
     """Runs on a worker: read the partition's row groups, score them, write ``part-NNNNN.parquet``.
     ``rows_per_second`` (tests only) caps the rate, so a test can watch and cancel a running job."""
+    t_wall, t_cpu = time.perf_counter(), time.thread_time()
     art = worker_model(version_id, model_bytes)
     scorer = art.scorer(InferOptions(**options))
     name = f"part-{part.index:05d}.parquet"
@@ -284,6 +285,8 @@ def score_part(
         "reconciliation": scorer.reconciliation.to_dict(),
         "state": scorer_state(scorer),
         "worker_pid": os.getpid(),
+        "seconds": time.perf_counter() - t_wall,  # the task's wall time, and the CPU time its thread got
+        "cpu_seconds": time.thread_time() - t_cpu,
     }
 
 
@@ -572,6 +575,11 @@ def _commit(
     meta = dict(result_meta(model, version, job_id, scorer))
     meta["executor"] = "dask"
     meta["partitions"] = len(results)
+    meta["dask"] = {
+        "workers": len({r["worker_pid"] for r in results}),
+        "task_seconds": round(sum(r["seconds"] for r in results), 3),
+        "task_cpu_seconds": round(sum(r["cpu_seconds"] for r in results), 3),
+    }
     pq.write_metadata(schema.with_metadata(metadata_for(meta)), tmp_dir / "_common_metadata")
     (tmp_dir / TOKEN_FILE).unlink(missing_ok=True)
     os.replace(tmp_dir, final)
