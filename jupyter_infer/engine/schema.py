@@ -277,7 +277,7 @@ def datetime_parts(s: pd.Series) -> dict[str, np.ndarray]:
     return {
         "year": dt.year.to_numpy(dtype="float64", na_value=np.nan),
         "month": dt.month.to_numpy(dtype="float64", na_value=np.nan),
-        "dayofweek": dt.dayofweek.to_numpy(dtype="float64", na_value=np.nan),
+        "dayofweek": dt.day_of_week.to_numpy(dtype="float64", na_value=np.nan),
         "hour": dt.hour.to_numpy(dtype="float64", na_value=np.nan),
         "days": days.to_numpy(dtype="float64", na_value=np.nan),
     }
