@@ -1,0 +1,70 @@
+"""The store itself: schema versioning, pruning, deletes, and the did-you-mean on unknown names."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import jupyter_infer as ji
+from jupyter_infer.store import Store
+from jupyter_infer.store._db import SCHEMA_VERSION
+
+
+def test_a_new_store_is_at_the_current_schema_version_in_wal_mode(tmp_path: Path) -> None:
+    s = Store(tmp_path)
+    assert s.db.scalar("PRAGMA user_version") == SCHEMA_VERSION
+    assert s.db.scalar("PRAGMA journal_mode") == "wal"
+    Store(tmp_path)  # opening again migrates nothing and keeps the data
+
+
+def test_a_store_from_a_newer_version_is_refused_with_a_message(tmp_path: Path) -> None:
+    Store(tmp_path)
+    con = sqlite3.connect(tmp_path / "store.sqlite")
+    con.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    con.close()
+    with pytest.raises(RuntimeError, match="newer than this jupyter-infer understands"):
+        Store(tmp_path)
+
+
+def test_prune_removes_old_finished_jobs_and_their_results(local_client: ji.Client, penguins: pd.DataFrame) -> None:
+    m = local_client.models.train(penguins, "embedding", name="prune-me")
+    res = local_client.models.infer(m, penguins)
+    store: Store = local_client.backend.store  # type: ignore[attr-defined]
+    result_file = Path(store.get_job(res.job_id)["result_path"])
+    assert result_file.exists()
+    store.update_job(res.job_id, created_at="2000-01-01T00:00:00.000Z")
+    assert local_client.jobs.prune(older_than_days=30) == 1
+    assert not result_file.exists()
+    with pytest.raises(ji.NotFoundError):
+        local_client.jobs.get(res.job_id)
+    assert local_client.models.get("prune-me").id == m.id  # models are not pruned
+
+
+def test_deleting_a_model_removes_its_files_and_name(local_client: ji.Client, penguins: pd.DataFrame) -> None:
+    m = local_client.models.train(penguins, "clustering", name="doomed")
+    path = Path(m.record["current_version"]["path"])
+    assert path.exists()
+    local_client.models.delete("doomed")
+    assert not path.exists()
+    with pytest.raises(ji.NotFoundError, match="doomed"):
+        local_client.models.get("doomed")
+
+
+def test_deleting_a_dataset_keeps_models_trained_on_it(local_client: ji.Client, penguins: pd.DataFrame) -> None:
+    ds = local_client.datasets.create(penguins, name="peng-ds")
+    m = local_client.models.train(ds, "factors", name="from-ds")
+    assert m.training_dataset_name == "peng-ds"
+    local_client.datasets.delete(ds)
+    assert "peng-ds" not in [d.name for d in local_client.datasets.list()]
+    assert len(local_client.models.infer("from-ds", penguins)) >= 1
+
+
+def test_unknown_names_get_a_did_you_mean(local_client: ji.Client, penguins: pd.DataFrame) -> None:
+    local_client.datasets.create(penguins, name="penguins")
+    with pytest.raises(ji.NotFoundError, match='Did you mean "penguins"'):
+        local_client.datasets.get("pengiuns")
+    with pytest.raises(ji.NotFoundError, match="no models yet"):
+        local_client.models.get("anything")
