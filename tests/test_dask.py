@@ -334,3 +334,29 @@ def test_lost_worker_is_retried(
     pd.testing.assert_frame_equal(job.result().to_pandas(), expected)
     assert victim not in dask_client.scheduler_info()["workers"]  # it really died mid-job
     _wait_for(lambda: len(dask_client.scheduler_info()["workers"]) == 2, timeout=180)  # the nanny restarted it
+
+
+def test_infer_magic_dask_option(
+    client: ji.Client, models: dict[str, ji.Model], inputs: dict[str, Path], cluster: Any
+) -> None:
+    """``%%infer MODEL DEST --dask SCHEDULER``: the job runs on the cluster; the result is the local one."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_cell("%load_ext jupyter_infer").raise_error()
+    magics = shell.magics_manager.registry["InferMagics"]
+    assert "--dask" in (magics.infer.__doc__ or "")
+    magics.home = str(client.backend.home)
+    shell.user_ns["address"] = cluster.scheduler_address
+    try:
+        shell.run_cell(f"%%infer dask-prediction dask_out --dask {{address}}\n{inputs['dir']}").raise_error()
+        out = shell.user_ns.pop("dask_out")
+    finally:
+        shell.user_ns.pop("address", None)
+        magics.home = magics.trait_defaults("home")
+    job = client.jobs.list(type="infer_batch", limit=1)[0]
+    rec = client.backend.get_job(job.id)
+    assert rec["request"]["executor"] == "dask" and rec["request"]["scheduler"] == cluster.scheduler_address
+    assert Path(rec["result_path"]).is_dir()
+    expected = _run(client, models["prediction"], inputs["whole"]).result().to_pandas()
+    pd.testing.assert_frame_equal(out.reset_index(drop=True), expected, check_exact=False, rtol=1e-9)

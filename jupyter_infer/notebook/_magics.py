@@ -194,6 +194,12 @@ class InferMagics(Magics):
     @argument(
         "--background", action="store_true", help="Return a job handle at once; DEST is set when the job succeeds."
     )
+    @argument(
+        "--dask",
+        metavar="SCHEDULER",
+        help="Run the job on a Dask cluster: its scheduler address (tcp://host:port), or 'local' for a local cluster "
+        "sized to this machine. Default: $JUPYTER_INFER_DASK_SCHEDULER when set, else the embedded engine.",
+    )
     @cell_magic
     @_errors.short_errors("%infer", lambda: _options("infer"))
     def infer(self, line: str, cell: str) -> Any:
@@ -226,6 +232,8 @@ class InferMagics(Magics):
             output_type=fmt or "parquet", anomaly_format=args.anomaly_format, k=args.k,
             exclude_self_matches=args.exclude_self, model_version_id=args.version, id_column=args.id_column,
         )  # fmt: skip
+        if args.dask:  # the workers read the file or dataset themselves (a DataFrame is staged as Parquet first)
+            opts.update(executor="dask", scheduler=None if args.dask == "local" else args.dask)
         if data.kind == "dataset":
             src = data.value if isinstance(data.value, Dataset) else _resolve.DATASET_PREFIX + str(data.value)
             job = client.models.infer_batch(model, src, **opts)
