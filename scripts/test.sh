@@ -18,7 +18,8 @@ ruff format --check jupyter_infer tests bench
 mypy jupyter_infer
 
 # --- the Python suite (engine, client on both backends, magics, server, notebooks via nbval) ---
-python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+# (the tutorials: outputs compared after the substitutions in notebooks/nbval-sanitize.cfg; notebooks/_build.py regenerates them)
+python -m pytest tests notebooks --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg -p no:cacheprovider
 
 # --- lab extension (issue 5) ---
 # JupyterLab + jupyter-builder (jlpm), the npm packages from the committed yarn.lock (CI=true: immutable),

@@ -33,12 +33,18 @@ def bars(rows: list[tuple[str, float, str]], title: str, value_fmt: str = "{:,.0
     return f'<div class="ji-chart"><b>{_esc(title)}</b><table style="border:none">{body}</table></div>'
 
 
-def histogram(values: Any, title: str, threshold: float | None = None, bins: int = 30) -> str:
-    """An inline-SVG histogram; an optional threshold drawn as a red line."""
+def histogram(
+    values: Any,
+    title: str,
+    threshold: float | None = None,
+    bins: int = 30,
+    span: tuple[float, float] | None = None,
+) -> str:
+    """An inline-SVG histogram over ``span`` (default: the data's range); an optional threshold as a red line."""
     v = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(dtype=float)
     if v.size == 0:
         return ""
-    lo, hi = float(v.min()), float(v.max())
+    lo, hi = span or (float(v.min()), float(v.max()))
     if threshold is not None:
         lo, hi = min(lo, threshold), max(hi, threshold)
     if hi <= lo:

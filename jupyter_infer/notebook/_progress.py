@@ -51,7 +51,7 @@ def describe(rec: dict[str, Any], rate: float | None = None) -> str:
     if status == "succeeded":
         took = _seconds(rec.get("started_at"), rec.get("finished_at"))
         infer = str(rec.get("type") or "").startswith("infer")
-        speed = f" ({done / took:,.0f} rows/s)" if took and done and infer else ""
+        speed = f" ({done / took:,.0f} rows/s)" if took and done >= 10_000 and infer else ""
         return f"succeeded: {done:,} rows in {fmt_seconds(took)}{speed}"
     if status == "failed":
         return f"failed: {rec.get('error_message') or 'unknown error'}"
