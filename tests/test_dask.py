@@ -360,3 +360,18 @@ def test_infer_magic_dask_option(
     assert Path(rec["result_path"]).is_dir()
     expected = _run(client, models["prediction"], inputs["whole"]).result().to_pandas()
     pd.testing.assert_frame_equal(out.reset_index(drop=True), expected, check_exact=False, rtol=1e-9)
+
+
+def test_http_batch_route_takes_executor_in_params() -> None:
+    """``POST /models/{id}/infer-batch`` with ``{"params": {"executor": "dask", "scheduler": ...}}`` (or the same
+    fields at the top level, as the HTTP client sends them)."""
+    from jupyter_infer.server._handlers import _executor
+
+    assert _executor({"params": {"executor": "dask", "scheduler": "tcp://10.0.0.5:8786"}}) == (
+        "dask",
+        "tcp://10.0.0.5:8786",
+    )
+    assert _executor({"executor": "dask", "scheduler": "tcp://h:1"}) == ("dask", "tcp://h:1")
+    assert _executor({"params": {"contamination": 0.1}}) == ("local", None)
+    with pytest.raises(ji.OptionError, match="executor"):
+        _executor({"params": {"executor": "ray"}})
