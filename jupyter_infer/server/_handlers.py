@@ -86,8 +86,10 @@ def infer_options(src: dict[str, Any], default_output: str) -> tuple[InferOption
 
 
 def _executor(src: dict[str, Any]) -> tuple[str, str | None]:
-    ex = src.get("executor") or "local"
-    sched = src.get("scheduler") or None
+    raw = src.get("params")  # {"params": {"executor": "dask", "scheduler": ...}} as well as top-level fields
+    params: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    ex = src.get("executor") or params.get("executor") or "local"
+    sched = src.get("scheduler") or params.get("scheduler") or None
     if ex not in ("local", "dask"):
         raise OptionError(f'Unknown executor "{ex}"; use "local" or "dask".')
     if sched is not None and not isinstance(sched, str):
