@@ -16,7 +16,7 @@ from IPython.display import display
 from traitlets import Bool, Float, Int, Unicode, validate
 
 from .._exceptions import ConflictError, InputError, OptionError
-from ..client import Client, Dataset, InferenceResult, Job, Model, connect
+from ..client import Client, Dataset, InferenceResult, Job, connect
 from ..engine.io import read_file
 from ..engine.options import OUTPUT_TYPES
 from . import _errors, _resolve
@@ -340,10 +340,7 @@ class InferMagics(Magics):
             watcher.start()
             if not args.wait:
                 return None
-            try:
-                record = _wait_no_cancel(watcher)
-            finally:
-                pass
+            record = _wait_no_cancel(watcher)
             self._final(view, dh)
         else:
             record = job.refresh()._record
@@ -351,9 +348,7 @@ class InferMagics(Magics):
         value = job.result()
         if isinstance(value, InferenceResult):
             return ResultView(value, value.to_pandas(), None, record, self.max_rows, charts=self.charts)
-        if isinstance(value, Model):
-            return ModelView(value, record)
-        return value
+        return value  # the Model of a training job, the Dataset of an ingest
 
     # ---- %infer_models -------------------------------------------------------------------------------------------
     @magic_arguments()
@@ -363,6 +358,13 @@ class InferMagics(Magics):
         """Every model in the store: type, latest version, key metrics, label and training data."""
         parse_argstring(self.infer_models, line)
         return ModelsTable(self.client.models.list())
+
+
+# magic_arguments names every magic "%name" in its usage line; the cell magics are "%%name".
+for _name in ("infer", "infer_train"):
+    _fn = getattr(InferMagics, _name)
+    _fn.parser.prog = f"%%{_name}"
+    _fn.__doc__ = (_fn.__doc__ or "").replace(f"%{_name} ", f"%%{_name} ", 1)
 
 
 def _wait_no_cancel(watcher: Watcher) -> dict[str, Any]:
