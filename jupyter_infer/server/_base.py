@@ -3,6 +3,7 @@ cap, multipart and raw uploads to disk), every error as ``{"detail": ...}`` with
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -159,6 +160,22 @@ def _exc_status(exc: BaseException | None, default: int) -> int:
     return default
 
 
+FORBIDDEN = "Forbidden: a valid Jupyter token (Authorization: token|Bearer <token>) is required."
+
+
+def authenticated(method: Any) -> Any:
+    """``web.authenticated``, after any refusal that prepare() deferred (see ``BaseHandler.prepare``)."""
+    guarded = web.authenticated(method)
+
+    @functools.wraps(method)
+    def wrapper(self: BaseHandler, *args: Any, **kwargs: Any) -> Any:
+        if self._deferred is not None:
+            raise self._deferred
+        return guarded(self, *args, **kwargs)
+
+    return wrapper
+
+
 @web.stream_request_body
 class BaseHandler(APIHandler):
     """All API routes. ``body = "json" | "multipart" | "either" | "none"`` says what a POST may carry."""
@@ -181,19 +198,44 @@ class BaseHandler(APIHandler):
         self._upload_dir: Path | None = None
         self._kept = False
         self._limit = MAX_JSON_BYTES
-        await super().prepare()
+        self._deferred: BaseException | None = None
         method = (self.request.method or "GET").lower()
-        if method == "options":  # CORS preflight, as Jupyter answers it
+        try:
+            await super().prepare()
+            if method == "options":  # CORS preflight, as Jupyter answers it
+                return
+            xsrf = getattr(self, "_xsrf_error", None)
+            if xsrf is not None:
+                raise xsrf
+            if self.current_user is None:
+                raise web.HTTPError(403, FORBIDDEN)
+            action = {"get": "read", "head": "read"}.get(method, "write")
+            if not self.authorizer.is_authorized(self, self.current_user, action, self.auth_resource):
+                raise web.HTTPError(403, f"Forbidden: not authorized to {action} {self.auth_resource}.")
+        except web.HTTPError as e:
+            # A streaming handler that answers from prepare(), before tornado has finished reading the request,
+            # makes tornado close the keep-alive connection without saying so, and the client's next request on
+            # it is reset. So the refusal is answered when the method runs, after the body (up to 1 MiB) has been
+            # read and dropped.
+            self._deferred = e
+            self._limit = 0
+            if self._has_body():
+                self.request.connection.set_max_body_size(1 << 20)  # type: ignore[union-attr]
             return
-        if self.current_user is None:
-            raise web.HTTPError(
-                403, "Forbidden: a valid Jupyter token (Authorization: token|Bearer <token>) is required."
-            )
-        action = {"get": "read", "head": "read"}.get(method, "write")
-        if not self.authorizer.is_authorized(self, self.current_user, action, self.auth_resource):
-            raise web.HTTPError(403, f"Forbidden: not authorized to {action} {self.auth_resource}.")
         if method in ("post", "put", "patch"):
             self._setup_body()
+
+    def check_xsrf_cookie(self) -> None:
+        """Tornado checks XSRF before ``prepare``; a refusal there would drop the connection too (see
+        ``prepare``), so it is answered when the method runs."""
+        try:
+            super().check_xsrf_cookie()
+        except web.HTTPError as e:
+            self._xsrf_error = e
+
+    def _has_body(self) -> bool:
+        h = self.request.headers
+        return bool(h.get("Transfer-Encoding")) or (h.get("Content-Length", "0") not in ("", "0"))
 
     def _mode(self) -> str:
         ctype = (self.request.headers.get("Content-Type") or "").lower()
@@ -255,6 +297,8 @@ class BaseHandler(APIHandler):
                 self._parser.close()
 
     def check_body(self) -> None:
+        if self._deferred is not None:
+            raise self._deferred
         if self._too_large:
             raise TooLargeError(self.too_large_detail())
         if self._body_error:

@@ -24,6 +24,7 @@ from . import _shapes as S
 from ._base import (
     KNOWN_EXT,
     BaseHandler,
+    authenticated,
     dumps,
     error_reply,
     parse_bool,
@@ -48,8 +49,8 @@ def _cursor(cursor: str | None) -> int:
         n = int(cursor)
     except ValueError:
         raise OptionError(f'cursor "{cursor}" is not one this server gave out.') from None
-    if n < 0:
-        raise OptionError("cursor must not be negative.")
+    if not 0 <= n <= 10**12:
+        raise OptionError(f'cursor "{cursor}" is not one this server gave out.')
     return n
 
 
@@ -119,7 +120,7 @@ def _result_path(job: dict[str, Any]) -> Path:
 
 # ---- meta -------------------------------------------------------------------------------------------------------
 class OpenAPIHandler(BaseHandler):
-    @web.authenticated
+    @authenticated
     def get(self) -> None:
         from ._openapi import openapi
 
@@ -129,7 +130,7 @@ class OpenAPIHandler(BaseHandler):
 class StatusHandler(BaseHandler):
     """Extension: the store, the worker process and the queue at a glance."""
 
-    @web.authenticated
+    @authenticated
     def get(self) -> None:
         from .. import __version__
 
@@ -150,14 +151,14 @@ class NotFoundRoute(BaseHandler):
     def _nf(self, *args: Any) -> None:
         raise web.HTTPError(404, f"No route {self.request.method} {self.request.path} in the jupyter-infer API.")
 
-    get = post = put = delete = patch = web.authenticated(_nf)
+    get = post = put = delete = patch = authenticated(_nf)
 
 
 # ---- datasets ---------------------------------------------------------------------------------------------------
 class DatasetsHandler(BaseHandler):
     body = "multipart"
 
-    @web.authenticated
+    @authenticated
     def get(self) -> None:
         limit = parse_int("limit", self.get_query_argument("limit", None), lo=1, hi=200, default=50) or 50
         offset = _cursor(self.get_query_argument("cursor", None))
@@ -165,7 +166,7 @@ class DatasetsHandler(BaseHandler):
         items = [S.dataset_out(d) for d in self.ctx.store.list_datasets(q=q, limit=10_000)]
         self.reply(_page(items, offset, limit))
 
-    @web.authenticated
+    @authenticated
     def post(self) -> None:
         """Direct upload (multipart ``file`` ≤ the body cap): a new dataset, or a new version of ``dataset_id``."""
         fields, files = self.form()
@@ -208,7 +209,7 @@ def create_ingest(
 class DatasetUploadHandler(BaseHandler):
     """Prepare a signed-URL upload: a dataset version and its ingest job, ``waiting_for_upload``."""
 
-    @web.authenticated
+    @authenticated
     def post(self) -> None:
         body = self.json_body()
         f = body.get("file")
@@ -217,7 +218,7 @@ class DatasetUploadHandler(BaseHandler):
         filename = f.get("filename")
         if not isinstance(filename, str) or not filename.strip():
             raise OptionError("file.filename must be a non-empty string.")
-        size = parse_int("file.bytes", f.get("bytes"), lo=1)
+        size = parse_int("file.bytes", f.get("bytes"), lo=1, hi=1 << 50)
         if size is None:
             raise OptionError("file.bytes (the file size) is required.")
         cap = self.ctx.max_upload_bytes
@@ -258,7 +259,19 @@ class UploadPutHandler(web.RequestHandler):
         self._tmp: Path | None = None
         self._received = 0
         self._too_large = False
+        self._deferred: BaseException | None = None
         self.set_header("Cache-Control", "no-store")
+        try:
+            self._prepare_upload()
+        except (web.HTTPError, InferError) as e:
+            # answered when the method runs, after the body was read and dropped (see BaseHandler.prepare)
+            self._deferred = e
+            self._too_large = False
+            self._file = None
+            self._expected = 1 << 20
+            self.request.connection.set_max_body_size(1 << 20)  # type: ignore[union-attr]
+
+    def _prepare_upload(self) -> None:
         if self.request.method != "PUT":
             raise web.HTTPError(405, f"{self.request.method} is not allowed here; PUT the file.")
         dsv = self.path_args[0] if self.path_args else ""
@@ -284,7 +297,7 @@ class UploadPutHandler(web.RequestHandler):
 
     def data_received(self, chunk: bytes) -> None:
         self._received += len(chunk)
-        if self._too_large:
+        if self._too_large or self._deferred is not None:
             return
         if self._received > self._expected:
             self._too_large = True
@@ -293,7 +306,15 @@ class UploadPutHandler(web.RequestHandler):
         if self._file is not None:
             self._file.write(chunk)
 
+    def _refuse(self, *args: Any) -> None:
+        raise self._deferred or web.HTTPError(405, f"{self.request.method} is not allowed here; PUT the file.")
+
+    _refuse.refusal = True  # type: ignore[attr-defined]  # answers 405 (or the deferred refusal), not a route
+    get = post = patch = delete = _refuse
+
     def put(self, dsv: str) -> None:
+        if self._deferred is not None:
+            raise self._deferred
         if self._too_large:
             raise TooLargeError(
                 f"The upload is larger than the {self._expected} bytes declared in POST /datasets/upload; "
@@ -333,7 +354,7 @@ class UploadPutHandler(web.RequestHandler):
 
 
 class DatasetCompleteHandler(BaseHandler):
-    @web.authenticated
+    @authenticated
     def post(self, ref: str) -> None:
         self.json_body()  # no body expected; a stray one must still be valid
         st = self.ctx.store
@@ -374,11 +395,11 @@ class DatasetCompleteHandler(BaseHandler):
 
 
 class DatasetHandler(BaseHandler):
-    @web.authenticated
+    @authenticated
     def get(self, ref: str) -> None:
         self.reply(S.dataset_out(self.ctx.store.get_dataset(ref)))
 
-    @web.authenticated
+    @authenticated
     def delete(self, ref: str) -> None:
         self.ctx.store.delete_dataset(ref)
         self.set_status(204)
@@ -386,21 +407,21 @@ class DatasetHandler(BaseHandler):
 
 
 class DatasetPreviewHandler(BaseHandler):
-    @web.authenticated
+    @authenticated
     def get(self, ref: str) -> None:
         n = parse_int("max_rows", self.get_query_argument("max_rows", None), lo=1, hi=10_000, default=10) or 10
         self.reply(self.ctx.sync.preview_dataset(ref, n))
 
 
 class DatasetVersionsHandler(BaseHandler):
-    @web.authenticated
+    @authenticated
     def get(self, ref: str) -> None:
         self.reply({"items": [S.dataset_version_out(v) for v in self.ctx.store.dataset_versions(ref)]})
 
 
 # ---- models -----------------------------------------------------------------------------------------------------
 class TrainHandler(BaseHandler):
-    @web.authenticated
+    @authenticated
     async def post(self) -> None:
         body = self.json_body()
         ctx = self.ctx
@@ -436,6 +457,7 @@ class TrainHandler(BaseHandler):
         dsv = st.dataset_version(ds_ref or dsv_ref or "", dsv_ref)
         if dsv["status"] != "ready":
             raise ConflictError(f"Dataset version {dsv['id']} is not ready ({dsv['status']}).")
+
         # every check that can fail the request, before a model version or job exists (as the embedded engine)
         def validate() -> None:
             validate_training(pd.read_parquet(dsv["path"]), model_type, label, cols, params, id_column)
@@ -465,7 +487,7 @@ class TrainHandler(BaseHandler):
 
 
 class ModelsHandler(BaseHandler):
-    @web.authenticated
+    @authenticated
     def get(self) -> None:
         limit = parse_int("limit", self.get_query_argument("limit", None), lo=1, hi=200, default=50) or 50
         offset = _cursor(self.get_query_argument("cursor", None))
@@ -475,11 +497,11 @@ class ModelsHandler(BaseHandler):
 
 
 class ModelHandler(BaseHandler):
-    @web.authenticated
+    @authenticated
     def get(self, ref: str) -> None:
         self.reply(S.model_out(self.ctx.store.get_model(ref)))
 
-    @web.authenticated
+    @authenticated
     def delete(self, ref: str) -> None:
         self.ctx.store.delete_model(ref)
         self.set_status(204)
@@ -487,7 +509,7 @@ class ModelHandler(BaseHandler):
 
 
 class ModelVersionsHandler(BaseHandler):
-    @web.authenticated
+    @authenticated
     def get(self, ref: str) -> None:
         self.reply({"items": [S.model_version_out(v) for v in self.ctx.store.model_versions(ref)]})
 
@@ -498,7 +520,7 @@ class InferHandler(BaseHandler):
 
     body = "multipart"
 
-    @web.authenticated
+    @authenticated
     async def post(self, ref: str) -> None:
         fields, files = self.form()
         f = files.get("file")
@@ -558,7 +580,7 @@ class InferAsyncHandler(BaseHandler):
         self.body_limit = self.ctx.max_upload_bytes or (1 << 62)
         return super().prepare()
 
-    @web.authenticated
+    @authenticated
     def post(self, ref: str) -> None:
         ctx = self.ctx
         if self._mode() == "multipart":
@@ -626,7 +648,7 @@ def _infer_job_reply(job: dict[str, Any]) -> dict[str, Any]:
 
 
 class InferBatchHandler(BaseHandler):
-    @web.authenticated
+    @authenticated
     def post(self, ref: str) -> None:
         body = self.json_body()
         ctx = self.ctx
@@ -658,7 +680,7 @@ class InferBatchHandler(BaseHandler):
 
 # ---- jobs -------------------------------------------------------------------------------------------------------
 class JobsHandler(BaseHandler):
-    @web.authenticated
+    @authenticated
     def get(self) -> None:
         st = self.ctx.store
         limit = parse_int("limit", self.get_query_argument("limit", None), lo=1, hi=200, default=50) or 50
@@ -693,23 +715,23 @@ class JobsHandler(BaseHandler):
 
 
 class JobsPruneHandler(BaseHandler):
-    @web.authenticated
+    @authenticated
     def post(self) -> None:
         body = self.json_body()
         days = body.get("older_than_days")
-        if isinstance(days, bool) or not isinstance(days, int | float) or days < 0 or days != days:
-            raise OptionError("older_than_days must be a number of days, zero or more.")
+        if isinstance(days, bool) or not isinstance(days, int | float) or not 0 <= days <= 36_500:
+            raise OptionError("older_than_days must be a number of days from 0 to 36500.")
         self.reply({"deleted": self.ctx.store.prune_jobs(float(days))})
 
 
 class JobHandler(BaseHandler):
-    @web.authenticated
+    @authenticated
     def get(self, job_id: str) -> None:
         self.reply(S.job_out(self.ctx.store.get_job(job_id), self.ctx))
 
 
 class JobCancelHandler(BaseHandler):
-    @web.authenticated
+    @authenticated
     def post(self, job_id: str) -> None:
         self.json_body()
         job = self.ctx.store.get_job(job_id)
@@ -723,7 +745,7 @@ class JobCancelHandler(BaseHandler):
 
 
 class JobResultsHandler(BaseHandler):
-    @web.authenticated
+    @authenticated
     def get(self, job_id: str) -> None:
         job = self.ctx.store.get_job(job_id)
         if job["status"] != "succeeded":
@@ -797,7 +819,7 @@ class _ResultFile:
 
 
 class JobResultFileHandler(BaseHandler, _ResultFile):
-    @web.authenticated
+    @authenticated
     async def get(self, job_id: str) -> None:
         job = self.ctx.store.get_job(job_id)
         fmt = self.get_query_argument("output_type", None) or job.get("output_type") or "parquet"
@@ -839,13 +861,13 @@ class JobResultDownloadHandler(web.RequestHandler, _ResultFile):
 
 
 class JobResultRowsHandler(BaseHandler):
-    @web.authenticated
+    @authenticated
     async def get(self, job_id: str) -> None:
         job = self.ctx.store.get_job(job_id)
         path = _result_path(job)
         limit = parse_int("limit", self.get_query_argument("limit", None), lo=1, default=100) or 100
         limit = min(limit, ROWS_MAX)
-        offset = parse_int("offset", self.get_query_argument("offset", None), lo=0, default=0) or 0
+        offset = parse_int("offset", self.get_query_argument("offset", None), lo=0, hi=10**12, default=0) or 0
         columns: list[str] = []
         for c in self.get_query_arguments("columns"):
             columns += [x.strip() for x in c.split(",") if x.strip()]

@@ -228,7 +228,9 @@ PATHS: dict[str, dict[str, Any]] = {
     "/jobs/prune": {
         "post": _op(
             "Delete finished jobs and their results older than a number of days",
-            body=_json_body({"older_than_days": {"type": "number", "minimum": 0}}, ["older_than_days"]),
+            body=_json_body(
+                {"older_than_days": {"type": "number", "minimum": 0, "maximum": 36500}}, ["older_than_days"]
+            ),
         ),
     },
     "/jobs/{job_id}": {"get": _op("A job (JobDetail)", params=[_JID])},
