@@ -110,7 +110,7 @@ def main() -> None:
 
     clusters = {}
     for n in (1, 2):
-        cl = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        cl = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
         with Client(cl, set_as_default=False) as c:
             c.run(__import__, "jupyter_infer.jobs.dask_executor")
         clusters[n] = cl

@@ -54,7 +54,7 @@ NUMERIC = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
     """A real cluster of worker processes, shared by the module; workers import the engine once up front."""
-    cl = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cl = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
     with distributed.Client(cl, set_as_default=False) as c:
         c.run(__import__, "jupyter_infer.jobs.dask_executor")
     yield cl

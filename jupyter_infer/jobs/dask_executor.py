@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import atexit
 import io
+import logging
 import os
 import shutil
 import threading
@@ -344,7 +345,11 @@ def local_cluster() -> Any:
         ):
             return _CLUSTER
         _CLUSTER = LocalCluster(
-            n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
         )
         atexit.register(_close_cluster)
         return _CLUSTER
