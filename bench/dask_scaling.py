@@ -144,6 +144,29 @@ def main() -> None:
         print(f"  {name:16s} {res['rate']:>10,.0f} rows/s  {res['rate'] / base:5.2f}x{extra}")
     speedup = best["dask, 2 workers"]["rate"] / base
     print(f"2 workers / 1 worker = {speedup:.2f}x (target >= 1.7x): {'met' if speedup >= 1.7 else 'NOT met'}")
+
+    # Contention-free view: what a worker thread costs per row (CPU time, which other processes on a shared box
+    # do not inflate), and the job's serial part (plan, connect, ship the model, merge, commit), which does not
+    # shrink with more workers. From these, the time on N machines of one single-threaded worker each.
+    print("\nper-row cost and serial part (from the best runs):")
+    costs = {}
+    for name in ("dask, 1 worker", "dask, 2 workers"):
+        res = best[name]
+        d = res["meta"]["dask"]
+        cpu_rate = res["rows"] / d["task_cpu_seconds"]
+        serial = res["seconds"] - d["scoring_seconds"]
+        costs[name] = (cpu_rate, serial, res["meta"]["partitions"])
+        print(
+            f"  {name:16s} {cpu_rate:>10,.0f} rows per worker CPU-second ({cpu_rate / costs['dask, 1 worker'][0]:.2f}x)"
+            f"; serial part {serial:5.1f} s of {res['seconds']:.1f} s"
+        )
+    cpu_rate, serial, parts = costs["dask, 1 worker"]
+    rows = best["dask, 1 worker"]["rows"]
+    print(f"projection for {rows:,} rows in {parts} partitions, one single-threaded worker per machine:")
+    t1 = serial + parts * (rows / parts) / cpu_rate
+    for n in (1, 2, 4, 8, 16, 32):
+        t = serial + -(-parts // n) * (rows / parts) / cpu_rate
+        print(f"  {n:3d} machines: {t:7.1f} s  {rows / t:>10,.0f} rows/s  {t1 / t:5.2f}x")
     print(f"load average at end {os.getloadavg()}")
     for cl in clusters.values():
         cl.close()

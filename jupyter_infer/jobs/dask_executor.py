@@ -433,6 +433,7 @@ def run(store: Store, job: dict[str, Any], ctx: JobContext, model: dict[str, Any
         raise InputError(f"The file of model version {version['id']} is missing from the store; retrain the model.")
     scorer = load_artifact(version).scorer(opts)  # checks options against the model before any work is shipped
 
+    t_start = time.monotonic()
     ctx.progress(phase="planning partitions", fraction=0.0, force=True)
     source = _source_of(store, req)
     parts = plan(source, partition_rows(req))
@@ -502,9 +503,16 @@ def run(store: Store, job: dict[str, Any], ctx: JobContext, model: dict[str, Any
                 f"{rows_done / max(elapsed, 1e-9):,.0f} rows/s)",
             )
         ctx.check_cancel()
+        t_scored = time.monotonic()
         ctx.progress(phase="merging partitions", force=True)
         merge_states(scorer, results)
         meta = _commit(tmp_dir, final, results, scorer, model, version, job["id"], file_meta, result_meta)
+        # where the time went: before the first task (plan, connect, ship the model), scoring, merge and commit
+        meta["dask"].update(
+            setup_seconds=round(t0 - t_start, 3),
+            scoring_seconds=round(t_scored - t0, 3),
+            commit_seconds=round(time.monotonic() - t_scored, 3),
+        )
     except JobCanceled:
         _release(client, futures)
         shutil.rmtree(tmp_dir, ignore_errors=True)
