@@ -62,7 +62,10 @@ def job_out(job: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
     written = meta.pop("output_path", None)
     meta.pop("options", None)
     out["result_meta"] = meta or None
-    out["output_path"] = ctx.relative(written or req.get("output_path"))
+    # the file written (succeeded), the one planned (queued, running), none (failed, canceled)
+    status = job.get("status")
+    planned = req.get("output_path") if status in ("queued", "running") else None
+    out["output_path"] = ctx.relative(written if status == "succeeded" else planned)
     model = None
     if job.get("model_id"):
         model = model_ref(job["model_id"], job.get("model_version_id") or "", job.get("model_version") or 0,

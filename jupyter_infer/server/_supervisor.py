@@ -12,8 +12,9 @@ import threading
 import time
 from typing import Any
 
+from ..jobs._runner import HEARTBEAT_SECONDS
 from ..store import Store, now
-from ._owners import WORKER_OWNER_KIND
+from ._owners import QUEUE_OWNER_KIND, WORKER_OWNER_KIND
 
 log = logging.getLogger("jupyter_infer.server")
 
@@ -21,7 +22,7 @@ _all: list[WorkerSupervisor] = []
 
 
 class WorkerSupervisor:
-    def __init__(self, store: Store, threads: int = 2, check_seconds: float = 1.0) -> None:
+    def __init__(self, store: Store, threads: int = 2, check_seconds: float = 0.5) -> None:
         self.store = store
         self.threads = threads
         self.check_seconds = check_seconds
@@ -63,8 +64,24 @@ class WorkerSupervisor:
             except (BrokenPipeError, OSError, ValueError):
                 pass
 
+    def heartbeat_queued(self) -> None:
+        """Queued jobs are this server's to run while it lives, even while its worker starts (importing the
+        engine takes seconds) or restarts: keep them from going stale. If the server dies, they do."""
+        rows = self.store.db.query(
+            "SELECT id FROM jobs WHERE status='queued' AND owner LIKE ?", (f"{QUEUE_OWNER_KIND}:%",)
+        )
+        if rows:
+            self.store.heartbeat([r["id"] for r in rows])
+
     def _watch(self) -> None:
+        last_beat = 0.0
         while not self._stopped.wait(self.check_seconds):
+            if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+                last_beat = time.monotonic()
+                try:
+                    self.heartbeat_queued()
+                except Exception:  # a busy database must not stop the supervisor
+                    log.exception("jupyter-infer: heartbeat of queued jobs")
             with self._lock:
                 p = self.proc
                 if p is None or p.poll() is None:
