@@ -24,6 +24,8 @@ from ._display import BackgroundJob, ExportNote, ModelView, ResultView, join_inp
 from ._progress import ProgressView, Watcher, outcome
 from ._status import JobCard, JobsTable, ModelsTable
 
+BACKGROUND: dict[str, Watcher] = {}  # this kernel's --background jobs, by job id
+
 
 def _options(name: str) -> list[str]:
     parser = getattr(getattr(InferMagics, name, None), "parser", None)
@@ -94,6 +96,8 @@ class InferMagics(Magics):
         handle = display(view, display_id=True)
         watcher = Watcher(job, view, self.poll_interval, on_done)
         watcher.start()
+        if on_done is not None:
+            BACKGROUND[job.id] = watcher  # so %infer_status JOB --wait also waits for DEST to be assigned
         return view, watcher, handle
 
     @staticmethod
@@ -344,6 +348,9 @@ class InferMagics(Magics):
             self._final(view, dh)
         else:
             record = job.refresh()._record
+        background = BACKGROUND.get(job.id)
+        if background is not None:  # started here with --background: its DEST is assigned before we return
+            _wait_no_cancel(background)
         outcome(record, job.id)
         value = job.result()
         if isinstance(value, InferenceResult):

@@ -115,6 +115,7 @@ def test_status_table_detail_wait_and_cancel(slow, store_client, monkeypatch):
     # --wait returns the result
     rv = run(slow, f"%infer_status {h1.id} --wait")
     assert isinstance(rv, ResultView) and len(rv.df) == 3000
+    assert len(slow.user_ns["a"]) == 3000  # --wait on a --background job of this kernel: DEST is already set
     assert run(slow, f"%infer_status {h1.id}") is None
     card = shown[-1]
     assert "succeeded" in repr(card) and h1.id in repr(card)

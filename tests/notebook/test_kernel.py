@@ -211,3 +211,46 @@ def test_a_cancel_click_from_the_frontend_cancels_the_job(kernel, store_client):
     assert store_client.jobs.get(job.id).status == "canceled"
     _, msgs = kernel.run("print('out' in globals())")
     assert [m["content"]["text"].strip() for m in msgs if m["msg_type"] == "stream"] == ["False"]
+
+
+def test_every_option_in_a_kernel(home, tmp_path):
+    """Each option of each magic once, in one real kernel; the checks run inside it (an assert fails the cell)."""
+    nb = execute(
+        [
+            "%%infer_train prediction clf --label species --name species-model --columns island,bill_length_mm,"
+            "bill_depth_mm,flipper_length_mm --param training_mode=fast task=classification\ndf",
+            "assert (clf.name, clf.label_column, len(clf.input_columns)) == ('species-model', 'species', 4)",
+            "%%infer_train clustering v1 --name km --param n_clusters=2\ndf",
+            "%%infer_train clustering v2 --name km --param n_clusters=3\ndf",
+            "%%infer km old --version {v1.version_id}\ndf",
+            "assert old.cluster_label.nunique() == 2",
+            "%%infer species-model p --join --id-column year\ndf",
+            "assert {'species', 'prediction', 'prediction_prob'} <= set(p.columns) and len(p) == 344",
+            "%%infer_train anomaly an\ndf",
+            "%%infer an rows --anomaly-format per_row --export scores.json --format json\ndf",
+            "import json\nassert len(json.load(open('scores.json'))['anomaly_score']) == 344 == len(rows)",
+            "%%infer an --export scores.json --force --format csv\ndf",
+            "assert open('scores.json').readline().strip() == 'anomalous_ids'",
+            "%%infer_train search s\ndf",
+            "%%infer s m -k 2 --exclude-self\ndf.head(10)",
+            "assert len(m) == 20 and not (m.id == m.match_id).any()",
+            "%%infer_train embedding e --background\ndf",
+            "e_job = _\nassert e_job.result().model_type == 'embedding'",
+            "%%infer km bg --background\ndf",
+            "bg_job = _",
+            "%infer_status {bg_job.id} --wait",
+            "assert len(bg) == 344",
+            "%infer_status {bg_job.id}",
+            "%infer_status {bg_job.id} --cancel",
+            "%infer_status --all",
+            "%infer_models",
+        ],
+        home,
+        tmp_path,
+    )
+    models = outputs(nb, 25)
+    html = data(models, "text/html")[0]
+    for name in ("species-model", "km", "an", "s", "e"):
+        assert f"<td>{name}</td>" in html
+    waited = next(o for o in outputs(nb, 20) if o["output_type"] == "execute_result")
+    assert "344 rows" in waited["data"]["text/plain"]
