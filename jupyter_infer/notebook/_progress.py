@@ -116,6 +116,11 @@ class ProgressView(widgets.VBox):
         return bundle
 
     # ---- called only from the watcher thread ----------------------------------------------------------------
+    def show_error(self, message: str) -> None:
+        with self.hold_sync():
+            self.bar.bar_style = "danger"
+            self.result.value = f'<span style="color:#c00">{html.escape(message)}</span>'
+
     def render(self, record: dict[str, Any], rate: float | None) -> None:
         self.record, self.rate = dict(record), rate
         status = record.get("status")
@@ -176,8 +181,12 @@ class Watcher(threading.Thread):
                 self.view.cancel_event.wait(self.poll) if not self._cancel_sent else time.sleep(self.poll)
             if self.on_done is not None:
                 self.on_done(self.job)
-        except BaseException as e:
+        except BaseException as e:  # kept for the waiting cell and shown in the widget: a thread cannot raise
             self.error = e
+            try:
+                self.view.show_error(f"{type(e).__name__}: {e}")
+            except Exception:
+                pass
         finally:
             self.done.set()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import _thread
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -191,3 +192,14 @@ class TestUpload:
         w = UploadWidget(store_client)
         w.run()
         assert "Choose a file first" in w.message.value
+
+
+def test_a_background_failure_after_the_job_shows_in_the_widget(slow, store_client):
+    handle = run(slow, "%%infer km out --background --export r.csv\nbig")
+    with open("r.csv", "w") as f:  # someone writes the file while the job runs
+        f.write("mine\n")
+    with pytest.raises(ji.ConflictError):
+        handle.result(timeout=120)
+    view = view_of(handle.id)
+    assert "already exists" in view.result.value and view.bar.bar_style == "danger"
+    assert Path("r.csv").read_text() == "mine\n" and "out" not in slow.user_ns
