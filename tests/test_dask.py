@@ -185,6 +185,19 @@ def test_stored_dataset_and_glob_inputs(
     )
     assert by_glob.status == "succeeded", by_glob.error_message
     pd.testing.assert_frame_equal(by_glob.result().to_pandas(), expected)
+    # infer_async: a path the workers read, or an in-memory table staged as Parquet (and deleted after)
+    by_async = client.models.infer_async(
+        model, str(inputs["dir"] / "*.parquet"), executor="dask", scheduler=cluster.scheduler_address
+    ).wait(timeout=300)
+    assert by_async.status == "succeeded", by_async.error_message
+    pd.testing.assert_frame_equal(by_async.result().to_pandas(), expected)
+    frame = pd.read_parquet(inputs["whole"])
+    staged = client.models.infer_async(model, frame, executor="dask", scheduler=cluster.scheduler_address)
+    staged.wait(timeout=300)
+    assert staged.status == "succeeded", staged.error_message
+    pd.testing.assert_frame_equal(staged.result().to_pandas(), expected)
+    upload = client.backend.get_job(staged.id)["request"]["source"]["path"]
+    assert not Path(upload).exists()
 
 
 def test_export_and_file_url(

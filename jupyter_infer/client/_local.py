@@ -225,6 +225,8 @@ class LocalBackend:
         scheduler: str | None,
     ) -> dict[str, Any]:  # fmt: skip
         self.store.model_version(model, model_version_id)  # unknown model: fail before staging data
+        if executor == "dask" and isinstance(data, str) and ("://" in data or any(c in data for c in "*?[")):
+            return self.infer_batch(model, data, options, model_version_id, executor, scheduler)  # workers read it
         path, delete, label = self._stage(data, "the inference data")
         return self._infer_job(
             model,
