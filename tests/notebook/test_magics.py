@@ -213,6 +213,14 @@ class TestDataSources:
         run(km, "%%infer km out --join\ndataset:few")
         assert len(km.user_ns["out"]) == 11 and "species" in km.user_ns["out"]
 
+    def test_training_on_a_stored_dataset_and_on_a_file(self, km, penguins, store_client):
+        store_client.datasets.create(penguins, name="pengs")
+        run(km, "%%infer_train anomaly a\ndataset:pengs")
+        assert km.user_ns["a"].training_dataset_name == "pengs"
+        penguins.to_parquet("train.parquet")
+        run(km, "%%infer_train embedding\ntrain.parquet")
+        assert "embedding-train" in [m.name for m in store_client.models.list()]
+
     def test_comments_and_blank_lines_in_the_body_are_ignored(self, km):
         assert len(run(km, "%%infer km\n# the new rows\n\ndf.head(5)\n")) == 5
 
