@@ -167,8 +167,10 @@ class InferMagics(Magics):
             return handle
 
         view, watcher, dh = self._watch(job, title)
-        record = watcher.block()
-        self._final(view, dh)
+        try:
+            record = watcher.block()
+        finally:
+            self._final(view, dh)
         outcome(record, job.id)
         model = job.result()
         self._push(dest, model)
@@ -278,8 +280,10 @@ class InferMagics(Magics):
             return handle
 
         pview, watcher, dh = self._watch(job, title)
-        record = watcher.block()
-        self._final(pview, dh)
+        try:
+            record = watcher.block()
+        finally:
+            self._final(pview, dh)
         outcome(record, job.id)
         rv, note = finish(job, record)
         if note is not None:
