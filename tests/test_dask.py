@@ -388,3 +388,41 @@ def test_http_batch_route_takes_executor_in_params() -> None:
     assert _executor({"params": {"contamination": 0.1}}) == ("local", None)
     with pytest.raises(ji.OptionError, match="executor"):
         _executor({"params": {"executor": "ray"}})
+
+
+def test_http_result_routes_serve_a_dask_result(
+    client: ji.Client, models: dict[str, ji.Model], inputs: dict[str, Path], cluster: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:  # fmt: skip
+    """The server's result routes read a Dask job's directory as one result, like a single-file one."""
+    import httpx
+
+    from tests._server import start_server
+
+    model = models["anomaly"]
+    job = _run(
+        client, model, inputs["dir"], executor="dask", scheduler=cluster.scheduler_address, anomaly_format="per_row"
+    )
+    assert job.status == "succeeded", job.error_message
+    local = _run(client, model, inputs["whole"], anomaly_format="per_row").result()
+    url, token, stop = start_server(Path(client.backend.home), tmp_path_factory.mktemp("dask-server-root"))
+    try:
+        h = {"Authorization": f"token {token}"}
+        rec = httpx.get(f"{url}/jobs/{job.id}", headers=h, timeout=60).json()
+        assert rec["status"] == "succeeded"
+        summary = httpx.get(f"{url}/jobs/{job.id}/results", headers=h, timeout=60).json()
+        assert summary["summary"]["total_row_count"] == 1032
+        got = {}
+        for fmt in ("json", "csv", "parquet"):
+            r = httpx.get(f"{url}/jobs/{job.id}/results/file", params={"output_type": fmt}, headers=h, timeout=120)
+            assert r.status_code == 200, r.text
+            got[fmt] = r.content
+        assert _close(json.loads(got["json"]), local.to_json())
+        assert got["csv"].decode().splitlines()[0] == "id,is_anomaly,anomaly_score"
+        assert len(got["csv"].decode().splitlines()) == 1033
+        back = ji.InferenceResult.from_parquet(got["parquet"])
+        assert back.job_id == job.id and back.model_type == "anomaly"
+        pd.testing.assert_frame_equal(back.to_pandas(), local.to_pandas(), check_exact=False, rtol=1e-9)
+        assert _close(back.descriptions, local.descriptions)
+    finally:
+        stop()

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from tornado import web
 
@@ -768,7 +769,7 @@ class JobResultsHandler(BaseHandler):
             )
             out["output_type"] = fmt
             out["row_paginatable"] = True
-            out["summary"] = {"total_row_count": pq.ParquetFile(path).metadata.num_rows}
+            out["summary"] = {"total_row_count": pads.dataset(str(path), format="parquet").count_rows()}
             meta = job.get("result_meta") or {}
             out["descriptions"] = {k: json.dumps(v) for k, v in (meta.get("descriptions") or {}).items()}
             out["reconciliation"] = meta.get("reconciliation")
@@ -787,16 +788,22 @@ class _ResultFile:
         loop = asyncio.get_running_loop()
         if fmt == "parquet":
             h.set_header("Content-Type", "application/octet-stream")
-            h.set_header("Content-Length", str(path.stat().st_size))
-            with open(path, "rb") as f:
-                while chunk := f.read(CHUNK):
-                    h.write(chunk)
-                    await h.flush()
+            if path.is_dir():  # a Dask job's Parquet dataset (parts + _common_metadata): sent as one file
+                t = await loop.run_in_executor(pool, outputs.read_result_table, path)
+                body = outputs.to_parquet_bytes(t, outputs.read_metadata(t.schema.metadata))
+                h.set_header("Content-Length", str(len(body)))
+                h.write(body)
+            else:
+                h.set_header("Content-Length", str(path.stat().st_size))
+                with open(path, "rb") as f:
+                    while chunk := f.read(CHUNK):
+                        h.write(chunk)
+                        await h.flush()
         elif fmt == "csv":
             h.set_header("Content-Type", "text/csv; charset=utf-8")
-            pf = pq.ParquetFile(path)
+            pf = pads.dataset(str(path), format="parquet")  # one file, or a Dask job's directory of parts
             first = True
-            for rb in pf.iter_batches(batch_size=65_536):
+            for rb in pf.to_batches(batch_size=65_536):
                 data = outputs.to_csv_bytes(pa.Table.from_batches([rb]))
                 if not first:
                     data = data[data.find(b"\n") + 1 :]
@@ -804,12 +811,12 @@ class _ResultFile:
                 h.write(data)
                 await h.flush()
             if first:  # no rows: the header alone
-                h.write(outputs.to_csv_bytes(pf.schema_arrow.empty_table()))
+                h.write(outputs.to_csv_bytes(pf.schema.empty_table()))
         else:
             h.set_header("Content-Type", "application/json")
 
             def encode() -> bytes:
-                t = pq.read_table(path)
+                t = outputs.read_result_table(path)  # a file, or a Dask job's directory of parts
                 meta = outputs.read_metadata(t.schema.metadata)
                 return outputs.encode(t.replace_schema_metadata(None), {**meta, "model_type": job.get("model_type")},
                                       "json")  # fmt: skip
