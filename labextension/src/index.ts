@@ -237,11 +237,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
 
     app.commands.addCommand(CommandIDs.runInference, {
-      label: args => (args.path ? 'Run inference…' : 'Run Inference on Selected File…'),
+      label: args =>
+        args.path || args.fromContextMenu ? 'Run inference…' : 'Run Inference on Selected File…',
       caption: 'Run a trained model on this data file; the result is written next to it',
       icon: inferIcon,
-      isVisible: args => Boolean((args.path as string) || selectedDataFile()),
-      isEnabled: args => Boolean((args.path as string) || selectedDataFile()),
+      // In the file browser's context menu only on data files; in the palette always (it then runs on
+      // the selected file, or says to select one).
+      isVisible: args =>
+        args.fromContextMenu ? Boolean(selectedDataFile()) : true,
       execute: async args => {
         const path = (args.path as string) || selectedDataFile();
         if (!path) {
@@ -254,6 +257,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     app.contextMenu.addItem({
       command: CommandIDs.runInference,
+      args: { fromContextMenu: true },
       selector: '.jp-DirListing-item[data-isdir="false"]',
       rank: 3
     });

@@ -85,9 +85,11 @@ function JobRow(props: {
       >
         <div className="jp-InferPanel-progressFill" style={{ width: `${pct}%` }} />
       </div>
+      {details.length > 0 && (
+        <div className="jp-InferPanel-jobMeta jp-InferPanel-jobDetails">{details.join(' · ')}</div>
+      )}
       <div className="jp-InferPanel-jobMeta">
         <span className="jp-InferPanel-jobId">{job.id}</span>
-        {details.length > 0 && <span> · {details.join(' · ')}</span>}
       </div>
       {input && (
         <div className="jp-InferPanel-jobIO" title={input}>

@@ -21,8 +21,22 @@ export async function apiContext(): Promise<APIRequestContext> {
  * cookie for every request the page makes (ServerConnection adds X-XSRFToken).
  */
 export async function openLab(page: Page, urlPath = '/lab'): Promise<void> {
+  const logs: string[] = [];
+  page.on('console', m => logs.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', e => logs.push(`pageerror: ${e.message}`));
   const sep = urlPath.includes('?') ? '&' : '?';
   await page.goto(`${urlPath}${sep}token=${TOKEN}&reset`);
+  await waitForApp(page);
+  const active = await page.evaluate(() =>
+    (window as any).jupyterapp.isPluginActivated('jupyter-infer:plugin')
+  );
+  if (!active) {
+    throw new Error(`jupyter-infer:plugin is not active. Browser console:\n${logs.join('\n')}`);
+  }
+}
+
+/** Wait until JupyterLab has started and restored its layout. */
+export async function waitForApp(page: Page): Promise<void> {
   await page.locator('#jupyterlab-splash').waitFor({ state: 'detached', timeout: 90_000 });
   await page.waitForFunction(() => (window as any).jupyterapp?.commands !== undefined);
   await page.evaluate(async () => {
@@ -35,6 +49,16 @@ export async function command(page: Page, id: string, args: any = {}): Promise<u
     id,
     args
   });
+}
+
+/** Start a command without waiting for it to finish (e.g. running all cells). */
+export async function startCommand(page: Page, id: string, args: any = {}): Promise<void> {
+  await page.evaluate(
+    ({ id, args }) => {
+      void (window as any).jupyterapp.commands.execute(id, args);
+    },
+    { id, args }
+  );
 }
 
 export function dirItem(page: Page, name: string): Locator {
@@ -53,11 +77,13 @@ export async function openFolder(page: Page, folder: string): Promise<void> {
   await expect(page.locator('.jp-FileBrowser .jp-BreadCrumbs')).toContainText(folder);
 }
 
-/** The Inference panel, opened by clicking its tab in the right sidebar. */
+/** The Inference panel, opened by clicking its tab in the right sidebar (unless already open). */
 export async function openPanel(page: Page): Promise<Locator> {
   const panel = page.locator('#jupyter-infer-panel');
+  const tab = page.locator('.jp-SideBar.jp-mod-right .lm-TabBar-tab[data-id="jupyter-infer-panel"]');
+  await expect(tab).toBeVisible();
   if (!(await panel.isVisible())) {
-    await page.locator('.jp-SideBar.jp-mod-right .lm-TabBar-tab[data-id="jupyter-infer-panel"]').click();
+    await tab.click();
   }
   await expect(panel).toBeVisible();
   return panel;
@@ -77,9 +103,12 @@ export async function openRunDialog(page: Page, fileName: string): Promise<Locat
   return dialog;
 }
 
-/** Wait for the "Inference started (job_…)" notification and return the job id. */
-export async function startedJobId(page: Page): Promise<string> {
-  const toast = page.locator('.Toastify__toast', { hasText: 'Inference started' }).last();
+/** Wait for the "Inference started (job_…): writing <output>" notification and return the job id. */
+export async function startedJobId(page: Page, output: string): Promise<string> {
+  const toast = page
+    .locator('.Toastify__toast', { hasText: 'Inference started' })
+    .filter({ hasText: `writing ${output}` })
+    .first();
   await expect(toast).toBeVisible();
   const m = /\((job_[^)]+)\)/.exec((await toast.textContent()) ?? '');
   expect(m).not.toBeNull();
@@ -109,4 +138,17 @@ export async function selectModel(dialog: Locator, name: string): Promise<void> 
   }, name);
   expect(value, `model ${name} in the dialog`).not.toBeNull();
   await select.selectOption(value!);
+}
+
+/** Open the command palette from the View menu (retried: right after load the app may steal focus). */
+export async function openPalette(page: Page): Promise<Locator> {
+  const palette = page.locator('#command-palette');
+  await expect(async () => {
+    if (!(await palette.locator('input').isVisible())) {
+      await page.locator('.lm-MenuBar-itemLabel', { hasText: /^View$/ }).click();
+      await page.getByRole('menuitem', { name: /Command Palette/ }).click();
+    }
+    await expect(palette.locator('input')).toBeFocused({ timeout: 2000 });
+  }).toPass({ timeout: 30_000 });
+  return palette;
 }

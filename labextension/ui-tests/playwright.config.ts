@@ -40,6 +40,13 @@ if (!process.env.JI_UI_PORT) {
     path.join(notif, 'notification.jupyterlab-settings'),
     JSON.stringify({ fetchNews: 'false' })
   );
+  // Notebooks start their kernel without asking.
+  const nbSettings = path.join(dirs.JI_UI_SETTINGS, '@jupyterlab', 'notebook-extension');
+  fs.mkdirSync(nbSettings, { recursive: true });
+  fs.writeFileSync(
+    path.join(nbSettings, 'tracker.jupyterlab-settings'),
+    JSON.stringify({ autoStartDefaultKernel: true })
+  );
   process.env.JI_UI_BASE = base;
   process.env.JI_UI_PORT = port;
   process.env.JI_UI_TOKEN = crypto.randomBytes(24).toString('hex');
@@ -76,6 +83,7 @@ export default defineConfig({
   use: {
     baseURL,
     headless: true,
+    actionTimeout: 30_000,
     viewport: { width: 1400, height: 900 },
     // No video or trace: both need Playwright's own ffmpeg download.
     video: 'off',

@@ -12,22 +12,30 @@ import {
   jobRow,
   openFolder,
   openLab,
+  openPalette,
   openPanel,
   openRunDialog,
   screenshot,
   selectModel,
-  startedJobId
+  startedJobId,
+  waitForApp
 } from '../helpers';
 
 test.describe.configure({ mode: 'serial' });
 
 test('the panel lists the trained models and is in the command palette', async ({ page }) => {
   await openLab(page);
-  // Command palette entry opens the panel.
-  await page.keyboard.press('Control+Shift+C');
-  const palette = page.locator('#command-palette');
+  // Command palette entries; "Open Inference Panel" opens the panel.
+  const palette = await openPalette(page);
+  await palette.locator('input').fill('Inference');
+  for (const id of ['jupyter-infer:open-panel', 'jupyter-infer:refresh', 'jupyter-infer:run-inference']) {
+    await expect(palette.locator(`.lm-CommandPalette-item[data-command="${id}"]`)).toBeVisible();
+  }
   await palette.locator('input').fill('Open Inference Panel');
-  await palette.locator('.lm-CommandPalette-item', { hasText: 'Open Inference Panel' }).first().click();
+  await expect(
+    palette.locator('.lm-CommandPalette-item.lm-mod-active[data-command="jupyter-infer:open-panel"]')
+  ).toBeVisible();
+  await palette.locator('input').press('Enter');
   const panel = page.locator('#jupyter-infer-panel');
   await expect(panel).toBeVisible();
   await panel.getByRole('tab', { name: /Models/ }).click();
@@ -62,12 +70,12 @@ test('Run inference… on a csv writes <stem>.<model>.<format> next to it, then 
   await selectModel(dialog, 'churn');
   await dialog.getByRole('button', { name: 'Run' }).click();
 
-  const jobId = await startedJobId(page);
+  const jobId = await startedJobId(page, 'data/new.churn.csv');
   const row = jobRow(panel, jobId);
   await expect(row).toBeVisible();
   await expect(row).toHaveAttribute('data-status', 'succeeded', { timeout: 120_000 });
   await expect(row.locator('.jp-InferPanel-outputLink')).toHaveText('data/new.churn.csv');
-  await expect(row).toContainText('400 / 400 rows');
+  await expect(row.locator('.jp-InferPanel-jobDetails')).toContainText('400 / 400 rows');
   await expect(page.locator('.Toastify__toast', { hasText: 'wrote data/new.churn.csv' })).toBeVisible();
   // The result file is on disk and shows up in the file browser.
   expect(existsInRoot('data/new.churn.csv')).toBe(true);
@@ -80,7 +88,7 @@ test('Run inference… on a csv writes <stem>.<model>.<format> next to it, then 
   await dialog2.locator('select.jp-InferDialog-format').selectOption('csv');
   await expect(dialog2.locator('.jp-InferDialog-output')).toHaveText('Writes: new.churn-1.csv');
   await dialog2.getByRole('button', { name: 'Run' }).click();
-  const jobId2 = await startedJobId(page);
+  const jobId2 = await startedJobId(page, 'data/new.churn-1.csv');
   const row2 = jobRow(panel, jobId2);
   await expect(row2).toHaveAttribute('data-status', 'succeeded', { timeout: 120_000 });
   await expect(row2.locator('.jp-InferPanel-outputLink')).toHaveText('data/new.churn-1.csv');
@@ -114,7 +122,7 @@ test('a .parquet and a .json file get the same command; filters narrow the jobs'
   await dialog.locator('select.jp-InferDialog-anomalyFormat').selectOption('per_row');
   await expect(dialog.locator('.jp-InferDialog-output')).toHaveText('Writes: new.odd-customers.json');
   await dialog.getByRole('button', { name: 'Run' }).click();
-  const jobId = await startedJobId(page);
+  const jobId = await startedJobId(page, 'data/new.odd-customers.json');
   await expect(jobRow(panel, jobId)).toHaveAttribute('data-status', 'succeeded', { timeout: 120_000 });
   expect(existsInRoot('data/new.odd-customers.json')).toBe(true);
 
@@ -140,7 +148,7 @@ test('Cancel stops a long running job', async ({ page }) => {
   await selectModel(dialog, 'churn');
   await dialog.locator('select.jp-InferDialog-format').selectOption('parquet');
   await dialog.getByRole('button', { name: 'Run' }).click();
-  const jobId = await startedJobId(page);
+  const jobId = await startedJobId(page, 'data/big.churn.parquet');
   const row = jobRow(panel, jobId);
   await expect(row).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
   await row.getByRole('button', { name: 'Cancel' }).click();
@@ -166,6 +174,7 @@ test('a server error is shown as a notification with its detail', async ({ page 
   const toast = page.locator('.Toastify__toast', { hasText: 'Inference could not start' });
   await expect(toast).toBeVisible();
   await expect(toast).toContainText('gone.csv');
+  await page.waitForTimeout(1000); // let the toast finish sliding in
   await screenshot(page, 'server-error-notification');
   await api.dispose();
 });
@@ -173,12 +182,45 @@ test('a server error is shown as a notification with its detail', async ({ page 
 test('jobs survive a page reload', async ({ page }) => {
   await openLab(page);
   const panel = await openPanel(page);
-  const before = await panel.locator('.jp-InferPanel-job').count();
-  expect(before).toBeGreaterThan(0);
-  await page.reload();
-  await page.locator('#jupyterlab-splash').waitFor({ state: 'detached', timeout: 90_000 });
-  // The layout restorer reopens the panel and the jobs come back from the server.
-  await expect(page.locator('#jupyter-infer-panel')).toBeVisible();
-  await expect(page.locator('#jupyter-infer-panel .jp-InferPanel-job')).toHaveCount(before);
+  await expect(panel.locator('.jp-InferPanel-job').first()).toBeVisible();
+  const before = await panel.locator('.jp-InferPanel-job').evaluateAll(els =>
+    els.map(e => `${e.getAttribute('data-job-id')}:${e.getAttribute('data-status')}`)
+  );
+  expect(before.length).toBeGreaterThan(3);
+  // Wait until JupyterLab has saved the layout with the panel open (the save is debounced).
+  const api = await apiContext();
+  await expect
+    .poll(async () => JSON.stringify(await (await api.get('/lab/api/workspaces/default')).json()), {
+      timeout: 30_000
+    })
+    .toContain('"current":"jupyter-infer-panel"');
+  await api.dispose();
+  // A plain reload (the login cookie stays; no workspace reset): the jobs come back from the server.
+  await page.goto('/lab');
+  await waitForApp(page);
+  // The layout restorer reopens the panel.
+  const again = page.locator('#jupyter-infer-panel');
+  await expect(again).toBeVisible();
+  await expect(again.locator('.jp-InferPanel-job')).toHaveCount(before.length);
+  const after = await again.locator('.jp-InferPanel-job').evaluateAll(els =>
+    els.map(e => `${e.getAttribute('data-job-id')}:${e.getAttribute('data-status')}`)
+  );
+  expect(after).toEqual(before);
   await command(page, 'jupyter-infer:refresh');
+  await expect(again.locator('.jp-InferPanel-job')).toHaveCount(before.length);
+});
+
+test('the panel follows the light and dark themes', async ({ page }) => {
+  await openLab(page);
+  const panel = await openPanel(page);
+  await expect(panel.locator('.jp-InferPanel-job').first()).toBeVisible();
+  const bg = () => panel.evaluate(el => getComputedStyle(el).backgroundColor);
+  const light = await bg();
+  await command(page, 'apputils:change-theme', { theme: 'JupyterLab Dark' });
+  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', 'false');
+  await expect.poll(bg).not.toBe(light);
+  await screenshot(page, 'panel-dark-theme', panel);
+  await command(page, 'apputils:change-theme', { theme: 'JupyterLab Light' });
+  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', 'true');
+  await expect.poll(bg).toBe(light);
 });

@@ -79,6 +79,24 @@
   min-height: 0;
   padding: 1px 8px;
   font-size: var(--jp-ui-font-size1);
+  border: var(--jp-border-width) solid var(--jp-border-color1);
+  border-radius: 2px;
+  background: var(--jp-layout-color1);
+  color: var(--jp-ui-font-color1);
+}
+
+.jp-InferPanel .jp-Button.jp-mod-styled:hover:enabled {
+  background: var(--jp-layout-color2);
+}
+
+.jp-InferPanel .jp-Button.jp-mod-styled:disabled {
+  opacity: 0.5;
+}
+
+.jp-InferPanel .jp-Button.jp-mod-styled.jp-mod-warn {
+  background: var(--jp-warn-color-normal, var(--jp-warn-color1));
+  border-color: var(--jp-warn-color-normal, var(--jp-warn-color1));
+  color: var(--jp-ui-inverse-font-color1);
 }
 
 .jp-InferPanel-jobList,
@@ -177,9 +195,7 @@
 .jp-InferPanel-jobIO {
   color: var(--jp-ui-font-color2);
   font-size: var(--jp-ui-font-size0);
-  overflow: hidden;
-  text-overflow: ellipsis;
-  white-space: nowrap;
+  overflow-wrap: anywhere;
 }
 
 .jp-InferPanel-jobId {
