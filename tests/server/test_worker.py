@@ -55,9 +55,11 @@ def test_a_job_cancelled_over_http_ends_canceled(live: Live, big_job_setup: dict
     job_id = submit(live, big_job_setup)
     running = wait_running(live, job_id)
     assert running["rows_total"] == ROWS and running["progress"] < 100
-    with live.client() as c:
-        r = c.post(f"/jobs/{job_id}/cancel")
-        assert r.status_code == 200 and r.json()["cancel_requested"] is True
+    from woodwide import WoodWide  # the official SDK's jobs.cancel, as a user would call it
+
+    sdk = WoodWide(base_url=live.api, api_key=live.token, max_retries=0)
+    answer = sdk.jobs.cancel(job_id)
+    assert answer.id == job_id and answer.status in ("running", "canceled")
     job = live.wait(job_id)
     assert job["status"] == "canceled" and job["rows_done"] < ROWS and job["output_path"] is None
     assert not list(live.root.glob("out-*.parquet"))  # nothing written for a canceled job
