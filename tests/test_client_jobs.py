@@ -110,13 +110,14 @@ def test_training_reports_stages_and_cancel_writes_no_model(client: ji.Client) -
 
 
 def test_jobs_list_filters_and_newest_first(client: ji.Client, model: ji.Model) -> None:
-    client.models.infer(model, generated(10).drop(columns="label"))
+    res = client.models.infer(model, generated(10).drop(columns="label"))
     jobs = client.jobs.list(limit=5)
     assert 1 <= len(jobs) <= 5
     created = [j.created_at for j in jobs]
     assert created == sorted(created, reverse=True)
     syncs = client.jobs.list(type="infer_sync")
-    assert syncs and all(j.type == "infer_sync" and j.status == "succeeded" for j in syncs)
+    assert syncs and all(j.type == "infer_sync" for j in syncs)
+    assert res.job_id in [j.id for j in syncs]  # other tests' failed sync jobs may be listed too
     assert all(j.status == "succeeded" for j in client.jobs.list(status="succeeded"))
     assert client.jobs.get(syncs[0].id).id == syncs[0].id
 
