@@ -426,3 +426,19 @@ def test_http_result_routes_serve_a_dask_result(
         assert _close(back.descriptions, local.descriptions)
     finally:
         stop()
+
+
+def test_stale_dask_job_leaves_no_temporary_directory(tmp_path: Path) -> None:
+    """A job process killed mid-job leaves its temporary result directory; the stale sweep removes it."""
+    from jupyter_infer.store import Store
+    from jupyter_infer.store._db import ago
+
+    store = Store(tmp_path / "store")
+    job = store.create_job("infer_batch", status="running")
+    final = store.path("results", f"{job['id']}.parquet")
+    tmp = store.tmp_path(final)
+    tmp.mkdir()
+    (tmp / "part-00000.parquet").write_bytes(b"PAR1")
+    store.update_job(job["id"], heartbeat_at=ago(3600))
+    assert store.get_job(job["id"])["status"] == "failed"  # the sweep ran, and did not trip on the directory
+    assert not tmp.exists()

@@ -370,7 +370,10 @@ class Store:
         for row in stale:
             # a killed writer leaves its temporary result file behind; nobody will rename it now
             for tmp in self.path("results").glob(f".{row['id']}.*.tmp-*"):
-                tmp.unlink(missing_ok=True)
+                if tmp.is_dir():  # a Dask job's temporary directory of parts
+                    shutil.rmtree(tmp, ignore_errors=True)
+                else:
+                    tmp.unlink(missing_ok=True)
         for row in stale:  # a training job leaves no half-made model version behind
             req = _loads(row["request"], {})
             if row["type"] == "train" and req.get("model_version_id"):
