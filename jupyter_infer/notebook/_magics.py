@@ -94,6 +94,7 @@ class InferMagics(Magics):
     def _watch(self, job: Job, title: str, on_done: Any = None) -> tuple[ProgressView, Watcher, Any]:
         view = ProgressView(title, job.id)
         handle = display(view, display_id=True)
+        view.accept_clicks_while_busy()
         watcher = Watcher(job, view, self.poll_interval, on_done)
         watcher.start()
         if on_done is not None:
@@ -344,6 +345,7 @@ class InferMagics(Magics):
             what = f"{job.type} job" + (f" on {job.model_name!r}" if job.model_name else "")
             view = ProgressView(what, job.id)
             dh = display(view, display_id=True)
+            view.accept_clicks_while_busy()
             watcher = Watcher(job, view, self.poll_interval)
             watcher.start()
             if not args.wait:

@@ -92,6 +92,19 @@ class ProgressView(widgets.VBox):
     def _on_cancel(self, _button: Any = None) -> None:
         self.cancel_event.set()
 
+    def accept_clicks_while_busy(self) -> None:
+        """Let a Cancel click reach the kernel while the cell still runs (JupyterLab >= 4.4 sends widget messages
+        on a kernel subshell). ipykernel >= 7.4 routes a comm's incoming messages back to the subshell that last
+        published on it, which for this button is the busy main shell (it was opened by the cell); forgetting
+        that lets the click use the subshell the frontend chose. Private to ipykernel, hence the guard: without
+        it a click simply waits for the cell to finish, and a kernel interrupt still cancels."""
+        comm = getattr(self.cancel_button, "comm", None)
+        lock = getattr(comm, "_reply_subshell_lock", None)
+        if comm is None or lock is None:
+            return
+        with lock:
+            comm.__dict__.pop("_reply_subshell_id", None)
+
     # ---- text for people and static renderers -------------------------------------------------------------
     def text(self) -> str:
         return f"{MARK} {self.title} {self.job_id}: {describe(self.record, self.rate)}"

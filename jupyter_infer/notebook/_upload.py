@@ -108,6 +108,7 @@ class UploadWidget(widgets.VBox):
             job = self.client.models.infer_async(self.model.value, str(path), output_type=fmt)
             view = ProgressView(f"Inference with {self.model.value!r} on {name}", job.id)
             self.progress.children = (view,)
+            view.accept_clicks_while_busy()
             watcher = Watcher(job, view)
             watcher.run()  # this worker thread polls and renders
         if watcher.error is not None:

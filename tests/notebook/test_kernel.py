@@ -254,3 +254,28 @@ def test_every_option_in_a_kernel(home, tmp_path):
         assert f"<td>{name}</td>" in html
     waited = next(o for o in outputs(nb, 20) if o["output_type"] == "execute_result")
     assert "344 rows" in waited["data"]["text/plain"]
+
+
+def test_a_cancel_click_on_a_subshell_cancels_a_blocking_cell(kernel, store_client):
+    """What JupyterLab >= 4.4 does with ipykernel >= 7: widget messages travel on a kernel subshell, so the click
+    is handled while the cell is still blocked waiting for the job."""
+    msg_id = kernel.kc.execute("%%infer km out\nbig")
+    button = None
+    while button is None:
+        msg = kernel.kc.get_iopub_msg(timeout=120)
+        content = msg["content"]
+        if msg["msg_type"] == "comm_open" and content["data"]["state"].get("description") == "Cancel":
+            button = content["comm_id"]
+    job = eventually(lambda: newest_infer(store_client), "the job to exist")
+    eventually(lambda: (store_client.jobs.get(job.id).rows_done or 0) > 0, "the job to run")
+    kernel.kc.control_channel.send(kernel.kc.session.msg("create_subshell_request", {}))
+    subshell = kernel.kc.control_channel.get_msg(timeout=30)["content"]["subshell_id"]
+    click = kernel.kc.session.msg(
+        "comm_msg", {"comm_id": button, "data": {"method": "custom", "content": {"event": "click"}}}
+    )
+    click["header"]["subshell_id"] = subshell
+    kernel.kc.shell_channel.send(click)
+    reply = kernel.reply(msg_id)
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "JobCanceled"
+    assert "canceled by a Cancel request" in reply["content"]["evalue"]
+    assert store_client.jobs.get(job.id).status == "canceled"
