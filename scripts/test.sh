@@ -32,5 +32,5 @@ python -m pip install -q 'jupyterlab>=4.6,<5' 'jupyter-builder>=1.2,<2'
   jlpm check:assets
   jupyter labextension list 2>&1 | grep -E 'jupyter-infer .*enabled.*OK'
   jlpm test
-  # jlpm test:ui  (enabled once the UI tests pass against the real server)
+  jlpm test:ui
 )
