@@ -318,9 +318,12 @@ class HttpBackend:
     def _all(self, path: str, params: dict[str, Any] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         cursor = None
+        if limit is not None and limit <= 0:
+            return items
+        size = 200 if limit is None else min(200, limit)
         while True:
             page = self._json(
-                "GET", path, params={**(params or {}), "limit": 200, **({"cursor": cursor} if cursor else {})}
+                "GET", path, params={**(params or {}), "limit": size, **({"cursor": cursor} if cursor else {})}
             )
             items += page["items"]
             cursor = page.get("next_cursor")
