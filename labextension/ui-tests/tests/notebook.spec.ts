@@ -21,7 +21,7 @@ test('%%infer shows a progress widget and then the result table', async ({ page 
       },
       cells: [
         cell('%load_ext jupyter_infer'),
-        cell('import pandas as pd\nbig = pd.read_csv("data/big.csv", nrows=400_000)\nlen(big)'),
+        cell('import pandas as pd\nbig = pd.read_csv("data/big.csv", nrows=1_000_000)\nlen(big)'),
         cell('%%infer churn\nbig')
       ]
     }
@@ -58,6 +58,9 @@ test('%%infer shows a progress widget and then the result table', async ({ page 
   // While the job runs: the live progress widget (ipywidgets) is in the cell's output.
   const widget = output.locator('.jupyter-widgets').first();
   await expect(widget).toBeVisible({ timeout: 120_000 });
+  await expect(widget).toContainText('running', { timeout: 60_000 });
+  await expect(widget.getByRole('button', { name: /Cancel/ })).toBeVisible();
+  await screenshot(page, 'notebook-running-infer');
   // Then the result: an HTML table under a header, with the prediction columns.
   const table = output
     .locator('.jp-RenderedHTMLCommon table')
@@ -69,7 +72,7 @@ test('%%infer shows a progress widget and then the result table', async ({ page 
   // The widget stays in the output showing its final state.
   await expect(widget).toBeVisible();
   await expect(widget).toContainText('succeeded');
-  await expect(widget).toContainText('400,000 rows');
+  await expect(widget).toContainText('1,000,000 rows');
   await expect(inferCell.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')).toHaveCount(0);
   await inferCell.scrollIntoViewIfNeeded();
   await screenshot(page, 'notebook-finished-infer');
