@@ -442,3 +442,25 @@ def test_stale_dask_job_leaves_no_temporary_directory(tmp_path: Path) -> None:
     store.update_job(job["id"], heartbeat_at=ago(3600))
     assert store.get_job(job["id"])["status"] == "failed"  # the sweep ran, and did not trip on the directory
     assert not tmp.exists()
+
+
+def test_a_worker_that_cannot_see_the_result_directory_sends_the_part_back(
+    client: ji.Client, models: dict[str, ji.Model], inputs: dict[str, Path], tmp_path: Path
+) -> None:
+    """No shared filesystem: the part's Parquet bytes travel back instead of being written by the worker."""
+    from jupyter_infer.engine.options import InferOptions
+
+    version = client.backend.store.model_version(models["clustering"].id)[1]
+    data = Path(version["path"]).read_bytes()
+    opts = InferOptions(output_type="parquet").resolve("clustering").to_dict()
+    part = dask_executor.plan(str(inputs["dir"]), 200)[3]
+    (tmp_path / dask_executor.TOKEN_FILE).write_text("another job's token")
+    sent = dask_executor.score_part(part, data, version["id"], opts, str(tmp_path), "mine", {b"job_id": b"x"})
+    assert sent["written"] is False and sent["data"] and not list(tmp_path.glob("part-*"))
+    (tmp_path / dask_executor.TOKEN_FILE).write_text("mine")
+    wrote = dask_executor.score_part(part, data, version["id"], opts, str(tmp_path), "mine", {b"job_id": b"x"})
+    assert wrote["written"] is True and wrote["data"] is None
+    on_disk = pq.read_table(tmp_path / wrote["file"])
+    assert pq.read_table(pa.BufferReader(sent["data"])).equals(on_disk)
+    assert on_disk.column("id").to_pylist() == list(range(part.start, part.start + part.rows))
+    assert on_disk.schema.metadata[b"job_id"] == b"x"
