@@ -24,11 +24,13 @@ export function stemOf(filename: string): string {
   return i <= 0 ? filename : filename.slice(0, i);
 }
 
-/** A model name made safe for a file name: path separators and control characters become `_`. */
+/**
+ * A model name made safe for a file name: path separators, `: * ? " < > |` and control characters become `_`
+ * (the server's rule for the name it picks when no output_path is sent).
+ */
 export function safeNamePart(name: string): string {
   // eslint-disable-next-line no-control-regex
-  const s = name.replace(/[/\\\x00-\x1f\x7f:*?"<>|]/g, '_').trim();
-  return s.replace(/^\.+/, '_') || 'model';
+  return name.replace(/[/\\\x00-\x1f:*?"<>|]/g, '_');
 }
 
 /** The file name for collision index n (0 = no suffix). */

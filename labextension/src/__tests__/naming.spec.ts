@@ -35,8 +35,7 @@ describe('output file naming', () => {
   it('makes model names safe in a file name', () => {
     expect(safeNamePart('a/b')).toBe('a_b');
     expect(safeNamePart('a\\b:c')).toBe('a_b_c');
-    expect(safeNamePart('..up')).toBe('_up');
-    expect(safeNamePart('  ')).toBe('model');
+    expect(safeNamePart('a*b?"c"<d>|e\tf')).toBe('a_b__c__d__e_f');
     expect(safeNamePart('prediction-df')).toBe('prediction-df');
   });
 
