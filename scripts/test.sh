@@ -17,10 +17,6 @@ ruff check jupyter_infer tests bench
 ruff format --check jupyter_infer tests bench
 mypy jupyter_infer
 
-# --- the Python suite (engine, client on both backends, magics, server, notebooks via nbval) ---
-# (the tutorials: outputs compared after the substitutions in notebooks/nbval-sanitize.cfg; notebooks/_build.py regenerates them)
-python -m pytest tests notebooks --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg -p no:cacheprovider
-
 # --- lab extension (issue 5) ---
 # JupyterLab + jupyter-builder (jlpm), the npm packages from the committed yarn.lock (CI=true: immutable),
 # then: the committed built assets equal a fresh production build, pip gave a working extension, jest, and
@@ -34,3 +30,7 @@ python -m pip install -q 'jupyterlab>=4.6,<5' 'jupyter-builder>=1.2,<2'
   jlpm test
   jlpm test:ui
 )
+
+# --- the Python suite (engine, client on both backends, magics, server, notebooks via nbval) ---
+# (the tutorials: outputs compared after the substitutions in notebooks/nbval-sanitize.cfg; notebooks/_build.py regenerates them)
+python -m pytest tests notebooks --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg -p no:cacheprovider
