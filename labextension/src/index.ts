@@ -71,6 +71,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const model = new PanelModel(api);
     const tracker = new JobTracker(api);
 
+    const resultViews = new Map<string, MainAreaWidget>();
+
     const openFile = (path: string) => {
       void app.commands.execute('docmanager:open', { path }).catch(e => {
         notifyError(`Cannot open ${path}`, e);
@@ -89,10 +91,19 @@ const plugin: JupyterFrontEndPlugin<void> = {
           .resultBlob(job.id, format)
           .then(blob => blob.text())
           .then(text => {
+            const key = `${job.id}.${format}`;
+            const open = resultViews.get(key);
+            if (open && !open.isDisposed) {
+              app.shell.activateById(open.id);
+              return;
+            }
             const content = new ResultView(job.id, format, text);
             const widget = new MainAreaWidget({ content });
+            widget.id = `jupyter-infer-result-view-${job.id}-${format}`;
             widget.title.label = content.title.label;
             widget.title.icon = inferIcon;
+            resultViews.set(key, widget);
+            widget.disposed.connect(() => resultViews.delete(key));
             app.shell.add(widget, 'main');
           })
           .catch(e => notifyError(`Cannot open the result of ${job.id}`, e));
