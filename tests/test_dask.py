@@ -212,6 +212,9 @@ def test_export_and_file_url(
     saved = res.save(tmp_path / "clusters.parquet")
     again = ji.InferenceResult.from_parquet(saved)
     assert again.descriptions == res.descriptions and again.model_type == "clustering"
+    from_dir = ji.InferenceResult.from_parquet(client.backend.get_job(job.id)["result_path"])
+    assert from_dir.descriptions == res.descriptions and from_dir.job_id == job.id
+    assert from_dir.to_pandas().equals(res.to_pandas())
 
 
 def test_environment_variable_names_the_scheduler(

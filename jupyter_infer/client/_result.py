@@ -37,7 +37,7 @@ class InferenceResult:
         if isinstance(source, bytes):
             table = pq.read_table(pa.BufferReader(source))
         else:
-            table = pq.read_table(source)
+            table = outputs.read_result_table(source)  # a file, or a directory of parts (Dask executor)
         meta = outputs.read_metadata(table.schema.metadata)
         return cls(meta, table=table.replace_schema_metadata(None))
 
