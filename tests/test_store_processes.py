@@ -55,8 +55,8 @@ def test_eight_jobs_from_two_processes_all_succeed(tmp_path: Path) -> None:
     out, err = other.communicate(timeout=300)
     assert other.returncode == 0, err
     theirs = [line.split()[:2] for line in out.splitlines()]
-    assert [s for _, s in theirs] == ["succeeded"] * 4
-    assert [j.status for j in mine] == ["succeeded"] * 4
+    assert [s for _, s in theirs] == ["succeeded"] * 4, out
+    assert [j.status for j in mine] == ["succeeded"] * 4, [(j.status, j.error_message) for j in mine]
     # each process sees the other's jobs, and their results
     ids = {j.id for j in c.jobs.list(type="infer_batch", limit=20)}
     assert {jid for jid, _ in theirs} | {j.id for j in mine} <= ids
