@@ -114,7 +114,14 @@ def in_memory(rows: int, home: Path) -> dict[str, float]:
 
 
 STREAM_CHILD = """
-import json, resource, sys, time
+import json, sys, time
+
+def peak_mb():
+    # VmHWM: this process's own peak RSS. (ru_maxrss survives exec on Linux, so a child would report the
+    # benchmark parent's peak instead of its own.)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 import jupyter_infer as ji
 c = ji.connect(home=sys.argv[1])
 t0 = time.perf_counter()
@@ -122,16 +129,23 @@ job = c.models.infer_async("bench", sys.argv[2])
 job.wait()
 dt = time.perf_counter() - t0
 assert job.status == "succeeded", job.error_message
-print(json.dumps({"rows": job.rows_done, "seconds": dt, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps({"rows": job.rows_done, "seconds": dt, "peak_rss_mb": peak_mb()}))
 """
 
 BASE_CHILD = """
-import json, resource, sys
+import json, sys
+
+def peak_mb():
+    # VmHWM: this process's own peak RSS. (ru_maxrss survives exec on Linux, so a child would report the
+    # benchmark parent's peak instead of its own.)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 import jupyter_infer as ji
 from jupyter_infer.jobs import load_artifact
 c = ji.connect(home=sys.argv[1])
 load_artifact(c.models.get("bench").record["current_version"])
-print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps({"peak_rss_mb": peak_mb()}))
 """
 
 
