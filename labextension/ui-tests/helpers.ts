@@ -144,11 +144,33 @@ export async function selectModel(dialog: Locator, name: string): Promise<void> 
 export async function openPalette(page: Page): Promise<Locator> {
   const palette = page.locator('#command-palette');
   await expect(async () => {
-    if (!(await palette.locator('input').isVisible())) {
+    const input = palette.locator('input');
+    if (!(await input.isVisible())) {
       await page.locator('.lm-MenuBar-itemLabel', { hasText: /^View$/ }).click();
       await page.getByRole('menuitem', { name: /Command Palette/ }).click();
+    } else if (!(await input.evaluate(el => el === document.activeElement))) {
+      await input.click();
     }
-    await expect(palette.locator('input')).toBeFocused({ timeout: 2000 });
+    await expect(input).toBeFocused({ timeout: 2000 });
   }).toPass({ timeout: 30_000 });
   return palette;
+}
+
+/**
+ * A new folder under the server root with links to seeded data files, so each test (and each retry) starts
+ * with no earlier outputs beside its inputs. Returns the folder's server path.
+ */
+export function freshFolder(files: string[]): string {
+  const folder = `run-${Date.now().toString(36)}`;
+  fs.mkdirSync(path.join(ROOT, folder));
+  for (const f of files) {
+    const src = path.join(ROOT, 'data', f);
+    const dst = path.join(ROOT, folder, f);
+    try {
+      fs.linkSync(src, dst);
+    } catch {
+      fs.copyFileSync(src, dst);
+    }
+  }
+  return folder;
 }

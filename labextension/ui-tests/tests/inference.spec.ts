@@ -9,6 +9,7 @@ import {
   command,
   dirItem,
   existsInRoot,
+  freshFolder,
   jobRow,
   openFolder,
   openLab,
@@ -25,19 +26,25 @@ test.describe.configure({ mode: 'serial' });
 
 test('the panel lists the trained models and is in the command palette', async ({ page }) => {
   await openLab(page);
-  // Command palette entries; "Open Inference Panel" opens the panel.
-  const palette = await openPalette(page);
-  await palette.locator('input').fill('Inference');
-  for (const id of ['jupyter-infer:open-panel', 'jupyter-infer:refresh', 'jupyter-infer:run-inference']) {
-    await expect(palette.locator(`.lm-CommandPalette-item[data-command="${id}"]`)).toBeVisible();
-  }
-  await palette.locator('input').fill('Open Inference Panel');
-  await expect(
-    palette.locator('.lm-CommandPalette-item.lm-mod-active[data-command="jupyter-infer:open-panel"]')
-  ).toBeVisible();
-  await palette.locator('input').press('Enter');
+  // Command palette entries; "Open Inference Panel" opens the panel. Retried as a whole: right after
+  // load JupyterLab may move focus, which closes the modal palette.
+  await expect(page.locator('.jp-Launcher')).toBeVisible();
   const panel = page.locator('#jupyter-infer-panel');
-  await expect(panel).toBeVisible();
+  await expect(async () => {
+    const palette = await openPalette(page);
+    await palette.locator('input').fill('Inference');
+    for (const id of ['jupyter-infer:open-panel', 'jupyter-infer:refresh', 'jupyter-infer:run-inference']) {
+      await expect(palette.locator(`.lm-CommandPalette-item[data-command="${id}"]`)).toBeVisible({
+        timeout: 2000
+      });
+    }
+    await palette.locator('input').fill('Open Inference Panel');
+    await expect(
+      palette.locator('.lm-CommandPalette-item.lm-mod-active[data-command="jupyter-infer:open-panel"]')
+    ).toBeVisible({ timeout: 2000 });
+    await palette.locator('input').press('Enter');
+    await expect(panel).toBeVisible({ timeout: 2000 });
+  }).toPass({ timeout: 60_000 });
   await panel.getByRole('tab', { name: /Models/ }).click();
   const churn = panel.locator('.jp-InferPanel-model[data-model-name="churn"]');
   await expect(churn).toBeVisible();
@@ -55,7 +62,8 @@ test('the panel lists the trained models and is in the command palette', async (
 test('Run inference… on a csv writes <stem>.<model>.<format> next to it, then -1', async ({ page }) => {
   await openLab(page);
   const panel = await openPanel(page);
-  await openFolder(page, 'data');
+  const dir = freshFolder(['new.csv']);
+  await openFolder(page, dir);
 
   const dialog = await openRunDialog(page, 'new.csv');
   await selectModel(dialog, 'churn');
@@ -70,15 +78,15 @@ test('Run inference… on a csv writes <stem>.<model>.<format> next to it, then 
   await selectModel(dialog, 'churn');
   await dialog.getByRole('button', { name: 'Run' }).click();
 
-  const jobId = await startedJobId(page, 'data/new.churn.csv');
+  const jobId = await startedJobId(page, `${dir}/new.churn.csv`);
   const row = jobRow(panel, jobId);
   await expect(row).toBeVisible();
   await expect(row).toHaveAttribute('data-status', 'succeeded', { timeout: 120_000 });
-  await expect(row.locator('.jp-InferPanel-outputLink')).toHaveText('data/new.churn.csv');
+  await expect(row.locator('.jp-InferPanel-outputLink')).toHaveText(`${dir}/new.churn.csv`);
   await expect(row.locator('.jp-InferPanel-jobDetails')).toContainText('400 / 400 rows');
-  await expect(page.locator('.Toastify__toast', { hasText: 'wrote data/new.churn.csv' })).toBeVisible();
+  await expect(page.locator('.Toastify__toast', { hasText: `wrote ${dir}/new.churn.csv` })).toBeVisible();
   // The result file is on disk and shows up in the file browser.
-  expect(existsInRoot('data/new.churn.csv')).toBe(true);
+  expect(existsInRoot(`${dir}/new.churn.csv`)).toBe(true);
   await expect(dirItem(page, 'new.churn.csv')).toBeVisible();
   await screenshot(page, 'panel-finished-job');
 
@@ -88,10 +96,10 @@ test('Run inference… on a csv writes <stem>.<model>.<format> next to it, then 
   await dialog2.locator('select.jp-InferDialog-format').selectOption('csv');
   await expect(dialog2.locator('.jp-InferDialog-output')).toHaveText('Writes: new.churn-1.csv');
   await dialog2.getByRole('button', { name: 'Run' }).click();
-  const jobId2 = await startedJobId(page, 'data/new.churn-1.csv');
+  const jobId2 = await startedJobId(page, `${dir}/new.churn-1.csv`);
   const row2 = jobRow(panel, jobId2);
   await expect(row2).toHaveAttribute('data-status', 'succeeded', { timeout: 120_000 });
-  await expect(row2.locator('.jp-InferPanel-outputLink')).toHaveText('data/new.churn-1.csv');
+  await expect(row2.locator('.jp-InferPanel-outputLink')).toHaveText(`${dir}/new.churn-1.csv`);
   await expect(dirItem(page, 'new.churn-1.csv')).toBeVisible();
 
   // Open the result as a table from the panel, and the written file from its link.
@@ -115,16 +123,17 @@ test('Run inference… on a csv writes <stem>.<model>.<format> next to it, then 
 test('a .parquet and a .json file get the same command; filters narrow the jobs', async ({ page }) => {
   await openLab(page);
   const panel = await openPanel(page);
-  await openFolder(page, 'data');
+  const dir = freshFolder(['new.parquet', 'new.json']);
+  await openFolder(page, dir);
   const dialog = await openRunDialog(page, 'new.parquet');
   await selectModel(dialog, 'odd-customers');
   await dialog.locator('select.jp-InferDialog-format').selectOption('json');
   await dialog.locator('select.jp-InferDialog-anomalyFormat').selectOption('per_row');
   await expect(dialog.locator('.jp-InferDialog-output')).toHaveText('Writes: new.odd-customers.json');
   await dialog.getByRole('button', { name: 'Run' }).click();
-  const jobId = await startedJobId(page, 'data/new.odd-customers.json');
+  const jobId = await startedJobId(page, `${dir}/new.odd-customers.json`);
   await expect(jobRow(panel, jobId)).toHaveAttribute('data-status', 'succeeded', { timeout: 120_000 });
-  expect(existsInRoot('data/new.odd-customers.json')).toBe(true);
+  expect(existsInRoot(`${dir}/new.odd-customers.json`)).toBe(true);
 
   // The context menu offers the command on .json files, not on others.
   await dirItem(page, 'new.json').click({ button: 'right' });
@@ -143,19 +152,20 @@ test('a .parquet and a .json file get the same command; filters narrow the jobs'
 test('Cancel stops a long running job', async ({ page }) => {
   await openLab(page);
   const panel = await openPanel(page);
-  await openFolder(page, 'data');
+  const dir = freshFolder(['big.csv']);
+  await openFolder(page, dir);
   const dialog = await openRunDialog(page, 'big.csv');
   await selectModel(dialog, 'churn');
   await dialog.locator('select.jp-InferDialog-format').selectOption('parquet');
   await dialog.getByRole('button', { name: 'Run' }).click();
-  const jobId = await startedJobId(page, 'data/big.churn.parquet');
+  const jobId = await startedJobId(page, `${dir}/big.churn.parquet`);
   const row = jobRow(panel, jobId);
   await expect(row).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
   await row.getByRole('button', { name: 'Cancel' }).click();
   await expect(row).toHaveAttribute('data-status', 'canceled', { timeout: 60_000 });
   await expect(row.getByRole('button', { name: 'Cancel' })).toHaveCount(0);
   await expect(page.locator('.Toastify__toast', { hasText: `Inference ${jobId} canceled` })).toBeVisible();
-  expect(existsInRoot('data/big.churn.parquet')).toBe(false);
+  expect(existsInRoot(`${dir}/big.churn.parquet`)).toBe(false);
 });
 
 test('a server error is shown as a notification with its detail', async ({ page }) => {
