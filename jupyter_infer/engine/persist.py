@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -179,7 +180,17 @@ def types_in(payload: bytes) -> set[str]:
     return found
 
 
+# skops parses with the ast module, and CPython 3.11's AST constructor is not thread-safe: two jobs loading models
+# at once failed with "SystemError: AST constructor recursion depth mismatch". Loads are serialized per process.
+_LOAD_LOCK = threading.Lock()
+
+
 def loads(data: bytes, name: str = "model file") -> Artifact:
+    with _LOAD_LOCK:
+        return _loads(data, name)
+
+
+def _loads(data: bytes, name: str) -> Artifact:
     meta, payload = read_meta(data, name)
     check_compatible(meta, name)
     try:
