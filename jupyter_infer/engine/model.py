@@ -237,6 +237,25 @@ class BatchScorer:
         fin = getattr(self.impl, "finish", None)
         return fin() if fin else None
 
+    def state(self) -> dict[str, Any]:
+        """What ``merge`` needs from a scorer over part of the input (plain data: it travels from Dask workers)."""
+        impl_state = getattr(self.impl, "state", None)
+        return {
+            "rows": self.rows_in,
+            "reconciliation": self.reconciliation.to_dict(),
+            "impl": impl_state() if impl_state else None,
+        }
+
+    def merge(self, states: list[dict[str, Any]]) -> None:
+        """Fold the states of scorers over the input's parts (given in input order) into this one, so that its
+        ``reconciliation``, ``descriptions()`` and ``finish()`` are what one scorer over the whole input gives."""
+        for st in states:
+            self.reconciliation.merge(Reconciliation(**st["reconciliation"]))
+            self.rows_in += st["rows"]
+        impl_merge = getattr(self.impl, "merge", None)
+        if impl_merge:
+            impl_merge([st["impl"] for st in states])
+
     def descriptions(self) -> dict[str, dict[str, Any]]:
         extra = getattr(self.impl, "descriptions", None)
         out = {k: v for k, v in self.art.descriptions.items()}

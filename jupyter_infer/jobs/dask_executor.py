@@ -48,7 +48,6 @@ from ..engine.io import BATCH_ROWS
 from ..engine.model import Artifact, BatchScorer
 from ..engine.options import InferOptions
 from ..engine.outputs import metadata_for
-from ..engine.schema import Reconciliation
 from ..store import Store
 from ._runner import JobContext
 
@@ -197,17 +196,6 @@ def _out_dir_visible(out_dir: str | None, token: str) -> bool:
         return False
 
 
-def scorer_state(scorer: BatchScorer) -> dict[str, Any]:
-    """What of a partition's scorer must be merged with the others: factor sums and the anomaly top-50."""
-    impl = scorer.impl
-    state: dict[str, Any] = {}
-    if isinstance(getattr(impl, "state", None), dict):  # factors: mergeable sums
-        state["factors"] = impl.state
-    if isinstance(getattr(impl, "_top", None), list):  # anomaly: the most anomalous flagged rows
-        state["anomaly_top"] = list(impl._top)
-    return state
-
-
 def score_part(
     part: Part,
     model_bytes: bytes,
@@ -283,36 +271,11 @@ def score_part(
         "written": written,
         "data": sink.getvalue() if schema is not None and not written else None,
         "schema": schema.remove_metadata() if schema is not None else None,
-        "reconciliation": scorer.reconciliation.to_dict(),
-        "state": scorer_state(scorer),
+        "state": scorer.state(),
         "worker_pid": os.getpid(),
         "seconds": time.perf_counter() - t_wall,  # the task's wall time, and the CPU time its thread got
         "cpu_seconds": time.thread_time() - t_cpu,
     }
-
-
-# ---- merging on the job side -------------------------------------------------------------------------------------
-def merge_states(scorer: BatchScorer, results: list[dict[str, Any]], top_n: int | None = None) -> BatchScorer:
-    """Fold the partitions' results (in input order) into one scorer, so its ``descriptions()``,
-    ``reconciliation`` and ``finish()`` are what one scorer over the whole input would give."""
-    from ..engine.types import anomaly
-
-    top_n = top_n or anomaly.DESCRIBED_ROWS
-    candidates: list[tuple[float, int, int, Any, dict[str, Any]]] = []
-    for r in sorted(results, key=lambda r: r["index"]):
-        scorer.reconciliation.merge(Reconciliation(**r["reconciliation"]))
-        scorer.rows_in += r["rows"]
-        state = r["state"]
-        if "factors" in state:
-            scorer.impl.merge(state["factors"])
-        for score, seq, rid, row in state.get("anomaly_top", ()):
-            candidates.append((score, r["index"], seq, rid, row))
-    if isinstance(getattr(scorer.impl, "_top", None), list):
-        # the local scorer keeps the highest scores, the earliest row first among equals
-        best = sorted(candidates, key=lambda t: (-t[0], t[1], t[2]))[:top_n]
-        scorer.impl._top = [(score, i, rid, row) for i, (score, _, _, rid, row) in enumerate(best)]
-        scorer.impl._seq = len(best)
-    return scorer
 
 
 # ---- connecting ---------------------------------------------------------------------------------------------------
@@ -505,7 +468,7 @@ def run(store: Store, job: dict[str, Any], ctx: JobContext, model: dict[str, Any
         ctx.check_cancel()
         t_scored = time.monotonic()
         ctx.progress(phase="merging partitions", force=True)
-        merge_states(scorer, results)
+        scorer.merge([r["state"] for r in sorted(results, key=lambda r: r["index"])])
         meta = _commit(tmp_dir, final, results, scorer, model, version, job["id"], file_meta, result_meta)
         # where the time went: before the first task (plan, connect, ship the model), scoring, merge and commit
         meta["dask"].update(

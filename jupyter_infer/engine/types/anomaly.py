@@ -95,6 +95,23 @@ class Scorer:
             elif item[0] > self._top[0][0]:
                 heapq.heapreplace(self._top, item)
 
+    def state(self) -> list[tuple[float, int, Any, dict[str, Any]]]:
+        """The most anomalous flagged rows seen so far, as (score, order seen, id, row)."""
+        return list(self._top)
+
+    def merge(self, states: list[list[tuple[float, int, Any, dict[str, Any]]]]) -> None:
+        """Keep the top rows over this scorer's and the others' (given in input order), as one scorer over all
+        the rows would: the highest scores, the earliest row first among equals."""
+        candidates = [
+            (score, part, seq, rid, row)
+            for part, top in enumerate([self._top, *states])
+            for score, seq, rid, row in top
+        ]
+        best = sorted(candidates, key=lambda t: (-t[0], t[1], t[2]))[:DESCRIBED_ROWS]
+        self._top = [(score, i, rid, row) for i, (score, _, _, rid, row) in enumerate(best)]
+        heapq.heapify(self._top)
+        self._seq = len(best)
+
     def descriptions(self) -> dict[str, dict[str, Any]]:
         rows = sorted(self._top, key=lambda t: -t[0])
         out = {}

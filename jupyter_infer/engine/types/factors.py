@@ -88,7 +88,7 @@ class Scorer:
         self.base_desc = descriptions.get("factor_descriptions", {})
         m = core["directions"].shape[1]
         p = core["directions"].shape[0]
-        self.state: dict[str, Any] = {
+        self.sums: dict[str, Any] = {
             "n": 0,
             "sx": np.zeros(p),
             "sxx": np.zeros(p),
@@ -99,7 +99,7 @@ class Scorer:
     def score(self, aligned: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame | None:
         Zc = self.feat.distance_matrix(aligned) - self.core["mean"]
         S = Zc @ self.core["directions"]
-        st = self.state
+        st = self.sums
         st["n"] += len(Zc)
         st["sx"] += Zc.sum(0)
         st["sxx"] += (Zc**2).sum(0)
@@ -112,12 +112,17 @@ class Scorer:
             out[f"factor_{j}"] = S[:, j]
         return pd.DataFrame(out)
 
-    def merge(self, other: dict[str, Any]) -> None:
-        for key in self.state:
-            self.state[key] = self.state[key] + other[key]
+    def state(self) -> dict[str, Any]:
+        """The sums over the rows scored so far; ``merge`` adds those of scorers over other rows."""
+        return dict(self.sums)
+
+    def merge(self, states: list[dict[str, Any]]) -> None:
+        for other in states:
+            for key in self.sums:
+                self.sums[key] = self.sums[key] + other[key]
 
     def captured(self) -> np.ndarray:
-        st = self.state
+        st = self.sums
         n = max(st["n"], 1)
         total = float(np.sum(st["sxx"] / n - (st["sx"] / n) ** 2))
         var_s = st["sss"] / n - (st["ss"] / n) ** 2
