@@ -12,7 +12,7 @@ import pandas as pd
 from .._exceptions import InputError, OptionError
 from .features import Featurizer
 from .options import InferOptions, check_model_type, check_params, did_you_mean
-from .schema import Reconciliation, align, check_frame, infer_schema, kind_of
+from .schema import TEXT, Reconciliation, align, check_frame, infer_schema, kind_of
 from .types import anomaly, clustering, embedding, factors, prediction
 from .types._base import FitContext, Report, _no_cancel, _no_report, threads_for
 
@@ -152,6 +152,13 @@ def train(
     schema = infer_schema(df[feature_cols], exclude=set())
     aligned, _ = align(df, schema)
     featurizer = Featurizer.fit(aligned, schema, distance=model_type in NEEDS_DISTANCE or model_type == "prediction")
+    unlearned = [c.name for c in schema.of_kind(TEXT) if c.name not in featurizer.text]
+    dropped = schema.dropped + [
+        {"name": n, "reason": "text with no word in two or more rows (nothing to learn from)"} for n in unlearned
+    ]
+    if len(unlearned) == len(schema.columns):
+        reasons = "; ".join(f"{d['name']}: {d['reason']}" for d in dropped)
+        raise InputError(f"No usable feature columns ({reasons}).")
     ids = df[id_column].to_numpy() if id_column else None
     ctx = FitContext(aligned, featurizer, params, label, ids, report, check_cancel)
     check_cancel()
@@ -170,8 +177,8 @@ def train(
     info.update(
         {
             "input_columns": schema.names,
-            "dropped_columns": schema.dropped,
-            "feature_kinds": {c.name: c.kind for c in schema.columns},
+            "dropped_columns": dropped,
+            "feature_kinds": {c.name: c.kind for c in schema.columns if c.name not in unlearned},
             "n_rows": len(df),
         }
     )
