@@ -80,7 +80,7 @@ def ingest(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]
         raise
     finally:
         if req.get("delete_source"):
-            Path(req["source"]).unlink(missing_ok=True)
+            store.discard_staged(req["source"])
     return {"rows_done": len(df), "rows_total": len(df)}
 
 
@@ -209,7 +209,7 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
         raise
     finally:
         if source.get("delete_after") and source.get("path"):  # a staged upload, not the user's file
-            Path(source["path"]).unlink(missing_ok=True)
+            store.discard_staged(source["path"])
     if req.get("output_path"):
         written = export_result(
             final,

@@ -64,6 +64,21 @@ class Store:
         """Where to write before the atomic rename to ``final``."""
         return final.with_name(f".{final.name}.tmp-{os.getpid()}-{new_id('')}")
 
+    def discard_staged(self, path: str | Path) -> None:
+        """Remove a staged upload once its job is done with it, and the per-upload folder it came in (if empty).
+        Only files under ``uploads/`` are touched: a user's own file is never staged."""
+        p = Path(path)
+        uploads = self.path("uploads").resolve()
+        if not p.resolve().is_relative_to(uploads):
+            return
+        p.unlink(missing_ok=True)
+        parent = p.parent.resolve()
+        if parent != uploads and parent.parent == uploads:
+            try:
+                parent.rmdir()  # fails (harmlessly) while another file is still in it
+            except OSError:
+                pass
+
     # ---- resolving names and ids -------------------------------------------------------------------------------
     def _resolve(self, table: str, noun: str, ref: str) -> Any:
         row = self.db.one(f"SELECT * FROM {table} WHERE id = ? OR name = ?", (ref, ref))

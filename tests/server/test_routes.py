@@ -36,7 +36,7 @@ async def train(api: Api, dataset: str, name: str = "pengu") -> dict[str, Any]:
     return sub
 
 
-async def test_dataset_train_and_sync_infer_in_every_format(api: Api, penguins_csv: bytes) -> None:
+async def test_dataset_train_and_sync_infer_in_every_format(api: Api, penguins_csv: bytes, tmp_path: Path) -> None:
     ds = await ingest(api, penguins_csv, "penguins")
     got = await api.json("GET", "/datasets/penguins")  # a name where the id goes
     assert got["id"] == ds["id"] and got["current_version"]["row_count"] == 344
@@ -74,6 +74,12 @@ async def test_dataset_train_and_sync_infer_in_every_format(api: Api, penguins_c
     assert r.code == 200 and r.headers["Content-Type"] == "application/octet-stream"
     t = pq.read_table(io.BytesIO(r.body))
     assert t.num_rows == 344 and t.schema.metadata[b"model_name"] == b"pengu"
+    assert _leftover_uploads(tmp_path) == []  # the ingest job and the sync requests removed what they staged
+
+
+def _leftover_uploads(tmp_path: Path) -> list[str]:
+    uploads = tmp_path / "store" / "uploads"
+    return sorted(str(p.relative_to(uploads)) for p in uploads.rglob("*")) if uploads.exists() else []
 
 
 async def test_errors_are_detail_objects_with_the_right_status(api: Api, penguins_csv: bytes) -> None:
@@ -217,7 +223,9 @@ async def test_results_of_an_unfinished_or_failed_job_are_409(api: Api, penguins
         assert r.code == 409 and r.headers["x-should-retry"] == "false" and "failed" in json.loads(r.body)["detail"]
 
 
-async def test_upload_flow_streams_to_disk_and_checks_the_size(api: Api, penguins_csv: bytes, jp_fetch: Any) -> None:
+async def test_upload_flow_streams_to_disk_and_checks_the_size(
+    api: Api, penguins_csv: bytes, jp_fetch: Any, tmp_path: Path
+) -> None:
     prep = await api.json("POST", "/datasets/upload", json_body={
         "file": {"filename": "big.csv", "bytes": len(penguins_csv), "content_type": "text/csv"},
         "dataset_name": "big"}, expect=201)  # fmt: skip
@@ -244,6 +252,7 @@ async def test_upload_flow_streams_to_disk_and_checks_the_size(api: Api, penguin
     assert done["job_id"] == prep["job_id"] and done["status"] in ("queued", "running", "succeeded")
     assert (await api.wait(prep["job_id"]))["status"] == "succeeded"
     assert (await api.json("GET", "/datasets/big"))["current_version"]["row_count"] == 344
+    assert _leftover_uploads(tmp_path) == []  # the staged file and its per-upload folder are gone
 
 
 def test_export_never_overwrites(tmp_path: Path) -> None:
