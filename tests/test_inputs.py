@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import jupyter_infer as ji
@@ -49,6 +50,19 @@ def test_column_roles_are_inferred_and_drops_reported(mixed: pd.DataFrame) -> No
     assert set(reasons) == {"row", "customer", "tags", "constant"}
     assert "id-like" in reasons["row"] and "id-like" in reasons["customer"]
     assert "lists" in reasons["tags"] and reasons["constant"] == "constant"
+
+
+def test_text_column_with_nothing_to_learn_is_reported_dropped(mixed: pd.DataFrame) -> None:
+    """A text column whose words never repeat gives TF-IDF no vocabulary: it is listed in dropped_columns with
+    the reason, not silently ignored; when it is the only column, training fails and says why."""
+    df = mixed[["amount", "segment"]].copy()
+    df["note"] = [f"w{i}a w{i}b w{i}c" for i in range(len(df))]  # free text, no word in two rows
+    art = train(df, "clustering", params={"n_clusters": 2})
+    reasons = {d["name"]: d["reason"] for d in art.info["dropped_columns"]}
+    assert "note" in reasons and "nothing to learn" in reasons["note"]
+    assert "note" not in art.info["feature_kinds"]
+    with pytest.raises(ji.InputError, match=r"No usable feature columns \(note: text with no word"):
+        train(df[["note"]], "clustering")
 
 
 def test_datetime_and_text_columns_are_used_as_features(mixed: pd.DataFrame) -> None:
@@ -122,3 +136,29 @@ def test_reconciliation_of_a_streamed_csv_names_only_lossy_columns(
     res = client.models.infer_async(model, str(p), anomaly_format="per_row").result(timeout=120)
     assert res.reconciliation == {"dropped": ["note"], "missing": ["year"], "coerced": ["body_mass_g"]}
     assert len(res.to_pandas()) == len(penguins)
+
+
+def test_a_parquet_directory_streams_file_by_file_in_lexical_order(penguins: pd.DataFrame, tmp_path: Path) -> None:
+    """BatchReader (the local engine's streaming reader) takes a Parquet dataset directory as pyarrow reads it:
+    files in lexical order of their relative paths, names starting with . or _ skipped."""
+    d = tmp_path / "ds"
+    (d / "b").mkdir(parents=True)
+    pq.write_table(pa.Table.from_pandas(penguins.iloc[200:], preserve_index=False), d / "b" / "part-0.parquet")
+    pq.write_table(pa.Table.from_pandas(penguins.iloc[:200], preserve_index=False), d / "a.parquet")
+    (d / "_SUCCESS").write_text("")
+    (d / ".a.parquet.crc").write_text("x")
+    reader = BatchReader(d, batch_rows=64)
+    assert reader.rows_total == len(penguins)
+    got = pd.concat(list(reader), ignore_index=True)
+    expected = pq.read_table(d).to_pandas()
+    pd.testing.assert_frame_equal(got, expected)
+    pd.testing.assert_frame_equal(got, penguins.reset_index(drop=True), check_dtype=False)
+
+    (d / "notes.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ji.InputError, match=r"notes\.csv is not a Parquet file"):
+        BatchReader(d)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "_SUCCESS").write_text("")
+    with pytest.raises(ji.InputError, match="holds no data files"):
+        BatchReader(empty)

@@ -33,10 +33,38 @@ FORMATS = {
 
 def file_format(path: str | os.PathLike[str]) -> str:
     p = Path(path)
-    fmt = FORMATS.get(p.suffix.lower())
+    fmt = file_format_or_none(p)
     if fmt is None:
         raise InputError(f"{p.name}: unsupported file type {p.suffix or '(none)'}; use .csv, .parquet or .json.")
     return fmt
+
+
+def is_hidden_part(relative: str) -> bool:
+    """A name inside a Parquet dataset that is not data: any part starting with ``.`` or ``_`` (``_SUCCESS``,
+    ``_metadata``, temporary files), the rule pyarrow's dataset discovery applies."""
+    return any(part.startswith((".", "_")) for part in relative.replace(os.sep, "/").split("/") if part)
+
+
+def parquet_dataset_files(directory: Path) -> list[Path]:
+    """The data files of a local Parquet directory, in lexical order of their relative paths (the order
+    ``pyarrow.parquet.read_table`` and ``pandas.read_parquet`` concatenate them)."""
+    files = sorted(
+        (f for f in directory.rglob("*") if f.is_file() and not is_hidden_part(str(f.relative_to(directory)))),
+        key=lambda f: f.relative_to(directory).as_posix(),
+    )
+    if not files:
+        raise InputError(f"{directory} holds no data files.")
+    others = [f.name for f in files if file_format_or_none(f) != "parquet"]
+    if others:
+        raise InputError(
+            f"{directory} is read as a Parquet dataset, but {others[0]} is not a Parquet file; a directory input "
+            "must hold only .parquet files."
+        )
+    return files
+
+
+def file_format_or_none(path: Path) -> str | None:
+    return FORMATS.get(path.suffix.lower())
 
 
 def check_file(path: str | os.PathLike[str]) -> tuple[Path, str]:
@@ -162,19 +190,26 @@ class BatchReader:
     """A file as bounded batches of DataFrames, with the total row count when the format knows it."""
 
     def __init__(self, path: str | os.PathLike[str], batch_rows: int = BATCH_ROWS) -> None:
-        self.path, self.format = check_file(path)
         self.batch_rows = batch_rows
         self.rows_total: int | None = None
         self.columns: list[str] = []
-        self._bytes_total = os.path.getsize(self.path)
         self._bytes_done = 0
+        self._files: list[pq.ParquetFile] = []
+        if Path(path).is_dir():  # a Parquet dataset: its files one after the other
+            self.path, self.format = Path(path), "parquet"
+            paths = parquet_dataset_files(self.path)
+        else:
+            self.path, self.format = check_file(path)
+            paths = [self.path] if self.format == "parquet" else []
+        self._bytes_total = sum(os.path.getsize(p) for p in paths) if paths else os.path.getsize(self.path)
         if self.format == "parquet":
-            try:
-                self._pf = pq.ParquetFile(self.path, pre_buffer=False)
-            except (pa.ArrowInvalid, OSError) as e:
-                raise _arrow_error(self.path, e) from None
-            self.rows_total = self._pf.metadata.num_rows
-            self.columns = list(self._pf.schema_arrow.names)
+            for p in paths:
+                try:
+                    self._files.append(pq.ParquetFile(p, pre_buffer=False))
+                except (pa.ArrowInvalid, OSError) as e:
+                    raise _arrow_error(p, e) from None
+            self.rows_total = sum(f.metadata.num_rows for f in self._files)
+            self.columns = list(self._files[0].schema_arrow.names)
         elif self.format == "csv":
             with open(self.path, encoding="utf-8", errors="replace") as f:
                 header = next(iter(f), "")
@@ -203,8 +238,9 @@ class BatchReader:
     def _parquet(self, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
         if self.rows_total == 0:
             raise InputError(f"{self.path.name} has no rows.")
-        for rb in self._pf.iter_batches(batch_size=self.batch_rows, columns=columns):
-            yield rb.to_pandas()
+        for f in self._files:
+            for rb in f.iter_batches(batch_size=self.batch_rows, columns=columns):
+                yield rb.to_pandas()
 
     def _csv(self) -> Iterator[pd.DataFrame]:
         # Every column is read as text and converted by the schema, so a value that does not parse becomes null
