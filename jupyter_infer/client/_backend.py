@@ -45,7 +45,7 @@ class Backend(Protocol):
         data: Any,
         options: InferOptions,
         model_version_id: str | None,
-        executor: str,
+        executor: str | None,
         scheduler: str | None,
     ) -> dict[str, Any]: ...
     def infer_batch(
@@ -54,7 +54,7 @@ class Backend(Protocol):
         source: Any,
         options: InferOptions,
         model_version_id: str | None,
-        executor: str,
+        executor: str | None,
         scheduler: str | None,
     ) -> dict[str, Any]: ...
 

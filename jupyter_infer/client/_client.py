@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..engine.options import InferOptions
+from ..engine.options import DASK_SCHEDULER_ENV, InferOptions, resolve_executor
 from ._backend import Backend
 from ._objects import Dataset, Job, Model
 from ._result import InferenceResult
@@ -130,10 +130,13 @@ class Models:
         id_column: str | None = None,
         factor_scores: bool = False,
         prob_columns: bool = False,
-        executor: str = "local",
+        executor: str | None = None,
         scheduler: str | None = None,
     ) -> Job:
-        """Score a file (streamed, may be larger than memory) or an in-memory table in the background."""
+        """Score a file (streamed, may be larger than memory) or an in-memory table in the background.
+        ``executor="dask"`` with ``scheduler="tcp://host:port"`` (or ``"local"`` for a LocalCluster) runs it on a
+        Dask cluster, for a Parquet path the workers can read; the default is ``$JUPYTER_INFER_DASK_SCHEDULER``
+        when set, else the embedded engine."""
         opts = options(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
         executor, scheduler = _executor(executor, scheduler)
         if isinstance(path_or_data, os.PathLike):
@@ -153,10 +156,11 @@ class Models:
         id_column: str | None = None,
         factor_scores: bool = False,
         prob_columns: bool = False,
-        executor: str = "local",
+        executor: str | None = None,
         scheduler: str | None = None,
     ) -> Job:
-        """Score a stored dataset (or a parquet file/directory) in the background."""
+        """Score a stored dataset (or a parquet file, directory, glob or fsspec URL) in the background. ``executor``
+        and ``scheduler`` as for ``infer_async``."""
         opts = options(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
         executor, scheduler = _executor(executor, scheduler)
         source = dataset_or_parquet_path
@@ -168,16 +172,8 @@ class Models:
         return Job(self._c, rec)
 
 
-def _executor(executor: str, scheduler: str | None) -> tuple[str, str | None]:
-    from .._exceptions import OptionError
-
-    if executor not in ("local", "dask"):
-        raise OptionError(f'Unknown executor "{executor}"; use "local" or "dask".')
-    if executor == "local" and scheduler is None and os.environ.get("JUPYTER_INFER_DASK_SCHEDULER"):
-        return "dask", os.environ["JUPYTER_INFER_DASK_SCHEDULER"]
-    if executor == "local" and scheduler:
-        executor = "dask"
-    return executor, scheduler
+def _executor(executor: str | None, scheduler: str | None) -> tuple[str | None, str | None]:
+    return resolve_executor(executor, scheduler, os.environ.get(DASK_SCHEDULER_ENV))
 
 
 class Jobs:

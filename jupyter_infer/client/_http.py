@@ -38,7 +38,7 @@ from .._exceptions import (
 )
 from ..engine.io import to_frame
 from ..engine.model import validate_training
-from ..engine.options import OUTPUT_TYPES, InferOptions, check_model_type, check_params
+from ..engine.options import LOCAL_CLUSTER, OUTPUT_TYPES, InferOptions, check_model_type, check_params
 from ..store import new_id
 from ._objects import Dataset
 from ._result import InferenceResult
@@ -409,16 +409,16 @@ class HttpBackend:
         return res
 
     def infer_async(
-        self, model: str, data: Any, options: InferOptions, model_version_id: str | None, executor: str,
+        self, model: str, data: Any, options: InferOptions, model_version_id: str | None, executor: str | None,
         scheduler: str | None,
     ) -> dict[str, Any]:  # fmt: skip
-        fields = {**self._fields(options, model_version_id), "executor": executor, "scheduler": scheduler}
+        fields = {**self._fields(options, model_version_id), **_executor_fields(executor, scheduler)}
         with self._payload(data, "the inference data") as (path, filename):
             sub = self._multipart(f"/models/{_q(model)}/infer-async", path, filename, fields, safe_to_repeat=False)
         return self.get_job(sub.json()["job_id"])
 
     def infer_batch(
-        self, model: str, source: Any, options: InferOptions, model_version_id: str | None, executor: str,
+        self, model: str, source: Any, options: InferOptions, model_version_id: str | None, executor: str | None,
         scheduler: str | None,
     ) -> dict[str, Any]:  # fmt: skip
         if isinstance(source, str) and source.startswith("dataset:"):
@@ -430,7 +430,7 @@ class HttpBackend:
         else:
             raise InputError("infer_batch takes a stored dataset (name, id or Dataset) or a parquet path.")
         body = {**self._fields(options, model_version_id), "dataset_id": ref, "force_rerun": True,
-                "executor": executor, "scheduler": scheduler}  # fmt: skip
+                **_executor_fields(executor, scheduler)}  # fmt: skip
         sub = self._json("POST", f"/models/{_q(model)}/infer-batch",
                          json={k: v for k, v in body.items() if v is not None}, safe_to_repeat=False)  # fmt: skip
         return self.get_job(sub["job_id"])
@@ -500,3 +500,11 @@ def _form(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)
+
+
+def _executor_fields(executor: str | None, scheduler: str | None) -> dict[str, str | None]:
+    """Nothing when the caller chose nothing (the server's default applies); a LocalCluster is named "local", so
+    the server's default scheduler does not replace it."""
+    if executor == "dask":
+        return {"executor": "dask", "scheduler": scheduler or LOCAL_CLUSTER}
+    return {"executor": executor, "scheduler": None}

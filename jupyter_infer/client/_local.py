@@ -201,7 +201,7 @@ class LocalBackend:
 
     def _infer_job(
         self, model: str, source: dict[str, Any], label: str | None, options: InferOptions,
-        model_version_id: str | None, executor: str, scheduler: str | None, extra: dict[str, Any] | None = None,
+        model_version_id: str | None, executor: str | None, scheduler: str | None, extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         m, v = self.store.model_version(model, model_version_id)
         opts = options.resolve(m["model_type"])
@@ -214,14 +214,14 @@ class LocalBackend:
             "infer_batch", model_id=m["id"], model_name=m["name"], model_version_id=v["id"], model_version=v["version"],
             model_type=m["model_type"], input_filename=label, output_type=opts.output_type, owner=self.runner.owner,
             request={"op": "infer", "model_id": m["id"], "model_version_id": v["id"], "source": source,
-                     "options": opts.to_dict(), "executor": executor, "scheduler": scheduler, **(extra or {})},
+                     "options": opts.to_dict(), "executor": executor or "local", "scheduler": scheduler, **(extra or {})},
             **ds,
         )  # fmt: skip
         self._submit(job)
         return job
 
     def infer_async(
-        self, model: str, data: Any, options: InferOptions, model_version_id: str | None, executor: str,
+        self, model: str, data: Any, options: InferOptions, model_version_id: str | None, executor: str | None,
         scheduler: str | None,
     ) -> dict[str, Any]:  # fmt: skip
         self.store.model_version(model, model_version_id)  # unknown model: fail before staging data
@@ -239,7 +239,7 @@ class LocalBackend:
         )
 
     def infer_batch(
-        self, model: str, source: Any, options: InferOptions, model_version_id: str | None, executor: str,
+        self, model: str, source: Any, options: InferOptions, model_version_id: str | None, executor: str | None,
         scheduler: str | None,
     ) -> dict[str, Any]:  # fmt: skip
         if isinstance(source, str) and source.startswith("dataset:"):

@@ -134,3 +134,40 @@ class InferOptions:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+EXECUTORS = ("local", "dask")
+DASK_SCHEDULER_ENV = "JUPYTER_INFER_DASK_SCHEDULER"
+LOCAL_CLUSTER = "local"  # scheduler="local": a LocalCluster on this machine
+
+
+def resolve_executor(
+    executor: str | None, scheduler: str | None, default_scheduler: str | None = None
+) -> tuple[str | None, str | None]:
+    """Where a batch job runs, from what the caller asked and this process's default scheduler
+    (``$JUPYTER_INFER_DASK_SCHEDULER``): ``("local", None)``, ``("dask", address)``, ``("dask", None)`` for a
+    LocalCluster sized to the machine, or ``(None, None)`` when nothing was asked and there is no default here
+    (the process that runs the job applies its own default: a server's environment, else the local engine).
+
+    An explicit ``executor="local"`` wins over the default; a scheduler alone implies ``executor="dask"``."""
+    if executor in (None, ""):
+        executor = None
+    elif executor not in EXECUTORS:
+        raise OptionError(
+            f'Unknown executor "{executor}"; use "local" or "dask".' + did_you_mean(str(executor), EXECUTORS)
+        )
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise OptionError(f"scheduler must be an address string such as tcp://host:8786, not {scheduler!r}.")
+    scheduler = scheduler.strip() if scheduler else None
+    if executor == "local":
+        if scheduler:
+            raise OptionError(f'scheduler "{scheduler}" applies to executor="dask"; drop it or use executor="dask".')
+        return "local", None
+    if scheduler == LOCAL_CLUSTER:
+        return "dask", None
+    if scheduler:
+        return "dask", scheduler
+    default = default_scheduler.strip() if default_scheduler else None
+    if default:
+        return "dask", None if default == LOCAL_CLUSTER else default
+    return ("dask", None) if executor == "dask" else (None, None)

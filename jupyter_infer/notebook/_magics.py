@@ -240,7 +240,7 @@ class InferMagics(Magics):
             exclude_self_matches=args.exclude_self, model_version_id=args.version, id_column=args.id_column,
         )  # fmt: skip
         if args.dask:  # the workers read the file or dataset themselves (a DataFrame is staged as Parquet first)
-            opts.update(executor="dask", scheduler=None if args.dask == "local" else args.dask)
+            opts.update(executor="dask", scheduler=args.dask)  # "local": a LocalCluster
         if data.kind == "dataset":
             src = data.value if isinstance(data.value, Dataset) else _resolve.DATASET_PREFIX + str(data.value)
             job = client.models.infer_batch(model, src, **opts)

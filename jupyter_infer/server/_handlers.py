@@ -19,7 +19,15 @@ from tornado import web
 from .._exceptions import ConflictError, InferError, InputError, NotFoundError, OptionError, TooLargeError
 from ..engine import outputs
 from ..engine.model import validate_training
-from ..engine.options import MODEL_TYPES, OUTPUT_TYPES, InferOptions, check_model_type, check_params
+from ..engine.options import (
+    DASK_SCHEDULER_ENV,
+    MODEL_TYPES,
+    OUTPUT_TYPES,
+    InferOptions,
+    check_model_type,
+    check_params,
+    resolve_executor,
+)
 from ..store import TERMINAL, new_id, now
 from . import _shapes as S
 from ._base import (
@@ -88,15 +96,16 @@ def infer_options(src: dict[str, Any], default_output: str) -> tuple[InferOption
 
 
 def _executor(src: dict[str, Any]) -> tuple[str, str | None]:
+    """executor/scheduler of a request, at the top level or inside "params"; what is not chosen falls back to
+    this server's $JUPYTER_INFER_DASK_SCHEDULER, else the local engine."""
     raw = src.get("params")  # {"params": {"executor": "dask", "scheduler": ...}} as well as top-level fields
     params: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    ex = src.get("executor") or params.get("executor") or "local"
+    ex = src.get("executor") or params.get("executor") or None
     sched = src.get("scheduler") or params.get("scheduler") or None
-    if ex not in ("local", "dask"):
-        raise OptionError(f'Unknown executor "{ex}"; use "local" or "dask".')
-    if sched is not None and not isinstance(sched, str):
-        raise OptionError("scheduler must be an address string.")
-    return str(ex), sched
+    if ex is not None and not isinstance(ex, str):
+        raise OptionError(f'executor must be "local" or "dask", not {ex!r}.')
+    executor, scheduler = resolve_executor(ex, sched, os.environ.get(DASK_SCHEDULER_ENV))
+    return executor or "local", scheduler
 
 
 def _str_field(body: dict[str, Any], key: str) -> str | None:

@@ -77,6 +77,18 @@ _INFER_FIELDS = {
     "prob_columns": _BOOL,
 }
 _SYNC_FIELDS = {**_INFER_FIELDS, "response_format": _OUT}
+# where a background job runs (also accepted inside "params"); unset: the server's $JUPYTER_INFER_DASK_SCHEDULER,
+# else the embedded engine
+_EXECUTOR_FIELDS = {
+    "executor": {"type": "string", "enum": ["local", "dask"]},
+    "scheduler": {"type": "string", "description": "a Dask scheduler address (tcp://host:port), or local"},
+    "params": {"type": "object"},
+}
+_ASYNC_FORM_FIELDS = {
+    **_INFER_FIELDS,
+    "executor": _EXECUTOR_FIELDS["executor"],
+    "scheduler": _EXECUTOR_FIELDS["scheduler"],
+}
 _LIST = [_q("cursor", _STR), _q("limit", {"type": "integer", "minimum": 1, "maximum": 200}), _q("q", _STR)]
 _MID = _p("model_id", "a model id, version id or name")
 _DID = _p("dataset_id", "a dataset id, version id or name")
@@ -183,12 +195,12 @@ PATHS: dict[str, dict[str, Any]] = {
             "requestBody": {
                 "required": True,
                 "content": {
-                    **_multipart(_INFER_FIELDS)["content"],
+                    **_multipart(_ASYNC_FORM_FIELDS)["content"],
                     "application/json": {
                         "schema": {
                             "type": "object",
                             "required": ["path"],
-                            "properties": {"path": _STR, "output_path": _STR, **_INFER_FIELDS},
+                            "properties": {"path": _STR, "output_path": _STR, **_INFER_FIELDS, **_EXECUTOR_FIELDS},
                         }
                     },
                 },
@@ -206,6 +218,7 @@ PATHS: dict[str, dict[str, Any]] = {
                     "dataset_version_id": _STR,
                     "force_rerun": _BOOL,
                     **_INFER_FIELDS,
+                    **_EXECUTOR_FIELDS,
                 }
             ),
         ),
