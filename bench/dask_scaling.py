@@ -85,9 +85,10 @@ def main() -> None:
     ap.add_argument("--model", default="prediction", choices=["prediction", "clustering", "anomaly", "embedding"])
     args = ap.parse_args()
 
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     import jupyter_infer as ji
+    from jupyter_infer.jobs import dask_executor
 
     work = Path(tempfile.mkdtemp(prefix="ji-dask-bench-"))
     client = ji.connect(home=work / "store")
@@ -110,7 +111,7 @@ def main() -> None:
 
     clusters = {}
     for n in (1, 2):
-        cl = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
+        cl = dask_executor.new_local_cluster(n_workers=n)  # as jupyter-infer starts one (WORKER_CONFIG)
         with Client(cl, set_as_default=False) as c:
             c.run(__import__, "jupyter_infer.jobs.dask_executor")
         clusters[n] = cl

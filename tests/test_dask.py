@@ -53,8 +53,9 @@ NUMERIC = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
-    """A real cluster of worker processes, shared by the module; workers import the engine once up front."""
-    cl = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    """A real cluster of worker processes, as jupyter-infer starts one, shared by the module; workers import the
+    engine once up front."""
+    cl = dask_executor.new_local_cluster(n_workers=2)
     with distributed.Client(cl, set_as_default=False) as c:
         c.run(__import__, "jupyter_infer.jobs.dask_executor")
     yield cl
@@ -226,6 +227,25 @@ def test_environment_variable_names_the_scheduler(
     assert job.status == "succeeded", job.error_message
     assert client.backend.get_job(job.id)["request"]["executor"] == "dask"
     assert Path(client.backend.get_job(job.id)["result_path"]).is_dir()
+    # an explicit executor="local" wins over the default
+    local = _run(client, models["embedding"], inputs["dir"], executor="local")
+    assert local.status == "succeeded", local.error_message
+    rec = client.backend.get_job(local.id)
+    assert rec["request"]["executor"] == "local" and Path(rec["result_path"]).is_file()
+    # the local engine streams the same directory file by file: the same rows and ids as the cluster
+    pd.testing.assert_frame_equal(local.result().to_pandas(), job.result().to_pandas(), check_exact=False, rtol=1e-9)
+
+
+def test_clusters_we_start_run_workers_without_the_profiler(dask_client: Any) -> None:
+    """WORKER_CONFIG reaches the worker processes (the nanny passes its config on): no 10 ms stack sampling of
+    the scoring thread, slower memory and system polls."""
+    import dask
+
+    seen = dask_client.run(lambda: {k: dask.config.get(k) for k in dask_executor.WORKER_CONFIG})
+    assert len(seen) == 2
+    for cfg in seen.values():
+        assert cfg == dask_executor.WORKER_CONFIG
+    assert dask.config.get("distributed.worker.profile.enabled") is True  # this process's config is untouched
 
 
 def test_model_is_loaded_once_per_worker(
@@ -391,6 +411,49 @@ def test_http_batch_route_takes_executor_in_params() -> None:
     assert _executor({"params": {"contamination": 0.1}}) == ("local", None)
     with pytest.raises(ji.OptionError, match="executor"):
         _executor({"params": {"executor": "ray"}})
+
+
+def test_http_batch_route_defaults_to_the_servers_scheduler(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's own $JUPYTER_INFER_DASK_SCHEDULER is the default for requests that choose nothing; a request
+    that names "local" (executor) or a LocalCluster (scheduler "local") keeps its choice."""
+    from jupyter_infer.server._handlers import _executor
+
+    monkeypatch.setenv("JUPYTER_INFER_DASK_SCHEDULER", "tcp://10.0.0.9:8786")
+    assert _executor({}) == ("dask", "tcp://10.0.0.9:8786")
+    assert _executor({"params": {"executor": "dask"}}) == ("dask", "tcp://10.0.0.9:8786")
+    assert _executor({"executor": "local"}) == ("local", None)
+    assert _executor({"executor": "dask", "scheduler": "local"}) == ("dask", None)
+    assert _executor({"scheduler": "tcp://h:1"}) == ("dask", "tcp://h:1")
+
+
+@pytest.mark.parametrize(
+    ("asked", "default", "expected"),
+    [
+        ((None, None), None, (None, None)),  # nothing chosen: the process running the job decides
+        ((None, None), "tcp://d:1", ("dask", "tcp://d:1")),
+        (("local", None), "tcp://d:1", ("local", None)),  # explicit local beats the default
+        (("dask", None), None, ("dask", None)),  # a LocalCluster
+        (("dask", None), "tcp://d:1", ("dask", "tcp://d:1")),
+        (("dask", "local"), "tcp://d:1", ("dask", None)),  # "local" names the LocalCluster explicitly
+        ((None, "tcp://s:2"), "tcp://d:1", ("dask", "tcp://s:2")),  # a scheduler alone implies dask
+        ((None, None), "local", ("dask", None)),
+    ],
+)
+def test_executor_resolution(asked: tuple, default: str | None, expected: tuple) -> None:
+    from jupyter_infer.engine.options import resolve_executor
+
+    assert resolve_executor(*asked, default) == expected
+
+
+def test_executor_resolution_errors_name_the_option() -> None:
+    from jupyter_infer.engine.options import resolve_executor
+
+    with pytest.raises(ji.OptionError, match=r'Unknown executor "dsak".*Did you mean "dask"'):
+        resolve_executor("dsak", None)
+    with pytest.raises(ji.OptionError, match='scheduler "tcp://h:1" applies to executor="dask"'):
+        resolve_executor("local", "tcp://h:1")
+    with pytest.raises(ji.OptionError, match="scheduler must be an address string"):
+        resolve_executor("dask", 8786)  # type: ignore[arg-type]
 
 
 def test_http_result_routes_serve_a_dask_result(
