@@ -80,6 +80,20 @@ class TrainingRequest:
     id_column: str | None = None
 
 
+def _usable_ids(s: pd.Series) -> bool:
+    kind_ok = pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)
+    return bool(kind_ok and s.notna().all() and s.is_unique)
+
+
+def _id_values(s: pd.Series) -> np.ndarray:
+    return s.to_numpy() if pd.api.types.is_integer_dtype(s.dtype) else s.astype(str).to_numpy(dtype=object)
+
+
+def _plain(v: Any) -> Any:
+    """A numpy scalar as the Python value it holds, so messages show 1, not np.int64(1)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def validate_training(
     df: pd.DataFrame,
     model_type: str,
@@ -92,6 +106,13 @@ def validate_training(
     check_model_type(model_type)
     params = check_params(model_type, params)
     check_frame(df, "The training data")
+    if isinstance(input_columns, str):  # one column given as a string, not its letters
+        input_columns = [input_columns]
+    k = params.get("n_clusters")
+    if k is not None and k >= len(df):
+        raise OptionError(
+            f"n_clusters={k} needs more training rows than clusters; the training data has {len(df)} rows."
+        )
     if model_type == "prediction":
         if not label_column:
             raise OptionError("A prediction model needs a label column (label_column / --label).")
@@ -123,8 +144,8 @@ def validate_training(
             raise InputError(f'The label column "{label_column}" has no values (every value is missing).')
         if y[keep].nunique() < 2:
             raise InputError(
-                f'The label column "{label_column}" has a single value ({y[keep].iloc[0]!r}); there is nothing '
-                "to predict."
+                f'The label column "{label_column}" has a single value ({_plain(y[keep].iloc[0])!r}); there is '
+                "nothing to predict."
             )
         df = df.loc[keep]
         info["rows_without_label"] = int((~keep).sum())
@@ -172,6 +193,14 @@ def train(
     }[model_type]
     with threads_for(len(df)):
         fitted = fit(ctx)
+    if model_type == "search":
+        # SPEC §4: with id_column at inference, match_id uses the training data's id_column too. The columns that
+        # can serve as ids (dropped as id-like, or not features at all) keep their training values for that.
+        candidates = [d["name"] for d in schema.dropped if d["reason"].startswith("id-like")]
+        candidates += [c for c in df.columns if c not in feature_cols and c != id_column]
+        fitted.core["ids_by_column"] = {
+            str(c): _id_values(df[c]) for c in dict.fromkeys(candidates) if c in df.columns and _usable_ids(df[c])
+        }
     params.pop("_task", None)
     info.update(fitted.info)
     info.update(
@@ -209,7 +238,9 @@ class BatchScorer:
         elif t == "embedding":
             self.impl = embedding.Scorer(core, feat)
         elif t == "search":
-            self.impl = embedding.SearchScorer(core, feat, int(options.k or 1), options.exclude_self_matches)
+            self.impl = embedding.SearchScorer(
+                core, feat, int(options.k or 1), options.exclude_self_matches, options.id_column
+            )
         else:
             self.impl = factors.Scorer(core, feat, options.factor_scores, art.descriptions)
 

@@ -85,21 +85,27 @@ def _fastest_index(E: np.ndarray) -> str:
 
 
 class SearchScorer:
-    def __init__(self, core: dict[str, Any], featurizer: Featurizer, k: int, exclude_self: bool) -> None:
+    def __init__(
+        self, core: dict[str, Any], featurizer: Featurizer, k: int, exclude_self: bool, id_column: str | None = None
+    ) -> None:
         self.core = core
         self.feat = featurizer
         self.k = k
         self.exclude_self = exclude_self
+        # match_id: the training rows' ids; with id_column, that column's training values when the training data
+        # had it (kept at fit), else the ids the model was trained with (id_column at training, or positions)
+        by_column = core.get("ids_by_column") or {}
+        self.train_ids = np.asarray(by_column[id_column] if id_column in by_column else core["train_ids"])
 
     def score(self, aligned: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
         E = self.core["pca"].transform(self.feat.distance_matrix(aligned))
-        train_ids = np.asarray(self.core["train_ids"])
+        train_ids = self.train_ids
         n_train = len(train_ids)
         want = min(self.k + (1 if self.exclude_self else 0), n_train)
         dist, idx = self.core["nn"].kneighbors(E, n_neighbors=want)
         match = train_ids[idx]
         if self.exclude_self:
-            keep = match != np.asarray(ids).reshape(-1, 1).astype(match.dtype, copy=False)
+            keep = _differs(match, np.asarray(ids).reshape(-1, 1))
             # keep the first k non-self matches of each row
             order = np.argsort(~keep, axis=1, kind="stable")[:, : min(self.k, want)]
             match = np.take_along_axis(match, order, 1)
@@ -116,3 +122,11 @@ class SearchScorer:
         if self.k > 1:
             out["rank"] = np.tile(np.arange(1, kk + 1), len(ids))[keep.ravel()]
         return pd.DataFrame(out)
+
+
+def _differs(match: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """match != ids, element-wise, for ids of any type: numbers compare as numbers, and ids of another kind
+    (text ids against the training positions, say) compare by their text, so "5" is the training row 5."""
+    if match.dtype.kind in "iuf" and ids.dtype.kind in "iuf":
+        return match != ids
+    return match.astype(str) != ids.astype(str)

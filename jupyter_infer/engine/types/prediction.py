@@ -29,6 +29,7 @@ HGB_MAX_ITER = 300
 BEST_MODE_MAX_ROWS = 20_000
 EARLY_STOP_ROWS = 1_000
 MAX_INT_CLASSES = 20
+MAX_CLASSES = 100  # more would take minutes to fit and to save (measured: 54 classes on 60 rows, 160 s)
 
 
 def decide_task(y: pd.Series, forced: str | None) -> str:
@@ -48,6 +49,17 @@ def clean_label(y: pd.Series, task: str, name: str) -> pd.Series:
         if conv.isna().all():
             raise InputError(f'The label column "{name}" has no numeric values, so it cannot be a regression target.')
         return conv.astype("float64")
+    n_classes = int(y.nunique())
+    if n_classes > MAX_CLASSES:
+        hint = (
+            "Use params task=regression for a numeric label, or group the rare classes first."
+            if pd.api.types.is_numeric_dtype(y.dtype)
+            else "Group the rare classes first."
+        )
+        raise InputError(
+            f'The label column "{name}" has {n_classes} distinct values; a prediction model learns at most '
+            f"{MAX_CLASSES} classes (gradient boosting fits one tree per class per round). {hint}"
+        )
     if pd.api.types.is_float_dtype(y.dtype) and np.all(np.mod(y.to_numpy(), 1) == 0):
         return y.astype("int64")
     if pd.api.types.is_string_dtype(y.dtype):
