@@ -4,6 +4,7 @@ that runs every model type on a bundled dataset with the embedded engine (no ser
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -12,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from . import connect
-from ._exceptions import InferError
+from ._exceptions import InferError, OptionError
 
 MODEL_TYPES = ("prediction", "clustering", "anomaly", "embedding", "search", "factors")
 
@@ -39,7 +40,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     model = c.models.train(
         args.data, args.model_type, label_column=args.label, name=args.name,
-        input_columns=args.columns.split(",") if args.columns else None, params=_params(args.param),
+        input_columns=[c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None,
+        params=_params(args.param),
     )  # fmt: skip
     print(f"trained {model.name} ({model.model_type}, version {model.version}, {model.id}) in "
           f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
@@ -56,12 +58,21 @@ def cmd_infer(args: argparse.Namespace) -> None:
     if args.k is not None:
         kw["k"] = args.k
     fmt = args.format or (args.output.rsplit(".", 1)[-1] if args.output and "." in args.output else "csv")
+    if fmt == "parquet" and not args.output:
+        raise OptionError("--format parquet writes a binary file; add --output FILE.parquet.")
     if args.use_async:
         job = c.models.infer_async(args.model, args.data, output_type=fmt, **kw)
-        while not job.done:
-            print(f"\r{job.status} {job.rows_done or 0:,}/{job.rows_total or '?'} rows {job.progress or 0:.0f}%",
-                  end="", file=sys.stderr, flush=True)  # fmt: skip
-            time.sleep(0.5)
+        try:
+            while not job.done:
+                print(f"\r{job.status} {job.rows_done or 0:,}/{job.rows_total or '?'} rows {job.progress or 0:.0f}%",
+                      end="", file=sys.stderr, flush=True)  # fmt: skip
+                time.sleep(0.5)
+        except KeyboardInterrupt:  # Ctrl-C: the job goes with the command, as a kernel interrupt does in a cell
+            job.cancel()
+            with contextlib.suppress(InferError, TimeoutError):
+                job.wait(timeout=15)  # the job ends canceled (it stops at its next batch)
+            print(f"\ninterrupted: job {job.id} is {job.status}", file=sys.stderr)
+            raise
         print(file=sys.stderr)
         res = job.result()
     else:
@@ -190,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     except InferError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -47,6 +48,11 @@ def test_unknown_model_suggests_the_closest_name(client: ji.Client, trained: dic
         ("const", lambda d: d.assign(const="x"), "single value"),
         ("listy", lambda d: d.assign(listy=[[1, 2]] * len(d)), "lists, structs or bytes"),
         ("nested", lambda d: d.assign(nested=[{"a": 1}] * len(d)), "lists, structs or bytes"),
+        (
+            "many",
+            lambda d: d.assign(many=[f"c{i % 150}" for i in range(len(d))]),
+            "150 distinct values; .* at most 100",
+        ),
     ],
 )
 def test_bad_labels(client: ji.Client, penguins: pd.DataFrame, label: str, frame, match: str) -> None:
@@ -190,3 +196,78 @@ def test_reconciliation_reports_dropped_missing_and_coerced(
     assert rec["missing"] == ["sex"]
     assert rec["coerced"] == ["bill_length_mm"]
     assert len(res.to_pandas()) == len(penguins)
+
+
+def _assert_no_new_dataset(client: ji.Client, before: list[str]) -> None:
+    assert sorted(d.name for d in client.datasets.list()) == before, "a refused training request ingests nothing"
+
+
+def test_more_clusters_than_rows_is_refused_before_ingest(client: ji.Client, penguins: pd.DataFrame) -> None:
+    before = store_snapshot(client)[0]
+    assert_clean_error(
+        client, ji.OptionError, "n_clusters=10 needs more training rows than clusters; the training data has 5 rows",
+        client.models.train, penguins.head(5), "clustering", name="tiny", params={"n_clusters": 10},
+    )  # fmt: skip
+    _assert_no_new_dataset(client, before)
+
+
+def test_retraining_a_name_with_another_label_or_type_is_refused_before_ingest(
+    client: ji.Client, penguins: pd.DataFrame, trained: dict
+) -> None:
+    before = store_snapshot(client)[0]
+    assert_clean_error(
+        client, ji.ConflictError, 'Model "err-pred" predicts "species"; this request\'s label is "island"',
+        client.models.train, penguins, "prediction", label_column="island", name="err-pred",
+    )  # fmt: skip
+    assert_clean_error(
+        client, ji.ConflictError, 'A prediction model is already named "err-pred"',
+        client.models.train, penguins, "clustering", name="err-pred",
+    )  # fmt: skip
+    _assert_no_new_dataset(client, before)
+
+
+def test_unknown_job_filters_and_negative_prune_are_refused(client: ji.Client) -> None:
+    n_jobs = len(client.jobs.list(limit=500))
+    with pytest.raises(ji.OptionError, match=r'Unknown job status "runing".*Did you mean "running"'):
+        client.jobs.list(status="runing")
+    with pytest.raises(ji.OptionError, match='Unknown job type "infer_syncc"'):
+        client.jobs.list(type="infer_syncc")
+    with pytest.raises(ji.OptionError, match="older_than_days"):
+        client.jobs.prune(-1)
+    assert len(client.jobs.list(limit=500)) == n_jobs, "nothing was pruned"
+
+
+def test_search_exclude_self_with_text_ids(client: ji.Client, penguins: pd.DataFrame, trained: dict) -> None:
+    """Training ids are row positions; query ids from a text column compare by their text (no crash), so a query
+    row keyed "3" is training row 3 and does not match itself."""
+    query = penguins.head(4).assign(key=["q0", "q1", "q2", "3"])
+    out = client.models.infer(trained["search"], query, id_column="key", exclude_self_matches=True, k=2).to_pandas()
+    assert list(out["id"]) == ["q0", "q0", "q1", "q1", "q2", "q2", "3", "3"]
+    assert 3 not in set(out.loc[out["id"] == "3", "match_id"])
+    assert 0 in set(out.loc[out["id"] == "q0", "match_id"])  # "q0" is not row 0's id: its own row may match
+
+
+def test_saving_where_no_file_can_be_written_names_the_path(
+    client: ji.Client, penguins: pd.DataFrame, trained: dict, tmp_path: Path
+) -> None:
+    res = client.models.infer(trained["prediction"], penguins.head(3))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(ji.InputError, match=re.escape(f"Cannot write {blocker}/out.csv")):
+        res.save(blocker / "out.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_search_match_id_uses_the_training_datas_id_column(client: ji.Client, penguins: pd.DataFrame) -> None:
+    """SPEC §4: with id_column at inference, match_id uses the training data's id_column too, even when the model
+    was trained without naming it (an id-like column is dropped from the features but its values are kept)."""
+    data = penguins.assign(rid=[f"r{i}" for i in range(len(penguins))])
+    model = client.models.train(data, "search", name="search-rid")
+    out = client.models.infer(model, data.head(3), id_column="rid", k=2).to_pandas()
+    assert list(out["id"]) == ["r0", "r0", "r1", "r1", "r2", "r2"]
+    assert list(out["match_id"][::2]) == ["r0", "r1", "r2"]  # each row's nearest training row is itself
+    assert set(out["match_id"]) <= set(data["rid"])
+    no_self = client.models.infer(model, data.head(3), id_column="rid", exclude_self_matches=True).to_pandas()
+    assert (no_self["match_id"] != no_self["id"]).all() and no_self["match_id"].str.startswith("r").all()
+    plain = client.models.infer(model, data.head(2), output_type="json").to_json()
+    assert plain == {"0": "0", "1": "1"}  # without id_column: row positions, as before

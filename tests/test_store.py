@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -68,3 +69,23 @@ def test_unknown_names_get_a_did_you_mean(local_client: ji.Client, penguins: pd.
         local_client.datasets.get("pengiuns")
     with pytest.raises(ji.NotFoundError, match="no models yet"):
         local_client.models.get("anything")
+
+
+def test_a_store_folder_that_cannot_be_used_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(ji.InputError, match=re.escape(f"Cannot use {blocker} as the jupyter-infer store")):
+        ji.connect(home=blocker)
+
+
+def test_named_models_trained_from_files_get_their_own_dataset(tmp_path: Path, penguins) -> None:  # type: ignore[no-untyped-def]
+    """Two projects' train.csv files do not become versions of one dataset "train"."""
+    c = ji.connect(home=tmp_path / "store")
+    for proj, cols in (("p1", ["bill_length_mm", "bill_depth_mm"]), ("p2", ["flipper_length_mm", "body_mass_g"])):
+        (tmp_path / proj).mkdir()
+        penguins[cols].dropna().to_csv(tmp_path / proj / "train.csv", index=False)
+        m = c.models.train(tmp_path / proj / "train.csv", "clustering", name=f"m-{proj}",
+                           params={"training_mode": "fast"})  # fmt: skip
+        assert m.training_dataset_name == f"m-{proj}-training-data"
+    unnamed = c.models.train(tmp_path / "p1" / "train.csv", "clustering", params={"training_mode": "fast"})
+    assert unnamed.training_dataset_name == "train"  # no model name: the file's stem

@@ -39,7 +39,8 @@ from .._exceptions import (
 from ..engine.io import to_frame
 from ..engine.model import validate_training
 from ..engine.options import LOCAL_CLUSTER, OUTPUT_TYPES, InferOptions, check_model_type, check_params
-from ..store import new_id
+from ..store import check_retrain, new_id
+from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
 from ._result import InferenceResult
 
@@ -67,10 +68,6 @@ _CONTENT_TYPES = {
     ".parquet": "application/vnd.apache.parquet",
     ".pq": "application/vnd.apache.parquet",
 }
-
-
-def _source_label(data: Any) -> str | None:
-    return Path(data).name if isinstance(data, str | os.PathLike) else None
 
 
 def error_from_response(resp: httpx.Response) -> InferError:
@@ -270,7 +267,7 @@ class HttpBackend:
 
     # ---- datasets ------------------------------------------------------------------------------------------------
     def create_dataset(self, data: Any, name: str | None, description: str | None = None) -> dict[str, Any]:
-        label = _source_label(data)
+        label = source_label(data)
         name = name or (Path(label).stem if label else f"dataset-{new_id('')[:6].lower()}")
         with self._payload(data, "the dataset") as (path, filename):
             size = path.stat().st_size
@@ -351,9 +348,13 @@ class HttpBackend:
         else:
             frame = to_frame(data, "the training data")
             validate_training(frame, model_type, label_column, input_columns, params, id_column)
-            label = _source_label(data)
-            base = name or (Path(label).stem if label else model_type)
-            ds = self.create_dataset(frame, f"{base}-training-data" if not label else Path(label).stem)
+            if name:  # a conflicting name fails here, before the data is uploaded
+                try:
+                    existing: dict[str, Any] | None = self.get_model(name)
+                except NotFoundError:
+                    existing = None
+                check_retrain(existing, name, model_type, label_column)
+            ds = self.create_dataset(frame, training_dataset_name(name, source_label(data), model_type))
             dataset_id = ds["id"]
         sub = self._json("POST", "/models/train", json={
             "model_type": model_type, "dataset_id": dataset_id, "label_column": label_column,

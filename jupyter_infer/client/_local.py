@@ -18,17 +18,12 @@ from ..engine.options import InferOptions, check_model_type, check_params
 from ..engine.outputs import read_metadata, read_result_table
 from ..jobs import Runner, load_artifact, work_for
 from ..jobs.work import result_meta
-from ..store import Store, new_id
+from ..store import Store, check_retrain, new_id
+from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
 from ._result import InferenceResult
 
 SYNC_BATCH_ROWS = 262_144
-
-
-def _source_label(data: Any) -> str | None:
-    if isinstance(data, str | os.PathLike):
-        return Path(data).name
-    return None
 
 
 class LocalBackend:
@@ -117,10 +112,11 @@ class LocalBackend:
         else:
             frame = to_frame(data, "the training data")
         validate_training(frame, model_type, label_column, input_columns, params, id_column)
+        if name:  # a conflicting name fails here, before the data is ingested
+            row = self.store.db.one("SELECT * FROM models WHERE name = ?", (name,))
+            check_retrain(dict(row) if row is not None else None, name, model_type, label_column)
         if not isinstance(data, Dataset):
-            label = _source_label(data)
-            base = name or (Path(label).stem if label else model_type)
-            ds = self.create_dataset(frame, f"{base}-training-data" if not label else Path(label).stem)
+            ds = self.create_dataset(frame, training_dataset_name(name, source_label(data), model_type))
             dsv = self.store.dataset_version(ds["id"])
         name = name or f"{model_type}-{dsv['dataset_name']}"
         job_id = new_id("job_")
@@ -157,7 +153,7 @@ class LocalBackend:
     def infer(self, model: str, data: Any, options: InferOptions, model_version_id: str | None) -> InferenceResult:
         m, v = self.store.model_version(model, model_version_id)
         opts = options.resolve(m["model_type"])
-        label = data.name if isinstance(data, Dataset) else _source_label(data)
+        label = data.name if isinstance(data, Dataset) else source_label(data)
         if isinstance(data, Dataset):
             df = pd.read_parquet(self.store.dataset_version(data.id)["path"])
         elif isinstance(data, str | os.PathLike):

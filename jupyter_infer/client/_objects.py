@@ -107,6 +107,11 @@ class Model:
         return list(self._cv.get("input_columns") or [])
 
     @property
+    def dropped_columns(self) -> list[dict[str, str]]:
+        """Training columns the model does not use, each with the reason (id-like, constant, lists, ...)."""
+        return list((self._cv.get("info") or {}).get("dropped_columns") or [])
+
+    @property
     def training_dataset_name(self) -> str | None:
         return self.record.get("training_dataset_name")
 

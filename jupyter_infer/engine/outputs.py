@@ -6,6 +6,7 @@ reconciliation). Parquet carries the metadata in its file-level key/value metada
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -17,7 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .._exceptions import ConflictError, OptionError
+from .._exceptions import ConflictError, InputError, OptionError
 
 META_PLAIN = ("model_id", "model_name", "model_version_id", "model_type", "job_id")
 
@@ -153,14 +154,18 @@ def write_result(
         raise ConflictError(f"{dest} already exists; pass force/overwrite to replace it.")
     if dest.is_dir():
         raise ConflictError(f"{dest} is a directory; name a file to write.")
-    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
     try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "parquet":
             pq.write_table(with_metadata(table, meta), tmp)
         else:
             tmp.write_bytes(encode(table, meta, fmt))
         os.replace(tmp, dest)
+    except OSError as e:  # a folder that cannot be created or written, a full disk: name the file asked for
+        where = f" ({e.filename})" if e.filename and str(e.filename) != str(tmp) else ""
+        raise InputError(f"Cannot write {dest}: {e.strerror or e}{where}.") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
     return dest

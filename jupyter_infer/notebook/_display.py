@@ -158,7 +158,11 @@ class ModelView:
     def __repr__(self) -> str:
         m = self.model
         metrics = ", ".join(f"{k}={v}" for k, v in self._metrics())
-        return f"Trained {m.model_type} model {m.name!r} v{m.version} ({m.id}) on {m.training_dataset_name}; {metrics}"
+        dropped = "".join(f"; dropped {d['name']} ({d['reason']})" for d in m.dropped_columns)
+        return (
+            f"Trained {m.model_type} model {m.name!r} v{m.version} ({m.id}) on {m.training_dataset_name}; {metrics}"
+            + dropped
+        )
 
     def _repr_html_(self) -> str:
         m = self.model
@@ -181,9 +185,13 @@ class ModelView:
             )
             desc += f"<p><small>{_esc(kind.replace('_', ' '))}</small></p><ul>{lis}</ul>"
         cols = ", ".join(m.input_columns)
+        dropped = ""
+        if m.dropped_columns:
+            items = "; ".join(f"{d['name']} ({d['reason']})" for d in m.dropped_columns)
+            dropped = f"<br><small>Dropped columns: {_esc(items)}</small>"
         return (
-            f'<div class="ji-model"><p>{head}{where}<br><small>Input columns: {_esc(cols)}</small></p>{table}{desc}'
-            "</div>"
+            f'<div class="ji-model"><p>{head}{where}<br><small>Input columns: {_esc(cols)}</small>{dropped}</p>'
+            f"{table}{desc}</div>"
         )
 
 

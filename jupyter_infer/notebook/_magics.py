@@ -13,7 +13,7 @@ from typing import Any
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
-from traitlets import Bool, Float, Int, Unicode, validate
+from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
 from .._exceptions import ConflictError, InputError, OptionError
 from ..client import Client, Dataset, InferenceResult, Job, connect
@@ -66,8 +66,8 @@ class InferMagics(Magics):
 
     @validate("max_rows", "status_page_size")
     def _positive(self, proposal: Any) -> int:
-        if proposal["value"] < 1:
-            raise OptionError(f"InferMagics.{proposal['trait'].name} must be at least 1.")
+        if proposal["value"] < 1:  # TraitError: traitlets then keeps the previous value
+            raise TraitError(f"InferMagics.{proposal['trait'].name} must be at least 1, not {proposal['value']}.")
         return int(proposal["value"])
 
     # ---- the client ----------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from ..engine.options import (
     InferOptions,
     check_model_type,
     check_params,
+    did_you_mean,
     resolve_executor,
 )
 from ..store import TERMINAL, new_id, now
@@ -699,13 +700,18 @@ class JobsHandler(BaseHandler):
         status = self.get_query_argument("status", None)
         if status:
             if status not in JOB_STATUSES:
-                raise OptionError(f'Unknown job status "{status}"; use one of {", ".join(JOB_STATUSES)}.')
+                raise OptionError(
+                    f'Unknown job status "{status}"; use one of {", ".join(JOB_STATUSES)}.'
+                    + did_you_mean(status, JOB_STATUSES)
+                )
             where.append("status=?")
             args.append(status)
         typ = self.get_query_argument("type", None)
         if typ:
             if typ not in JOB_TYPES:
-                raise OptionError(f'Unknown job type "{typ}"; use one of {", ".join(JOB_TYPES)}.')
+                raise OptionError(
+                    f'Unknown job type "{typ}"; use one of {", ".join(JOB_TYPES)}.' + did_you_mean(typ, JOB_TYPES)
+                )
             where.append("type=?")
             args.append(typ)
         model = self.get_query_argument("model_id", None)

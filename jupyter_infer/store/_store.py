@@ -13,7 +13,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from .._exceptions import ConflictError, NotFoundError
+from .._exceptions import ConflictError, InputError, NotFoundError, OptionError
 from ..engine.options import did_you_mean
 from ._db import Database, ago, new_id, now
 
@@ -22,6 +22,8 @@ from ._db import Database, ago, new_id, now
 STALE_SECONDS = float(os.environ.get("JUPYTER_INFER_STALE_SECONDS") or 30.0)
 TERMINAL = ("succeeded", "failed", "canceled")
 ACTIVE = ("queued", "running")
+STATUSES = (*ACTIVE, *TERMINAL, "waiting_for_upload")  # the last: an ingest between upload and /complete
+JOB_TYPES = ("dataset_ingest", "train", "infer_sync", "infer_batch")
 JOB_FIELDS = (
     "id", "type", "status", "progress", "rows_done", "rows_total", "current_phase", "estimated_seconds_remaining",
     "error_message", "created_at", "started_at", "finished_at", "heartbeat_at", "input_filename", "model_id",
@@ -47,13 +49,36 @@ def _loads(s: str | None, default: Any = None) -> Any:
     return json.loads(s) if s else default
 
 
+def check_retrain(existing: dict[str, Any] | None, name: str, model_type: str, label_column: str | None) -> None:
+    """A new version under an existing model name must be the same kind of model: same type, same label."""
+    if existing is None:
+        return
+    if existing["model_type"] != model_type:
+        raise ConflictError(
+            f'A {existing["model_type"]} model is already named "{name}"; a new version must be of the same type. '
+            "Choose another name."
+        )
+    old = existing.get("label_column")
+    if old and label_column and old != label_column:
+        raise ConflictError(
+            f'Model "{name}" predicts "{old}"; this request\'s label is "{label_column}". A new version must predict '
+            "the same label: choose another name."
+        )
+
+
 class Store:
     """Shared by every kernel and the Jupyter server on the machine; safe for several processes at once."""
 
     def __init__(self, home: str | os.PathLike[str] | None = None) -> None:
         self.home = Path(home).expanduser() if home is not None else default_home()
-        for sub in ("datasets", "models", "results", "uploads", "tmp"):
-            (self.home / sub).mkdir(parents=True, exist_ok=True)
+        try:
+            for sub in ("datasets", "models", "results", "uploads", "tmp"):
+                (self.home / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(
+                f"Cannot use {self.home} as the jupyter-infer store ({e.strerror or e}). Point JUPYTER_INFER_HOME "
+                "(or --home, or connect(home=...)) at a folder you can write to."
+            ) from None
         self.db = Database(self.home / "store.sqlite")
 
     # ---- paths -----------------------------------------------------------------------------------------------
@@ -206,16 +231,12 @@ class Store:
         """A new model (or a new version under this name) in status ``processing``."""
         t = now()
         with self.db.tx() as c:
-            row = c.execute("SELECT id, model_type FROM models WHERE name = ?", (name,)).fetchone()
+            row = c.execute("SELECT id, model_type, label_column FROM models WHERE name = ?", (name,)).fetchone()
             if row is None:
                 mdl_id = new_id("mdl_")
                 c.execute("INSERT INTO models VALUES (?,?,?,?,?,?)", (mdl_id, name, model_type, label_column, t, t))
             else:
-                if row["model_type"] != model_type:
-                    raise ConflictError(
-                        f'A {row["model_type"]} model is already named "{name}"; a new version must be of the same '
-                        "type. Choose another name."
-                    )
+                check_retrain(dict(row), name, model_type, label_column)
                 mdl_id = row["id"]
                 c.execute("UPDATE models SET updated_at=?, label_column=? WHERE id=?", (t, label_column, mdl_id))
             version = c.execute(
@@ -423,6 +444,11 @@ class Store:
         model_id: str | None = None,
     ) -> list[dict[str, Any]]:
         """Newest first; ``before`` is a created_at cursor for paging."""
+        for what, val, known in (("status", status, STATUSES), ("type", type, JOB_TYPES)):
+            if val and val not in known:
+                raise OptionError(
+                    f'Unknown job {what} "{val}". Use one of: {", ".join(known)}.' + did_you_mean(val, known)
+                )
         self.sweep_stale()
         where, args = [], []
         for col, val in (("status", status), ("type", type), ("model_id", model_id)):
@@ -465,6 +491,13 @@ class Store:
 
     def prune_jobs(self, older_than_days: float) -> int:
         """Delete finished jobs (and their result files) older than this many days."""
+        try:
+            days = float(older_than_days)
+        except (TypeError, ValueError):
+            raise OptionError(f"older_than_days must be a number of days, not {older_than_days!r}.") from None
+        if not days >= 0:  # also refuses NaN
+            raise OptionError(f"older_than_days must be 0 or more; got {older_than_days}.")
+        older_than_days = days
         cutoff = ago(older_than_days * 86400)
         rows = self.db.query(
             "SELECT id, result_path FROM jobs WHERE status IN ('succeeded','failed','canceled') AND created_at < ?",

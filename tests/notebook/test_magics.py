@@ -50,6 +50,21 @@ def test_train_with_dest_pushes_the_model_and_names_it_after_dest(ip):
     assert (km.name, km.model_type, km.metrics["n_clusters"]) == ("km", "clustering", 3)
 
 
+def test_training_display_reports_dropped_columns(ip):
+    """SPEC §5: unusable columns are dropped at training and reported, in the notebook too."""
+    ip.user_ns["tagged"] = ip.user_ns["df"].assign(tags=[[1, 2]] * len(ip.user_ns["df"]))
+    run(ip, "%%infer_train clustering kt --param n_clusters=3\ntagged")
+    view = ModelView(ip.user_ns["kt"])
+    assert "dropped tags (values are lists, structs or bytes)" in repr(view)
+    assert "Dropped columns: tags (values are lists, structs or bytes)" in view._repr_html_()
+    assert "Dropped columns" not in ModelView(run_train_plain(ip))._repr_html_()
+
+
+def run_train_plain(ip) -> ji.Model:  # type: ignore[no-untyped-def]
+    run(ip, "%%infer_train clustering kp --param n_clusters=3\ndf")
+    return ip.user_ns["kp"]
+
+
 def test_train_default_name_is_type_dash_data(ip, store_client):
     view = run(ip, "%%infer_train anomaly\ndf")
     assert view is None
@@ -121,6 +136,15 @@ def test_table_is_truncated_with_a_footer_and_max_rows_config(ip):
     html = run(ip, "%%infer km\ndf")._repr_html_()
     assert "Showing the first 5 of 344 rows" in html
     assert html.count("<tr>") - html.count("ji-chart") >= 5
+
+
+def test_an_invalid_max_rows_is_refused_and_the_previous_value_kept(ip):
+    run(ip, "%config InferMagics.max_rows = 7")
+    run(ip, "%config InferMagics.max_rows = -1")  # logged by IPython's %config; the setting must not change
+    magics = ip.magics_manager.registry["InferMagics"]
+    assert magics.max_rows == 7
+    run(ip, "%%infer_train clustering km\ndf")
+    assert "Showing the first 7 of 344 rows" in run(ip, "%%infer km\ndf")._repr_html_()
 
 
 def test_join_puts_input_columns_beside_the_output(ip):
