@@ -67,6 +67,14 @@ def write_input(path: Path, rows: int, chunk: int = 1_000_000, row_group: int = 
     writer.close()
 
 
+def process_cpu_seconds() -> float:
+    """This process's CPU time, every thread (runs on each worker through Client.run)."""
+    import resource
+
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
 def run_job(client: Any, model: Any, path: Path, **kw: Any) -> dict[str, Any]:
     t0 = time.perf_counter()
     job = client.models.infer_batch(model, path, **kw)
@@ -109,11 +117,11 @@ def main() -> None:
         f"(written in {time.perf_counter() - t:.1f} s)"
     )
 
-    clusters = {}
+    clusters, observers = {}, {}
     for n in (1, 2):
         cl = dask_executor.new_local_cluster(n_workers=n)  # as jupyter-infer starts one (WORKER_CONFIG)
-        with Client(cl, set_as_default=False) as c:
-            c.run(__import__, "jupyter_infer.jobs.dask_executor")
+        observers[n] = Client(cl, set_as_default=False)  # reads the workers' process CPU around each job
+        observers[n].run(__import__, "jupyter_infer.jobs.dask_executor")
         clusters[n] = cl
         run_job(client, model, small, executor="dask", scheduler=cl.scheduler_address)  # warm-up: model load
     run_job(client, model, small)  # warm-up of the local engine (model cache)
@@ -125,10 +133,16 @@ def main() -> None:
                 res = run_job(client, model, data)
             else:
                 n = 1 if "1 worker" in name else 2
+                before = sum(observers[n].run(process_cpu_seconds).values())
                 res = run_job(client, model, data, executor="dask", scheduler=clusters[n].scheduler_address)
+                res["process_cpu"] = sum(observers[n].run(process_cpu_seconds).values()) - before
             res["rate"] = res["rows"] / res["seconds"]
             d = res["meta"].get("dask", {})
-            cpu = f", worker CPU share {d['task_cpu_seconds'] / d['task_seconds']:.0%}" if d else ""
+            cpu = ""
+            if d:  # the scoring threads' share of their wall time, and what the rest of the workers' threads used
+                other = res["process_cpu"] - d["task_cpu_seconds"]
+                cpu = (f", worker CPU share {d['task_cpu_seconds'] / d['task_seconds']:.0%}, other worker threads "
+                       f"{other:.1f} CPU-s ({other / res['seconds'] / n:.0%} of a core per worker)")  # fmt: skip
             print(f"  run {r + 1}: {name:16s} {res['seconds']:6.1f} s  {res['rate']:>10,.0f} rows/s{cpu}")
             if name not in best or res["rate"] > best[name]["rate"]:
                 best[name] = res
@@ -169,6 +183,8 @@ def main() -> None:
         t = serial + -(-parts // n) * (rows / parts) / cpu_rate
         print(f"  {n:3d} machines: {t:7.1f} s  {rows / t:>10,.0f} rows/s  {t1 / t:5.2f}x")
     print(f"load average at end {os.getloadavg()}")
+    for c in observers.values():
+        c.close()
     for cl in clusters.values():
         cl.close()
 

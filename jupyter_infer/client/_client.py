@@ -6,7 +6,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..engine.options import DASK_SCHEDULER_ENV, InferOptions, resolve_executor
+from .._exceptions import NotFoundError
+from ..engine.options import DASK_SCHEDULER_ENV, InferOptions, check_model_type, resolve_executor
+from ..store import check_retrain
 from ._backend import Backend
 from ._objects import Dataset, Job, Model
 from ._result import InferenceResult
@@ -79,6 +81,13 @@ class Models:
     ) -> Model | Job:
         """Train a model (a new version when the name exists). ``wait=False`` returns the training Job."""
         data = data_or_dataset
+        if name:  # a name taken by another kind of model fails here, before any data is stored or sent
+            check_model_type(model_type)
+            try:
+                existing: dict[str, Any] | None = self._c.backend.get_model(name)
+            except NotFoundError:
+                existing = None
+            check_retrain(existing, name, model_type, label_column)
         if is_dataset_ref(data):
             data = Dataset(self._c, self._c.backend.get_dataset(ref(data)))
         job = Job(

@@ -25,7 +25,6 @@ import pyarrow.parquet as pq
 
 from .._exceptions import (
     ConflictError,
-    IncompatibleModelError,
     InferError,
     InputError,
     JobCanceled,
@@ -34,34 +33,31 @@ from .._exceptions import (
     OptionError,
     RemoteError,
     TooLargeError,
-    UnsafeModelError,
 )
 from ..engine.io import to_frame
 from ..engine.model import validate_training
 from ..engine.options import LOCAL_CLUSTER, OUTPUT_TYPES, InferOptions, check_model_type, check_params
-from ..store import check_retrain, new_id
+from ..store import new_id
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
 from ._result import InferenceResult
 
 TERMINAL = ("succeeded", "failed", "canceled", "rejected")
 DIRECT_LIMIT = 25 << 20  # bytes; under the server's 30 MiB default cap with room for the multipart envelope
-_CLASSES: dict[str, type[InferError]] = {
-    c.__name__: c
-    for c in (
-        ConflictError,
-        IncompatibleModelError,
-        InferError,
-        InputError,
-        JobCanceled,
-        JobFailed,
-        NotFoundError,
-        OptionError,
-        RemoteError,
-        TooLargeError,
-        UnsafeModelError,
-    )
-}
+
+
+def _error_classes() -> dict[str, type[InferError]]:
+    """InferError and every subclass by name: a server's error class name maps back to the same class here."""
+    out: dict[str, type[InferError]] = {}
+    todo: list[type[InferError]] = [InferError]
+    while todo:
+        cls = todo.pop()
+        out[cls.__name__] = cls
+        todo.extend(cls.__subclasses__())
+    return out
+
+
+_CLASSES = _error_classes()
 _BY_STATUS: dict[int, type[InferError]] = {404: NotFoundError, 409: ConflictError, 413: TooLargeError, 422: InputError}
 _CONTENT_TYPES = {
     ".csv": "text/csv",
@@ -348,12 +344,6 @@ class HttpBackend:
         else:
             frame = to_frame(data, "the training data")
             validate_training(frame, model_type, label_column, input_columns, params, id_column)
-            if name:  # a conflicting name fails here, before the data is uploaded
-                try:
-                    existing: dict[str, Any] | None = self.get_model(name)
-                except NotFoundError:
-                    existing = None
-                check_retrain(existing, name, model_type, label_column)
             ds = self.create_dataset(frame, training_dataset_name(name, source_label(data), model_type))
             dataset_id = ds["id"]
         sub = self._json("POST", "/models/train", json={

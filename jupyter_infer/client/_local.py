@@ -18,7 +18,7 @@ from ..engine.options import InferOptions, check_model_type, check_params
 from ..engine.outputs import read_metadata, read_result_table
 from ..jobs import Runner, load_artifact, work_for
 from ..jobs.work import result_meta
-from ..store import Store, check_retrain, new_id
+from ..store import Store, new_id
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
 from ._result import InferenceResult
@@ -112,9 +112,6 @@ class LocalBackend:
         else:
             frame = to_frame(data, "the training data")
         validate_training(frame, model_type, label_column, input_columns, params, id_column)
-        if name:  # a conflicting name fails here, before the data is ingested
-            row = self.store.db.one("SELECT * FROM models WHERE name = ?", (name,))
-            check_retrain(dict(row) if row is not None else None, name, model_type, label_column)
         if not isinstance(data, Dataset):
             ds = self.create_dataset(frame, training_dataset_name(name, source_label(data), model_type))
             dsv = self.store.dataset_version(ds["id"])

@@ -31,6 +31,10 @@ FORMATS = {
 }
 
 
+def file_format_or_none(path: Path) -> str | None:
+    return FORMATS.get(path.suffix.lower())
+
+
 def file_format(path: str | os.PathLike[str]) -> str:
     p = Path(path)
     fmt = file_format_or_none(p)
@@ -61,10 +65,6 @@ def parquet_dataset_files(directory: Path) -> list[Path]:
             "must hold only .parquet files."
         )
     return files
-
-
-def file_format_or_none(path: Path) -> str | None:
-    return FORMATS.get(path.suffix.lower())
 
 
 def check_file(path: str | os.PathLike[str]) -> tuple[Path, str]:

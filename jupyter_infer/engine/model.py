@@ -195,11 +195,10 @@ def train(
         fitted = fit(ctx)
     if model_type == "search":
         # SPEC §4: with id_column at inference, match_id uses the training data's id_column too. The columns that
-        # can serve as ids (dropped as id-like, or not features at all) keep their training values for that.
-        candidates = [d["name"] for d in schema.dropped if d["reason"].startswith("id-like")]
-        candidates += [c for c in df.columns if c not in feature_cols and c != id_column]
+        # are not features (id-like drops, columns left out) and could be ids keep their training values for that.
+        features = set(schema.names)
         fitted.core["ids_by_column"] = {
-            str(c): _id_values(df[c]) for c in dict.fromkeys(candidates) if c in df.columns and _usable_ids(df[c])
+            str(c): _id_values(df[c]) for c in df.columns if c not in features and c != id_column and _usable_ids(df[c])
         }
     params.pop("_task", None)
     info.update(fitted.info)
@@ -276,7 +275,8 @@ class BatchScorer:
         return fin() if fin else None
 
     def state(self) -> dict[str, Any]:
-        """What ``merge`` needs from a scorer over part of the input (plain data: it travels from Dask workers)."""
+        """What ``merge`` needs from a scorer over part of the input (dicts, lists and arrays: it travels from Dask
+        workers)."""
         impl_state = getattr(self.impl, "state", None)
         return {
             "rows": self.rows_in,

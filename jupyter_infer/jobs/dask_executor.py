@@ -293,7 +293,8 @@ def connect_timeout() -> float:
 # Worker settings for the clusters jupyter-infer starts itself. Scoring tasks are CPU-bound and long; Dask's
 # statistical profiler (a stack sample of the task thread every 10 ms) and its 100 ms memory/system polls cost each
 # worker's event loop about 6 % of a core, which on a machine with one worker per core comes out of the scoring
-# (measured with bench/dask_scaling.py: 2 workers on 2 cores scored 112k rows/s with them, 120k without).
+# (measured on a 2M-row job, 2 workers on 2 cores: 112k rows/s with them, 120k without; bench/dask_scaling.py
+# prints what the workers' other threads use for every run).
 # A cluster you run yourself keeps its own settings; see the README for the same lines in its Dask config.
 WORKER_CONFIG = {
     "distributed.worker.profile.enabled": False,
