@@ -127,7 +127,7 @@ class ResultView:
             if pic:
                 parts.append(f'<div style="display:flex;gap:24px;flex-wrap:wrap">{pic}</div>')
         if self.show_table:
-            parts.append(self.df.head(self.max_rows).to_html(index=False, max_cols=30, float_format=_float))
+            parts.append(table_html(self.df.head(self.max_rows)))
             if len(self.df) > self.max_rows:
                 parts.append(
                     f"<p><small>Showing the first {self.max_rows} of {len(self.df):,} rows "
@@ -138,7 +138,19 @@ class ResultView:
 
 
 def _float(v: float) -> str:
+    """A float for reading: 4 significant digits (probabilities 0.9731), whole numbers past 10,000 with thousands
+    separators; the DataFrame and every export keep full precision."""
+    a = abs(v)
+    if a >= 1e4 and a < 1e15:
+        return f"{v:,.0f}"
     return f"{v:.4g}"
+
+
+def table_html(df: pd.DataFrame) -> str:
+    """An HTML table whose rows stay on one line and that scrolls sideways when wider than the notebook."""
+    t = df.to_html(index=False, max_cols=30, float_format=_float)
+    t = t.replace("<table ", '<table style="white-space:nowrap" ', 1)
+    return f'<div class="ji-table" style="overflow-x:auto;max-width:100%">{t}</div>'
 
 
 class ModelView:

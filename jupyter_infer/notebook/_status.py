@@ -53,25 +53,71 @@ def _subject(rec: dict[str, Any]) -> str:
     return f"{model} ← {data}" if model and data else (model or data)
 
 
+def _parse_time(iso: str | None) -> datetime | None:
+    try:
+        t = datetime.fromisoformat(str(iso).replace("Z", "+00:00")) if iso else None
+    except ValueError:
+        return None
+    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
+
+
+def relative_time(iso: str | None, now: datetime | None = None) -> str:
+    """``just now``, ``42 s ago``, ``2 min ago``, ``5 h ago``, ``3 days ago``; the date past 30 days; '' if unknown."""
+    t = _parse_time(iso)
+    if t is None:
+        return ""
+    s = max(0.0, ((now or datetime.now(UTC)) - t).total_seconds())
+    if s < 10:
+        return "just now"
+    if s < 60:
+        return f"{int(s)} s ago"
+    if s < 3600:
+        return f"{int(s // 60)} min ago"
+    if s < 86400:
+        return f"{int(s // 3600)} h ago"
+    days = int(s // 86400)
+    return f"{days} day{'s' if days > 1 else ''} ago" if days <= 30 else t.strftime("%Y-%m-%d")
+
+
+def _time_html(iso: str | None) -> str:
+    """A relative time, with the full UTC time on hover."""
+    t = _parse_time(iso)
+    if t is None:
+        return ""
+    full = t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f'<time datetime="{_esc(t.isoformat())}" title="{full}">{_esc(relative_time(iso))}</time>'
+
+
+_CELL = ' style="white-space:nowrap;padding:2px 8px;vertical-align:top"'
+_DETAIL = ' style="min-width:16em;padding:2px 8px;vertical-align:top"'
+
+
 def jobs_html(recs: list[dict[str, Any]], footer: str = "") -> str:
+    """The jobs as a table whose names, ids and dates stay on one line (the detail text wraps; the table scrolls
+    sideways in a narrow notebook)."""
     if not recs:
         return f"<p>No jobs. {_esc(footer)}</p>"
     rows = "".join(
-        f"<tr><td><code>{_esc(r['id'])}</code></td><td>{_esc(r.get('type'))}</td><td>{_esc(_subject(r))}</td>"
-        f"<td>{_esc(r.get('status'))}</td><td>{_bar(r)}</td><td>{_esc(describe(r))}</td>"
-        f"<td>{_esc((r.get('created_at') or '')[:19].replace('T', ' '))}</td><td>{_esc(origin(r.get('owner')))}</td></tr>"
+        f"<tr><td{_CELL}><code>{_esc(r['id'])}</code></td><td{_CELL}>{_esc(r.get('type'))}</td>"
+        f"<td{_CELL}>{_esc(_subject(r))}</td><td{_CELL}>{_bar(r)}</td><td{_DETAIL}>{_esc(describe(r))}</td>"
+        f"<td{_CELL}>{_time_html(r.get('created_at'))}</td><td{_CELL}>{_esc(origin(r.get('owner')))}</td></tr>"
         for r in recs
     )
     head = "".join(
-        f"<th>{h}</th>"
-        for h in ("job", "type", "model ← data", "status", "progress", "detail", "created (UTC)", "where")
+        f'<th style="text-align:left;padding:2px 8px">{h}</th>'
+        for h in ("job", "type", "model ← data", "progress", "status", "created", "where")
     )
     foot = f"<p><small>{_esc(footer)}</small></p>" if footer else ""
-    return f'<div class="ji-jobs"><table><tr>{head}</tr>{rows}</table>{foot}</div>'
+    return (
+        f'<div class="ji-jobs" style="overflow-x:auto;max-width:100%"><table><tr>{head}</tr>{rows}</table>{foot}</div>'
+    )
 
 
 def jobs_text(recs: list[dict[str, Any]], footer: str = "") -> str:
-    lines = [f"{r['id']}  {r.get('type', ''):<12} {r.get('status', ''):<10} {_subject(r)}  {describe(r)}" for r in recs]
+    lines = [
+        f"{r['id']}  {r.get('type', ''):<14} {relative_time(r.get('created_at')):>10}  {_subject(r)}  {describe(r)}"
+        for r in recs
+    ]
     return "\n".join([*(lines or ["No jobs."]), *([footer] if footer else [])])
 
 
