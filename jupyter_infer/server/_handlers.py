@@ -42,6 +42,7 @@ from ._base import (
     safe_filename,
     with_known_extension,
 )
+from ._files import FileColumnsHandler
 
 JOB_STATUSES = ("initializing", "pending", "queued", "running", "succeeded", "failed", "canceled", "rejected",
                 "waiting_for_upload")  # fmt: skip
@@ -957,6 +958,7 @@ ID = r"([^/]+)"
 ROUTES: list[tuple[str, type[web.RequestHandler]]] = [
     (r"/openapi\.json", OpenAPIHandler),
     (r"/status", StatusHandler),
+    (r"/files/columns", FileColumnsHandler),
     (r"/datasets", DatasetsHandler),
     (r"/datasets/upload", DatasetUploadHandler),
     (rf"/datasets/uploads/{ID}", UploadPutHandler),

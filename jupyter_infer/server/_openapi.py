@@ -97,6 +97,14 @@ _JID = _p("job_id", "a job id")
 PATHS: dict[str, dict[str, Any]] = {
     "/openapi.json": {"get": _op("This description")},
     "/status": {"get": _op("The store, the worker process and the queue")},
+    "/files/columns": {
+        "get": _op(
+            "The column names of a csv/parquet/json file under the server root, from its header (CSV first line, "
+            "Parquet schema, JSON keys): {path, format, columns, note}; columns is null when only reading the whole "
+            "file would tell, and note says why",
+            params=[{**_q("path", _STR, "the file, relative to the server root"), "required": True}],
+        )
+    },
     "/datasets": {
         "get": _op("List datasets", params=_LIST),
         "post": _op(

@@ -1,0 +1,99 @@
+"""``GET /files/columns?path=...``: the column names of a data file under the server root, read from its header
+(CSV first line, Parquet schema, JSON keys) without loading the file, so "Run inference..." can rank the models by
+the columns they need."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .._exceptions import InputError, OptionError
+from ..engine.io import check_file
+from ._base import BaseHandler, authenticated
+
+HEAD_BYTES = 1 << 20  # enough for any header and for the first record of JSON records or JSON Lines
+JSON_WHOLE_BYTES = 16 << 20  # a column-oriented JSON file is parsed whole up to this size to list its keys
+
+
+def _csv_columns(p: Path) -> list[str]:
+    with open(p, "rb") as f:
+        head = f.read(HEAD_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff")
+    row = next(csv.reader(io.StringIO(head)), [])
+    return [c.strip() for c in row]
+
+
+def _parquet_columns(p: Path) -> list[str]:
+    try:
+        names = pq.read_schema(p).names
+    except (pa.ArrowInvalid, OSError) as e:
+        raise InputError(f"{p.name} could not be read as Parquet: {str(e).splitlines()[0]}.") from None
+    return [n for n in names if not n.startswith("__index_level_")]
+
+
+def _json_columns(p: Path) -> tuple[list[str] | None, str | None]:
+    with open(p, "rb") as f:
+        head = f.read(HEAD_BYTES).decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n")
+    decoder = json.JSONDecoder()
+    first: Any = None
+    if head.startswith("["):  # records: the keys of the first one
+        rest = head[1:].lstrip()
+        if rest.startswith("]"):
+            return [], None
+        try:
+            first, _ = decoder.raw_decode(rest)
+        except json.JSONDecodeError:
+            return None, "its first record is too long to read its keys"
+        if not isinstance(first, dict):
+            raise InputError(f"{p.name}: a JSON list must hold one object per row (records).")
+        return [str(k) for k in first], None
+    try:  # one object: column-oriented, a sync-infer envelope, or the first line of JSON Lines
+        first, _ = decoder.raw_decode(head)
+    except json.JSONDecodeError:
+        if p.stat().st_size > JSON_WHOLE_BYTES:
+            return None, f"it is larger than {JSON_WHOLE_BYTES >> 20} MiB of column-oriented JSON"
+        try:
+            first = json.loads(p.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise InputError(f"{p.name} is not valid JSON ({e}).") from None
+    if not isinstance(first, dict):
+        raise InputError(f"{p.name}: JSON must be column-oriented ({{col: [values]}}), records ([{{...}}]) or lines.")
+    if isinstance(first.get("data"), dict):
+        first = first["data"]
+    return [str(k) for k in first], None
+
+
+def file_columns(p: Path) -> dict[str, Any]:
+    """``{"format", "columns", "note"}``: ``columns`` is None (and ``note`` says why) when the header cannot be read
+    without loading the whole file."""
+    p, fmt = check_file(p)
+    note = None
+    if fmt == "csv":
+        columns: list[str] | None = _csv_columns(p)
+    elif fmt == "parquet":
+        columns = _parquet_columns(p)
+    else:
+        columns, note = _json_columns(p)
+    return {"format": fmt, "columns": columns, "note": note}
+
+
+class FileColumnsHandler(BaseHandler):
+    """Extension: the columns of a csv/parquet/json file under the server root (for ranking models)."""
+
+    @authenticated
+    async def get(self) -> None:
+        ctx = self.ctx
+        rel = self.get_query_argument("path", None)
+        if not rel:
+            raise OptionError('Give the file as ?path=<path under the server root> (e.g. "data/new.csv").')
+        p = ctx.resolve_in_root(rel, "path")
+        if not p.is_file():
+            raise InputError(f"{rel} is a directory, not a data file.")
+        out = await asyncio.get_running_loop().run_in_executor(ctx.pool, file_columns, p)
+        self.reply({"path": ctx.relative(p) or rel, **out})
