@@ -233,7 +233,7 @@ def _groups(counts: pd.Series, summaries: dict[str, str], name: str, by_label: b
     title = f"{name} ({n:,} rows)"
     if not any(training) and not any(r[2] for r in rows):
         return bars(rows, title, header=("", "", "rows", "share"), total=n)
-    header = ("", "", "rows", "share", "in training", "in training, it stands out by")
+    header = ("", "", "rows", "share", "share in training", "what set it apart in training")
     return bars(rows, title, header=header, total=n, training=training)
 
 
