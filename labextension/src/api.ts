@@ -72,6 +72,17 @@ export interface IModel {
   labelColumn: string | null;
   trainingDataset: string | null;
   createdAt: string | null;
+  /** The columns the current version reads (after the ones dropped at training). */
+  inputColumns: string[];
+}
+
+/** The answer of GET /files/columns: a data file's column names from its header. */
+export interface IFileColumns {
+  path: string;
+  format: string | null;
+  /** null when the header alone cannot tell (`note` says why). */
+  columns: string[] | null;
+  note: string | null;
 }
 
 export interface IPage<T> {
@@ -262,7 +273,22 @@ export function parseModel(raw: unknown): IModel {
     trainingDataset: str(
       m.training_dataset_name ?? m.training_dataset_id ?? obj(m.training_data).name
     ),
-    createdAt: str(m.created_at)
+    createdAt: str(m.created_at),
+    inputColumns: strings(cv.input_columns ?? m.input_columns) ?? []
+  };
+}
+
+function strings(v: unknown): string[] | null {
+  return Array.isArray(v) ? v.map(x => String(x)) : null;
+}
+
+export function parseFileColumns(raw: unknown): IFileColumns {
+  const o = obj(raw);
+  return {
+    path: String(o.path ?? ''),
+    format: str(o.format),
+    columns: strings(o.columns),
+    note: str(o.note)
   };
 }
 
@@ -366,6 +392,12 @@ export class InferAPI {
       }
     );
     return parseInferSubmitted(raw);
+  }
+
+  /** The column names of a data file under the server root, read from its header. */
+  async fileColumns(path: string): Promise<IFileColumns> {
+    const q = new URLSearchParams({ path }).toString();
+    return parseFileColumns(await requestJSON(this.settings, `files/columns?${q}`));
   }
 
   /** A job's result in one format, as a Blob. */

@@ -37,6 +37,11 @@ export function formatCount(n: number | null | undefined): string {
   if (abs >= 1e7) {
     return `${trim1(n / 1e6)}M`;
   }
+  return groupThousands(n);
+}
+
+/** A number rounded to a whole one with `,` between thousands (the same in every locale). */
+export function groupThousands(n: number): string {
   return Math.round(n)
     .toString()
     .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
@@ -115,15 +120,78 @@ export function progressPercent(job: IJob): number {
   return Math.min(100, Math.max(0, p));
 }
 
-const TYPE_LABELS: Record<string, string> = {
-  dataset_ingest: 'ingest',
-  train: 'train',
-  infer_sync: 'infer (sync)',
-  infer_batch: 'infer'
-};
+/**
+ * Where a job that ended early stopped: `stopped at 37%` for failed and canceled jobs (their stored progress,
+ * so the bar and the figure agree), '' otherwise.
+ */
+export function stoppedLabel(job: IJob): string {
+  if (job.status !== 'canceled' && job.status !== 'failed') {
+    return '';
+  }
+  return `stopped at ${Math.floor(progressPercent(job))}%`;
+}
 
-export function typeLabel(type: string): string {
-  return TYPE_LABELS[type] ?? type;
+/** `just now`, `42 s ago`, `2 min ago`, `5 h ago`, `3 days ago`; the date past 30 days; '' if unknown. */
+export function relativeTime(iso: string | null | undefined, now: number = Date.now()): string {
+  const t = parseTime(iso);
+  if (t === null) {
+    return '';
+  }
+  const s = Math.max(0, (now - t) / 1000);
+  if (s < 10) {
+    return 'just now';
+  }
+  if (s < 60) {
+    return `${Math.floor(s)} s ago`;
+  }
+  if (s < 3600) {
+    return `${Math.floor(s / 60)} min ago`;
+  }
+  if (s < 86400) {
+    return `${Math.floor(s / 3600)} h ago`;
+  }
+  const days = Math.floor(s / 86400);
+  if (days <= 30) {
+    return `${days} day${days > 1 ? 's' : ''} ago`;
+  }
+  return new Date(t).toISOString().slice(0, 10);
+}
+
+/** The full local date and time of an ISO timestamp, for a tooltip; '' if unknown. */
+export function fullTime(iso: string | null | undefined): string {
+  const t = parseTime(iso);
+  if (t === null) {
+    return '';
+  }
+  return new Date(t).toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZoneName: 'short'
+  });
+}
+
+const LONG_NUMBER = /^-?(\d+\.\d{5,}|\d+(\.\d+)?[eE][-+]?\d+)$/;
+
+/**
+ * A table cell for reading: numbers with many digits to 4 significant ones (0.999673 -> 0.9997, 3765.829 ->
+ * 3766, whole numbers past 10,000 grouped); other text as is. The full value stays in the file.
+ */
+export function formatCell(text: string): string {
+  if (!LONG_NUMBER.test(text)) {
+    return text;
+  }
+  const v = Number(text);
+  if (!Number.isFinite(v)) {
+    return text;
+  }
+  if (Math.abs(v) >= 1e4 && Math.abs(v) < 1e15) {
+    return groupThousands(v);
+  }
+  return String(Number(v.toPrecision(4)));
 }
 
 /** The model column: `name v3`, falling back on the id. */

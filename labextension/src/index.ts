@@ -16,11 +16,18 @@ import {
 } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 
-import { ApiError, IJob, InferAPI, OutputType } from './api';
-import { RunInferenceBody } from './dialog';
+import { ApiError, IJob, IModel, InferAPI, OutputType } from './api';
+import { IFileInfo, IRunInferenceChoice, RunInferenceBody, poorMatchMessage } from './dialog';
 import { inferIcon } from './icon';
+import { isPoorMatch } from './match';
 import { PanelModel } from './model';
-import { collisionFreeOutputPath, isDataFile, serverPath, splitPath } from './naming';
+import {
+  collisionFreeOutputPath,
+  isDataFile,
+  resultTitle,
+  serverPath,
+  splitPath
+} from './naming';
 import { InferencePanel } from './panel';
 import { JobTracker } from './tracker';
 import { ResultView } from './viewer';
@@ -97,7 +104,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
               app.shell.activateById(open.id);
               return;
             }
-            const content = new ResultView(job.id, format, text);
+            const content = new ResultView(job.id, format, text, resultTitle(job, format));
             const widget = new MainAreaWidget({ content });
             widget.id = `jupyter-infer-result-view-${job.id}-${format}`;
             widget.title.label = content.title.label;
@@ -164,13 +171,80 @@ const plugin: JupyterFrontEndPlugin<void> = {
         : [];
     };
 
+    /** The input file's columns from its header; a failure only means the models are not ranked. */
+    const fileInfo = async (rel: string): Promise<IFileInfo> => {
+      try {
+        return await api.fileColumns(rel);
+      } catch (e) {
+        return { columns: null, note: e instanceof ApiError ? e.detail : String(e) };
+      }
+    };
+
+    /** Ask which model and options; a poorly matching model is confirmed before it runs. */
+    const chooseModel = async (
+      models: IModel[],
+      rel: string,
+      names: string[],
+      file: IFileInfo
+    ): Promise<IRunInferenceChoice | null> => {
+      const filename = splitPath(rel)[1];
+      let previous: IRunInferenceChoice | null = null;
+      for (;;) {
+        const body: RunInferenceBody = new RunInferenceBody(
+          models,
+          rel,
+          names,
+          previous
+            ? {
+                model: previous.model.id,
+                outputType: previous.outputType,
+                anomalyFormat: previous.anomalyFormat,
+                k: previous.k,
+                excludeSelfMatches: previous.excludeSelfMatches
+              }
+            : {},
+          file
+        );
+        const result: Dialog.IResult<IRunInferenceChoice> = await showDialog({
+          title: `Run inference on ${filename}`,
+          body,
+          buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Run' })],
+          focusNodeSelector: '.jp-InferDialog-models input:checked'
+        });
+        if (!result.button.accept || !result.value) {
+          return null;
+        }
+        const choice: IRunInferenceChoice = result.value;
+        if (!isPoorMatch(choice.match)) {
+          return choice;
+        }
+        const confirm = await showDialog({
+          title: `${choice.model.name} does not fit ${filename}`,
+          body: poorMatchMessage(choice.match, filename),
+          buttons: [
+            Dialog.cancelButton({ label: 'Back' }),
+            Dialog.warnButton({ label: 'Run anyway' })
+          ]
+        });
+        if (confirm.button.accept) {
+          return choice;
+        }
+        previous = choice;
+      }
+    };
+
     const runInference = async (path: string) => {
       const rel = serverPath(contents.localPath ? contents.localPath(path) : path);
       const [dir] = splitPath(path);
       let models;
       let names: string[];
+      let file: IFileInfo;
       try {
-        [models, names] = await Promise.all([api.listModels(), existingNames(dir)]);
+        [models, names, file] = await Promise.all([
+          api.listModels(),
+          existingNames(dir),
+          fileInfo(rel)
+        ]);
       } catch (e) {
         notifyError('Cannot start inference', e);
         return;
@@ -183,17 +257,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return;
       }
       const ready = models.filter(m => !m.status || m.status === 'ready');
-      const body = new RunInferenceBody(ready.length ? ready : models, rel, names);
-      const result = await showDialog({
-        title: `Run inference on ${splitPath(rel)[1]}`,
-        body,
-        buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Run' })],
-        focusNodeSelector: 'select'
-      });
-      if (!result.button.accept || !result.value) {
+      const choice = await chooseModel(ready.length ? ready : models, rel, names, file);
+      if (!choice) {
         return;
       }
-      const choice = result.value;
       for (let attempt = 0; ; attempt++) {
         let outputPath: string;
         try {

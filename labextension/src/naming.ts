@@ -78,3 +78,21 @@ export function serverPath(path: string): string {
   }
   return path.replace(/^\/+/, '');
 }
+
+/**
+ * The title of a result opened from the panel: the job's output file name (in the format opened), else the name
+ * "Run inference..." would give its input (`<stem>.<model>.<format>`), else `<model>-result.<format>`.
+ */
+export function resultTitle(
+  job: { outputPath: string | null; inputFilename: string | null; modelName: string | null },
+  format: string
+): string {
+  if (job.outputPath) {
+    return `${stemOf(splitPath(job.outputPath)[1])}.${format}`;
+  }
+  const model = job.modelName ?? 'result';
+  if (job.inputFilename) {
+    return outputFileName(splitPath(job.inputFilename)[1], model, format);
+  }
+  return `${safeNamePart(model)}-result.${format}`;
+}

@@ -17,8 +17,10 @@ import {
   isInferJob,
   modelLabel,
   modelVersionLabel,
+  fullTime,
   progressPercent,
-  typeLabel
+  relativeTime,
+  stoppedLabel
 } from './format';
 import { inferIcon } from './icon';
 import { PanelModel } from './model';
@@ -28,6 +30,15 @@ export interface IPanelActions {
   openResult(job: IJob, format: OutputType): void;
   downloadResult(job: IJob, format: OutputType): void;
   openFile(path: string): void;
+}
+
+/** A text that may be cut with an ellipsis: its full value is always in the tooltip. */
+function Clipped(props: { className: string; text: string; title?: string }): JSX.Element {
+  return (
+    <span className={`jp-InferPanel-clip ${props.className}`} title={props.title ?? props.text}>
+      {props.text}
+    </span>
+  );
 }
 
 function JobRow(props: {
@@ -41,27 +52,40 @@ function JobRow(props: {
   const elapsed = formatDuration(elapsedSeconds(job));
   const eta = formatEta(job);
   const rows = formatRows(job.rowsDone, job.rowsTotal);
+  const stopped = stoppedLabel(job);
+  const running = job.status === 'running' || job.status === 'queued';
   const details = [
+    running ? `${Math.floor(pct)}%` : stopped,
     rows,
-    elapsed ? `${elapsed} elapsed` : '',
     eta,
     job.status === 'running' && job.phase ? job.phase : ''
   ].filter(Boolean);
   const input = job.inputFilename ?? job.datasetName;
   const done = job.status === 'succeeded';
+  const name = modelLabel(job) || job.datasetName || job.type;
+  const nameTitle = job.modelId ? `${name} (${job.modelId})` : name;
+  const created = fullTime(job.createdAt);
   return (
     <li
       className={`jp-InferPanel-job jp-InferPanel-status-${job.status}`}
       data-job-id={job.id}
       data-status={job.status}
+      aria-label={`${job.type} ${name}: ${job.status}`}
     >
       <div className="jp-InferPanel-jobHead">
-        <span className="jp-InferPanel-badge" title={job.status}>
-          {job.status}
-        </span>
-        <span className="jp-InferPanel-jobType">{typeLabel(job.type)}</span>
-        <span className="jp-InferPanel-jobModel" title={job.modelId ?? ''}>
-          {modelLabel(job)}
+        <Clipped className="jp-InferPanel-jobModel" text={name} title={nameTitle} />
+        <time
+          className="jp-InferPanel-time"
+          dateTime={job.createdAt ?? undefined}
+          title={created ? `created ${created}` : undefined}
+        >
+          {relativeTime(job.createdAt)}
+        </time>
+      </div>
+      <div className="jp-InferPanel-jobSub">
+        <span className="jp-InferPanel-badge">{job.status}</span>
+        <span className="jp-InferPanel-jobType" title="job type">
+          {job.type}
         </span>
         <span className="jp-InferPanel-spacer" />
         {isCancelable(job) && (
@@ -69,6 +93,7 @@ function JobRow(props: {
             className="jp-Button jp-mod-styled jp-mod-warn jp-InferPanel-cancel"
             disabled={props.canceling}
             title={`Cancel ${job.id}`}
+            aria-label={`Cancel ${job.type} ${name}`}
             onClick={() => actions.cancel(job)}
           >
             {props.canceling ? 'Canceling…' : 'Cancel'}
@@ -78,28 +103,34 @@ function JobRow(props: {
       <div
         className="jp-InferPanel-progress"
         role="progressbar"
+        aria-label={`Progress of ${job.type} ${name}`}
         aria-valuemin={0}
         aria-valuemax={100}
-        aria-valuenow={Math.round(pct)}
-        title={`${Math.round(pct)}%`}
+        aria-valuenow={Math.floor(pct)}
+        aria-valuetext={`${Math.floor(pct)}%, ${job.status}`}
+        title={`${Math.floor(pct)}%`}
       >
         <div className="jp-InferPanel-progressFill" style={{ width: `${pct}%` }} />
       </div>
-      {details.length > 0 && (
-        <div className="jp-InferPanel-jobMeta jp-InferPanel-jobDetails">{details.join(' · ')}</div>
-      )}
-      <div className="jp-InferPanel-jobMeta">
-        <span className="jp-InferPanel-jobId">{job.id}</span>
+      <div className="jp-InferPanel-jobMeta jp-InferPanel-jobDetails">
+        {details.join(' · ')}
+        {elapsed && (
+          <span className="jp-InferPanel-elapsed">
+            {details.length ? ' · ' : ''}
+            {running ? `${elapsed} elapsed` : `took ${elapsed}`}
+          </span>
+        )}
       </div>
       {input && (
-        <div className="jp-InferPanel-jobIO" title={input}>
-          in: {input}
+        <div className="jp-InferPanel-jobIO">
+          <span className="jp-InferPanel-ioLabel">in</span>
+          <Clipped className="jp-InferPanel-input" text={input} />
           {job.outputPath && (
             <>
-              {' → '}
+              <span className="jp-InferPanel-ioLabel">out</span>
               <a
                 href="#"
-                className="jp-InferPanel-outputLink"
+                className="jp-InferPanel-clip jp-InferPanel-outputLink"
                 title={`Open ${job.outputPath}`}
                 onClick={e => {
                   e.preventDefault();
@@ -117,12 +148,15 @@ function JobRow(props: {
           {job.errorMessage}
         </div>
       )}
+      <div className="jp-InferPanel-jobMeta">
+        <Clipped className="jp-InferPanel-jobId" text={job.id} />
+      </div>
       {done && isInferJob(job) && (
-        <div className="jp-InferPanel-result">
-          <span>result</span>
+        <div className="jp-InferPanel-result" role="group" aria-label={`Result of ${name}`}>
           <select
             className="jp-InferPanel-format"
             aria-label="Result format"
+            title="Result format"
             value={format}
             onChange={e => setFormat(e.target.value as OutputType)}
           >
@@ -169,6 +203,7 @@ function Select(props: {
       {props.label}
       <select
         className={props.className}
+        aria-label={`Filter by ${props.label}`}
         value={props.value}
         onChange={e => props.onChange(e.target.value)}
       >
@@ -205,12 +240,17 @@ function JobsView(props: { model: PanelModel; actions: IPanelActions }): JSX.Ele
         <button
           className="jp-Button jp-mod-styled jp-InferPanel-refresh"
           title="Refresh now"
+          aria-label="Refresh jobs"
           onClick={() => void model.refresh(true)}
         >
           ⟳
         </button>
       </div>
-      {model.error && <div className="jp-InferPanel-pollError">{model.error}</div>}
+      {model.error && (
+        <div className="jp-InferPanel-pollError" role="alert">
+          {model.error}
+        </div>
+      )}
       {model.loaded && model.jobs.length === 0 && !model.error && (
         <div className="jp-InferPanel-empty">
           No jobs{model.filters.status || model.filters.type ? ' match these filters' : ' yet'}.
@@ -218,7 +258,7 @@ function JobsView(props: { model: PanelModel; actions: IPanelActions }): JSX.Ele
           %%infer in a notebook.
         </div>
       )}
-      <ul className="jp-InferPanel-jobList">
+      <ul className="jp-InferPanel-jobList" aria-label="Jobs, newest first">
         {model.jobs.map(job => (
           <JobRow
             key={job.id}
@@ -232,6 +272,7 @@ function JobsView(props: { model: PanelModel; actions: IPanelActions }): JSX.Ele
         <button
           className="jp-Button jp-mod-styled jp-InferPanel-prev"
           disabled={!model.pager.hasPrevious}
+          aria-label="Newer jobs"
           onClick={() => model.previousPage()}
         >
           ‹ Newer
@@ -240,6 +281,7 @@ function JobsView(props: { model: PanelModel; actions: IPanelActions }): JSX.Ele
         <button
           className="jp-Button jp-mod-styled jp-InferPanel-next"
           disabled={!model.pager.hasNext}
+          aria-label="Older jobs"
           onClick={() => model.nextPage()}
         >
           Older ›
@@ -252,24 +294,37 @@ function JobsView(props: { model: PanelModel; actions: IPanelActions }): JSX.Ele
 function ModelRow(props: { m: IModel }): JSX.Element {
   const { m } = props;
   const metrics = formatMetrics(m.metrics);
+  const version = modelVersionLabel(m);
+  const cols = m.inputColumns;
   return (
-    <li className="jp-InferPanel-model" data-model-id={m.id} data-model-name={m.name}>
+    <li
+      className="jp-InferPanel-model"
+      data-model-id={m.id}
+      data-model-name={m.name}
+      aria-label={`${m.modelType} model ${m.name} ${version}`}
+    >
       <div className="jp-InferPanel-jobHead">
-        <span className="jp-InferPanel-modelName" title={m.id}>
-          {m.name}
-        </span>
+        <Clipped className="jp-InferPanel-modelName" text={m.name} title={`${m.name} (${m.id})`} />
+        <span className="jp-InferPanel-modelVersion">{version}</span>
+      </div>
+      <div className="jp-InferPanel-jobSub">
         <span className="jp-InferPanel-modelType">{m.modelType}</span>
-        <span className="jp-InferPanel-modelVersion">{modelVersionLabel(m)}</span>
         <span className="jp-InferPanel-spacer" />
-        {m.status && m.status !== 'ready' && (
-          <span className="jp-InferPanel-badge">{m.status}</span>
-        )}
+        {m.status && m.status !== 'ready' && <span className="jp-InferPanel-badge">{m.status}</span>}
       </div>
       {metrics && <div className="jp-InferPanel-jobMeta">{metrics}</div>}
       <div className="jp-InferPanel-jobMeta">
         {m.trainingDataset ? `trained on ${m.trainingDataset}` : 'training data unknown'}
         {m.labelColumn ? ` · label ${m.labelColumn}` : ''}
       </div>
+      {cols.length > 0 && (
+        <div className="jp-InferPanel-jobMeta">
+          <Clipped
+            className="jp-InferPanel-modelColumns"
+            text={`${cols.length} input column${cols.length > 1 ? 's' : ''}: ${cols.join(', ')}`}
+          />
+        </div>
+      )}
     </li>
   );
 }
@@ -278,13 +333,17 @@ function ModelsView(props: { model: PanelModel }): JSX.Element {
   const { model } = props;
   return (
     <div className="jp-InferPanel-models">
-      {model.modelsError && <div className="jp-InferPanel-pollError">{model.modelsError}</div>}
+      {model.modelsError && (
+        <div className="jp-InferPanel-pollError" role="alert">
+          {model.modelsError}
+        </div>
+      )}
       {model.loaded && model.models.length === 0 && !model.modelsError && (
         <div className="jp-InferPanel-empty">
           No models yet. Train one with %%infer_train in a notebook.
         </div>
       )}
-      <ul className="jp-InferPanel-modelList">
+      <ul className="jp-InferPanel-modelList" aria-label="Models">
         {model.models.map(m => (
           <ModelRow key={m.id} m={m} />
         ))}
@@ -293,41 +352,67 @@ function ModelsView(props: { model: PanelModel }): JSX.Element {
   );
 }
 
+const TABS = ['jobs', 'models'] as const;
+type Tab = (typeof TABS)[number];
+
 function PanelView(props: { model: PanelModel; actions: IPanelActions }): JSX.Element {
-  const [tab, setTab] = React.useState<'jobs' | 'models'>('jobs');
+  const [tab, setTab] = React.useState<Tab>('jobs');
   const { model } = props;
+  const choose = (t: Tab) => {
+    setTab(t);
+    if (t === 'models') {
+      void model.refreshModels().then(() => model.refresh());
+    }
+  };
+  // The tablist follows the WAI-ARIA pattern: one tab stop, arrow keys move between the tabs.
+  const onKeyDown = (e: React.KeyboardEvent<HTMLDivElement>) => {
+    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') {
+      return;
+    }
+    e.preventDefault();
+    const next = TABS[(TABS.indexOf(tab) + 1) % TABS.length];
+    choose(next);
+    (e.currentTarget.querySelector(`#jp-InferPanel-tab-${next}`) as HTMLElement | null)?.focus();
+  };
+  const tabButton = (t: Tab, label: string) => (
+    <button
+      role="tab"
+      id={`jp-InferPanel-tab-${t}`}
+      aria-selected={tab === t}
+      aria-controls={`jp-InferPanel-tabpanel-${t}`}
+      tabIndex={tab === t ? 0 : -1}
+      className={`jp-InferPanel-tab ${tab === t ? 'jp-mod-active' : ''}`}
+      onClick={() => choose(t)}
+    >
+      {label}
+    </button>
+  );
   return (
     <div className="jp-InferPanel-body">
       <div className="jp-InferPanel-header">
         <inferIcon.react tag="span" className="jp-InferPanel-headerIcon" />
         <h2>Inference</h2>
       </div>
-      <div className="jp-InferPanel-tabs" role="tablist">
-        <button
-          role="tab"
-          aria-selected={tab === 'jobs'}
-          className={`jp-InferPanel-tab ${tab === 'jobs' ? 'jp-mod-active' : ''}`}
-          onClick={() => setTab('jobs')}
-        >
-          Jobs
-        </button>
-        <button
-          role="tab"
-          aria-selected={tab === 'models'}
-          className={`jp-InferPanel-tab ${tab === 'models' ? 'jp-mod-active' : ''}`}
-          onClick={() => {
-            setTab('models');
-            void model.refreshModels().then(() => model.refresh());
-          }}
-        >
-          Models ({model.models.length})
-        </button>
+      <div
+        className="jp-InferPanel-tabs"
+        role="tablist"
+        aria-label="Inference panel"
+        onKeyDown={onKeyDown}
+      >
+        {tabButton('jobs', 'Jobs')}
+        {tabButton('models', `Models (${model.models.length})`)}
       </div>
-      {tab === 'jobs' ? (
-        <JobsView model={model} actions={props.actions} />
-      ) : (
-        <ModelsView model={model} />
-      )}
+      <div
+        role="tabpanel"
+        id={`jp-InferPanel-tabpanel-${tab}`}
+        aria-labelledby={`jp-InferPanel-tab-${tab}`}
+      >
+        {tab === 'jobs' ? (
+          <JobsView model={model} actions={props.actions} />
+        ) : (
+          <ModelsView model={model} />
+        )}
+      </div>
     </div>
   );
 }

@@ -1,19 +1,22 @@
 /**
- * A read-only main-area view of one job's result in json or csv (the first 500 rows as a table),
- * for jobs whose result is in the store rather than in a file in the server root.
+ * A read-only main-area view of one job's result in json or csv (the first 500 rows as a table), titled by the
+ * job's output file. Numbers show 4 significant digits, with the full value on hover; rows stay on one line and
+ * the view scrolls both ways.
  */
 import { Widget } from '@lumino/widgets';
 
 import { parseCsv } from './csv';
+import { formatCell } from './format';
 
 const MAX_JSON_CHARS = 200_000;
 
 export class ResultView extends Widget {
-  constructor(jobId: string, format: 'json' | 'csv', text: string) {
+  constructor(jobId: string, format: 'json' | 'csv', text: string, title: string) {
     super();
     this.id = `jupyter-infer-result-${jobId}-${format}`;
     this.addClass('jp-InferResult');
-    this.title.label = `${jobId}.${format}`;
+    this.title.label = title;
+    this.title.caption = `${title}: the result of ${jobId}`;
     this.title.closable = true;
     if (format === 'csv') {
       this._renderCsv(text);
@@ -30,21 +33,28 @@ export class ResultView extends Widget {
     for (const h of header) {
       const th = document.createElement('th');
       th.textContent = h;
+      th.scope = 'col';
       thead.appendChild(th);
     }
     const tbody = table.createTBody();
     for (const r of rows) {
       const tr = tbody.insertRow();
       for (const c of r) {
-        tr.insertCell().textContent = c;
+        const td = tr.insertCell();
+        const shown = formatCell(c);
+        td.textContent = shown;
+        if (shown !== c) {
+          td.title = c;
+        }
       }
     }
     this.node.appendChild(table);
     const note = document.createElement('div');
     note.className = 'jp-InferResult-note';
-    note.textContent = truncated
-      ? `First ${rows.length} rows shown; download the file for all of them.`
-      : `${rows.length} rows.`;
+    note.textContent =
+      (truncated
+        ? `First ${rows.length} rows shown; download the file for all of them.`
+        : `${rows.length} rows.`) + ' Numbers are rounded for reading; hover a cell for its full value.';
     this.node.appendChild(note);
   }
 

@@ -8,6 +8,7 @@ import {
   errorDetail,
   parseInferSubmitted,
   parseJob,
+  parseFileColumns,
   parseModel,
   parsePage,
   resultFilePath
@@ -151,9 +152,27 @@ describe('response parsing', () => {
       metrics: { accuracy: 0.9, f1: 0.8 },
       labelColumn: 'churned',
       trainingDataset: 'customers',
-      createdAt: null
+      createdAt: null,
+      inputColumns: []
     });
     expect(parseModel({ model_id: 'mdl_x', model_type: 'search' }).name).toBe('mdl_x');
+  });
+
+  it("reads the model's input columns from its current version", () => {
+    const m = parseModel({ id: 'm', current_version: { input_columns: ['tenure', 'plan', 3] } });
+    expect(m.inputColumns).toEqual(['tenure', 'plan', '3']);
+  });
+
+  it('reads the columns of a file, or null with the reason', () => {
+    expect(
+      parseFileColumns({ path: 'd/new.csv', format: 'csv', columns: ['a', 'b'], note: null })
+    ).toEqual({ path: 'd/new.csv', format: 'csv', columns: ['a', 'b'], note: null });
+    expect(parseFileColumns({ path: 'big.json', columns: null, note: 'too large' })).toEqual({
+      path: 'big.json',
+      format: null,
+      columns: null,
+      note: 'too large'
+    });
   });
 
   it('reads list pages and bare lists', () => {
@@ -247,6 +266,15 @@ describe('InferAPI over ServerConnection.makeRequest', () => {
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(0);
     expect(err.detail).toMatch(/Cannot reach the Jupyter server/);
+  });
+
+  it("asks for a file's columns with its path in the query string", async () => {
+    spy.mockResolvedValue(response(200, { path: 'a b/new.csv', format: 'csv', columns: ['x'] }));
+    const got = await new InferAPI(settings).fileColumns('a b/new.csv');
+    expect(got.columns).toEqual(['x']);
+    expect(spy.mock.calls[0][0]).toBe(
+      'http://localhost:8888/base/jupyter-infer/api/files/columns?path=a+b%2Fnew.csv'
+    );
   });
 
   it('fetches a result file as a blob', async () => {

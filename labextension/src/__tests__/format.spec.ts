@@ -11,8 +11,11 @@ import {
   modelLabel,
   modelVersionLabel,
   parseTime,
+  formatCell,
+  fullTime,
   progressPercent,
-  typeLabel,
+  relativeTime,
+  stoppedLabel,
   usesAnomalyFormat,
   usesK
 } from '../format';
@@ -102,6 +105,18 @@ describe('ETA, progress and cancel', () => {
     expect(progressPercent(job({ status: 'succeeded', progress: 99 }))).toBe(100);
   });
 
+  it('stops the bar of a canceled or failed job where the job stopped, not at 100 or 0', () => {
+    const canceled = job({ status: 'canceled', progress: 37.6, rows_done: 150, rows_total: 400 });
+    expect(progressPercent(canceled)).toBe(37.6);
+    expect(stoppedLabel(canceled)).toBe('stopped at 37%');
+    const failed = job({ status: 'failed', rows_done: 100, rows_total: 400 });
+    expect(progressPercent(failed)).toBe(25);
+    expect(stoppedLabel(failed)).toBe('stopped at 25%');
+    expect(stoppedLabel(job({ status: 'canceled' }))).toBe('stopped at 0%');
+    expect(stoppedLabel(job({ status: 'running', progress: 50 }))).toBe('');
+    expect(stoppedLabel(job({ status: 'succeeded' }))).toBe('');
+  });
+
   it('offers Cancel on queued and running jobs not already being canceled', () => {
     expect(isCancelable(job({ status: 'queued' }))).toBe(true);
     expect(isCancelable(job({ status: 'running' }))).toBe(true);
@@ -113,9 +128,6 @@ describe('ETA, progress and cancel', () => {
 
 describe('labels', () => {
   it('names job types and models', () => {
-    expect(typeLabel('infer_batch')).toBe('infer');
-    expect(typeLabel('dataset_ingest')).toBe('ingest');
-    expect(typeLabel('something_new')).toBe('something_new');
     expect(modelLabel(job({ model_name: 'churn', model: { version_number: 3 } }))).toBe('churn v3');
     expect(modelLabel(job({ model_id: 'mdl_1' }))).toBe('mdl_1');
     expect(modelLabel(job({}))).toBe('');
@@ -140,5 +152,53 @@ describe('labels', () => {
     expect(usesAnomalyFormat('prediction')).toBe(false);
     expect(usesK('search')).toBe(true);
     expect(usesK('clustering')).toBe(false);
+  });
+});
+
+describe('relativeTime and fullTime', () => {
+  const now = Date.parse('2026-11-28T12:00:00Z');
+  it.each([
+    ['2026-11-28T11:59:57Z', 'just now'],
+    ['2026-11-28T11:59:18Z', '42 s ago'],
+    ['2026-11-28T11:57:55Z', '2 min ago'],
+    ['2026-11-28T07:00:00Z', '5 h ago'],
+    ['2026-11-27T11:00:00Z', '1 day ago'],
+    ['2026-11-25T12:00:00Z', '3 days ago'],
+    ['2026-08-30T12:00:00Z', '2026-08-30'],
+    ['2026-11-28T11:57:55', '2 min ago'] // no zone: UTC, as the server writes them
+  ])('%s -> %s', (iso, text) => {
+    expect(relativeTime(iso, now)).toBe(text);
+  });
+
+  it('is empty for unknown times; a time in the future is "just now"', () => {
+    expect(relativeTime(null, now)).toBe('');
+    expect(relativeTime('not a time', now)).toBe('');
+    expect(relativeTime('2026-11-28T12:00:05Z', now)).toBe('just now');
+    expect(fullTime(null)).toBe('');
+  });
+
+  it('gives the full date and time for the tooltip', () => {
+    const full = fullTime('2026-11-28T11:57:55Z');
+    expect(full).toContain('2026');
+    expect(full).toMatch(/\d\d:\d\d:\d\d/);
+  });
+});
+
+describe('formatCell', () => {
+  it.each([
+    ['0.9996731234567', '0.9997'],
+    ['1.0', '1.0'],
+    ['0.99999999', '1'],
+    ['3765.829283', '3766'],
+    ['123456.789012', '123,457'],
+    ['4.214685e-08', '4.215e-8'],
+    ['-0.0000123456', '-0.00001235'],
+    ['42', '42'],
+    ['0.5', '0.5'],
+    ['yes', 'yes'],
+    ['', ''],
+    ['job_ABC', 'job_ABC']
+  ])('%s -> %s', (text, shown) => {
+    expect(formatCell(text)).toBe(shown);
   });
 });

@@ -2,6 +2,7 @@ import {
   collisionFreeOutputPath,
   isDataFile,
   outputFileName,
+  resultTitle,
   safeNamePart,
   serverPath,
   splitPath,
@@ -68,5 +69,18 @@ describe('output file naming', () => {
     expect(serverPath('/data/new.csv')).toBe('data/new.csv');
     expect(serverPath('RTC:data/new.csv')).toBe('data/new.csv');
     expect(serverPath('dir/with:colon.csv')).toBe('dir/with:colon.csv');
+  });
+
+  it('titles an opened result by its output file, not by the job id', () => {
+    const job = { outputPath: 'run/new.churn.json', inputFilename: 'new.csv', modelName: 'churn' };
+    expect(resultTitle(job, 'csv')).toBe('new.churn.csv');
+    expect(resultTitle(job, 'json')).toBe('new.churn.json');
+    expect(resultTitle({ ...job, outputPath: null }, 'csv')).toBe('new.churn.csv');
+    expect(
+      resultTitle({ outputPath: null, inputFilename: 'd/big.parquet', modelName: 'a/b' }, 'json')
+    ).toBe('big.a_b.json');
+    expect(resultTitle({ outputPath: null, inputFilename: null, modelName: 'churn' }, 'csv')).toBe(
+      'churn-result.csv'
+    );
   });
 });
