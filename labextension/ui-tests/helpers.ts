@@ -129,15 +129,11 @@ export function existsInRoot(rel: string): boolean {
   return fs.existsSync(path.join(ROOT, rel));
 }
 
-/** Pick a model in the Run inference dialog by its name. */
+/** Pick a model in the Run inference dialog by its name (the ranked radio list). */
 export async function selectModel(dialog: Locator, name: string): Promise<void> {
-  const select = dialog.locator('select.jp-InferDialog-model');
-  const value = await select.evaluate((el: HTMLSelectElement, n: string) => {
-    const o = Array.from(el.options).find(x => x.text.startsWith(`${n} (`));
-    return o ? o.value : null;
-  }, name);
-  expect(value, `model ${name} in the dialog`).not.toBeNull();
-  await select.selectOption(value!);
+  const item = dialog.locator(`.jp-InferDialog-modelItem[data-model-name="${name}"]`);
+  await expect(item, `model ${name} in the dialog`).toHaveCount(1);
+  await item.locator('input[type=radio]').check();
 }
 
 /** Open the command palette from the View menu (retried: right after load the app may steal focus). */
@@ -173,4 +169,68 @@ export function freshFolder(files: string[]): string {
     }
   }
   return folder;
+}
+
+/**
+ * Fix what screenshots would otherwise pick up from the machine: the fonts (DejaVu, installed with chromium's
+ * fontconfig on Debian) and the blinking caret. Theme colours and sizes stay JupyterLab's own.
+ */
+export async function stableLook(page: Page): Promise<void> {
+  await page.addStyleTag({
+    content: `body {
+      --jp-ui-font-family: 'DejaVu Sans', sans-serif;
+      --jp-content-font-family: 'DejaVu Sans', sans-serif;
+      --jp-code-font-family: 'DejaVu Sans Mono', monospace;
+      --jp-code-font-family-default: 'DejaVu Sans Mono', monospace;
+    }
+    * { caret-color: transparent !important; }`
+  });
+}
+
+function notebookCell(source: string) {
+  return { cell_type: 'code', metadata: {}, source, outputs: [], execution_count: null };
+}
+
+/**
+ * Write a notebook of code cells through the contents API, open it, wait until its kernel is idle, and run every
+ * cell (without waiting for them). Returns the notebook panel.
+ */
+export async function runNotebook(page: Page, name: string, cells: string[]): Promise<Locator> {
+  const api = await apiContext();
+  const nb = {
+    type: 'notebook',
+    content: {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {
+        kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' }
+      },
+      cells: cells.map(notebookCell)
+    }
+  };
+  expect((await api.put(`/api/contents/${name}`, { data: nb })).ok()).toBe(true);
+  await api.dispose();
+  await openLab(page, `/lab/tree/${name}`);
+  const notebook = page.locator('.jp-NotebookPanel');
+  await expect(notebook).toBeVisible();
+  await page.waitForFunction(
+    async () => {
+      const w = (window as any).jupyterapp.shell.currentWidget;
+      const ctx = w?.sessionContext;
+      if (!ctx) {
+        return false;
+      }
+      await ctx.ready;
+      const kernel = ctx.session?.kernel;
+      if (!kernel) {
+        return false;
+      }
+      await kernel.info;
+      return kernel.status === 'idle' && kernel.connectionStatus === 'connected';
+    },
+    undefined,
+    { timeout: 90_000, polling: 500 }
+  );
+  await startCommand(page, 'notebook:run-all-cells');
+  return notebook;
 }

@@ -21,6 +21,8 @@ c.ServerApp.allow_unauthenticated_access = False
 c.ServerApp.jpserver_extensions = {"jupyter_infer": True}
 # Lets the tests call app.commands (as Galata does); no effect on auth.
 c.LabApp.expose_app_in_browser = True
+# The lab extension built in this checkout, not the copy installed in the environment (the first path wins).
+c.LabApp.extra_labextensions_path = [os.environ["JI_UI_LABEXTENSIONS"]]
 c.LabApp.user_settings_dir = os.environ["JI_UI_SETTINGS"]
 c.LabApp.workspaces_dir = os.environ["JI_UI_WORKSPACES"]
 c.LabApp.news_url = None

@@ -47,6 +47,15 @@ if (!process.env.JI_UI_PORT) {
     path.join(nbSettings, 'tracker.jupyterlab-settings'),
     JSON.stringify({ autoStartDefaultKernel: true })
   );
+  // JupyterLab loads the extension built in THIS checkout (../../jupyter_infer/labextension), whatever is
+  // installed in the environment: extra_labextensions_path comes first (jupyter_server_config.py).
+  const labext = path.join(base, 'labextensions');
+  fs.mkdirSync(labext);
+  fs.symlinkSync(
+    path.resolve(__dirname, '..', '..', 'jupyter_infer', 'labextension'),
+    path.join(labext, 'jupyter-infer')
+  );
+  process.env.JI_UI_LABEXTENSIONS = labext;
   process.env.JI_UI_BASE = base;
   process.env.JI_UI_PORT = port;
   process.env.JI_UI_TOKEN = crypto.randomBytes(24).toString('hex');
@@ -73,7 +82,21 @@ export default defineConfig({
   testDir: './tests',
   outputDir: './test-results',
   timeout: 180_000,
-  expect: { timeout: 30_000 },
+  // Screenshot tests (tests/visual.spec.ts) compare with the committed baselines in ui-tests/baselines/.
+  // They are never written by a normal run: `jlpm test:ui:update` rewrites them on purpose (see README).
+  snapshotPathTemplate: '{testDir}/../baselines/{arg}{ext}',
+  updateSnapshots: 'none',
+  expect: {
+    timeout: 30_000,
+    toHaveScreenshot: {
+      animations: 'disabled',
+      caret: 'hide',
+      scale: 'css',
+      // Anti-aliasing differs a little between Chromium builds; a changed layout moves far more pixels.
+      threshold: 0.2,
+      maxDiffPixelRatio: 0.01
+    }
+  },
   workers: 1,
   fullyParallel: false,
   // One retry in CI: a fresh JupyterLab sometimes moves focus right after load. Retried tests are
@@ -101,7 +124,11 @@ export default defineConfig({
         '--disable-component-update',
         '--disable-sync',
         '--disable-quic',
-        '--no-first-run'
+        '--no-first-run',
+        // The same glyph shapes on every machine for the screenshot tests.
+        '--font-render-hinting=none',
+        '--force-color-profile=srgb',
+        '--force-device-scale-factor=1'
       ]
     }
   },

@@ -109,6 +109,17 @@ test('Run inference… on a csv writes <stem>.<model>.<format> next to it, then 
   await expect(view.locator('th').first()).toHaveText('id');
   await expect(view.locator('th', { hasText: 'prediction' }).first()).toBeVisible();
   await expect(view.locator('tbody tr')).toHaveCount(400);
+  // Titled by the output file, not the job id; probabilities rounded for reading, full value on hover.
+  await expect(
+    page.locator('.lm-DockPanel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel')
+  ).toHaveText('new.churn.csv');
+  const probCol = await view.locator('th').evaluateAll(ths => ths.findIndex(t => t.textContent === 'prediction_prob'));
+  const probs = view.locator(`tbody tr td:nth-child(${probCol + 1})`);
+  for (const text of await probs.allTextContents()) {
+    expect(text).toMatch(/^(0|1)(\.\d{1,4})?$/);
+  }
+  const longOne = view.locator(`tbody tr td:nth-child(${probCol + 1})[title]`).first();
+  await expect(longOne).toHaveAttribute('title', /^0\.\d{5,}/);
   // Download as parquet goes through the authenticated API.
   const [download] = await Promise.all([
     page.waitForEvent('download'),
@@ -161,9 +172,19 @@ test('Cancel stops a long running job', async ({ page }) => {
   const jobId = await startedJobId(page, `${dir}/big.churn.parquet`);
   const row = jobRow(panel, jobId);
   await expect(row).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
-  await row.getByRole('button', { name: 'Cancel' }).click();
+  await row.getByRole('button', { name: /^Cancel/ }).click();
   await expect(row).toHaveAttribute('data-status', 'canceled', { timeout: 60_000 });
-  await expect(row.getByRole('button', { name: 'Cancel' })).toHaveCount(0);
+  await expect(row.getByRole('button', { name: /^Cancel/ })).toHaveCount(0);
+  // The bar and the figure stop where the job stopped: its stored progress, not a full bar.
+  const api = await apiContext();
+  const stored = await (await api.get(`/jupyter-infer/api/jobs/${jobId}`)).json();
+  await api.dispose();
+  const pct = Math.floor(stored.progress ?? 0);
+  await expect(row.getByRole('progressbar')).toHaveAttribute('aria-valuenow', String(pct));
+  await expect(row.locator('.jp-InferPanel-jobDetails')).toContainText(`stopped at ${pct}%`);
+  if (stored.rows_total && stored.rows_done < stored.rows_total) {
+    expect(pct).toBeLessThan(100);
+  }
   await expect(page.locator('.Toastify__toast', { hasText: `Inference ${jobId} canceled` })).toBeVisible();
   expect(existsInRoot(`${dir}/big.churn.parquet`)).toBe(false);
 });

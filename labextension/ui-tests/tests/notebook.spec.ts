@@ -3,55 +3,14 @@
  */
 import { expect, test } from '@playwright/test';
 
-import { apiContext, openLab, screenshot, startCommand } from '../helpers';
-
-function cell(source: string) {
-  return { cell_type: 'code', metadata: {}, source, outputs: [], execution_count: null };
-}
+import { runNotebook, screenshot } from '../helpers';
 
 test('%%infer shows a progress widget and then the result table', async ({ page }) => {
-  const api = await apiContext();
-  const nb = {
-    type: 'notebook',
-    content: {
-      nbformat: 4,
-      nbformat_minor: 5,
-      metadata: {
-        kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' }
-      },
-      cells: [
-        cell('%load_ext jupyter_infer'),
-        cell('import pandas as pd\nbig = pd.read_csv("data/big.csv", nrows=1_000_000)\nlen(big)'),
-        cell('%%infer churn\nbig')
-      ]
-    }
-  };
-  expect((await api.put('/api/contents/infer.ipynb', { data: nb })).ok()).toBe(true);
-  await api.dispose();
-
-  await openLab(page, '/lab/tree/infer.ipynb');
-  const notebook = page.locator('.jp-NotebookPanel');
-  await expect(notebook).toBeVisible();
-  // Wait until the notebook's kernel is up and settled, then run everything.
-  await page.waitForFunction(
-    async () => {
-      const w = (window as any).jupyterapp.shell.currentWidget;
-      const ctx = w?.sessionContext;
-      if (!ctx) {
-        return false;
-      }
-      await ctx.ready;
-      const kernel = ctx.session?.kernel;
-      if (!kernel) {
-        return false;
-      }
-      await kernel.info;
-      return kernel.status === 'idle' && kernel.connectionStatus === 'connected';
-    },
-    undefined,
-    { timeout: 90_000, polling: 500 }
-  );
-  await startCommand(page, 'notebook:run-all-cells');
+  const notebook = await runNotebook(page, 'infer.ipynb', [
+    '%load_ext jupyter_infer',
+    'import pandas as pd\nbig = pd.read_csv("data/big.csv", nrows=1_000_000)\nlen(big)',
+    '%%infer churn\nbig'
+  ]);
 
   const inferCell = notebook.locator('.jp-Cell').nth(2);
   const output = inferCell.locator('.jp-OutputArea');
