@@ -225,7 +225,10 @@ class JobCard:
         return "\n".join([head, *(f"  {k}: {v}" for k, v in self._items()), *([self.note] if self.note else [])])
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{_esc(k)}</td><td>{_esc(v)}</td></tr>" for k, v in self._items())
+        def value(k: str, v: str) -> str:
+            return _time_html(v) if k.endswith("_at") else _esc(v)
+
+        rows = "".join(f"<tr><td>{_esc(k)}</td><td>{value(k, v)}</td></tr>" for k, v in self._items())
         note = f"<p>{_esc(self.note)}</p>" if self.note else ""
         return (
             f'<div class="ji-job"><p>Job <code>{_esc(self.rec["id"])}</code>: {_esc(describe(self.rec))}</p>'

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from jupyter_infer.notebook import _charts
-from jupyter_infer.notebook._status import jobs_html, jobs_text, relative_time
+from jupyter_infer.notebook._status import JobCard, jobs_html, jobs_text, relative_time
 
 from .conftest import run
 
@@ -173,3 +173,11 @@ def test_infer_status_keeps_names_and_dates_on_one_line():
     cells = re.findall(r"<td( style=\"[^\"]*\")?>", html)
     nowrap = [c for c in cells if "white-space:nowrap" in c]
     assert len(nowrap) == len(cells) - 1, cells  # every cell but the detail text stays on one line
+
+
+def test_one_job_in_detail_shows_its_times_relative_with_the_full_time_on_hover(ip, store_client):
+    run(ip, "%%infer_train clustering km\ndf")
+    html = JobCard(store_client.jobs.list(limit=1)[0])._repr_html_()
+    for field in ("created_at", "started_at", "finished_at"):
+        assert re.search(f'<td>{field}</td><td><time datetime="[^"]+" title="' + r'\d{4}-\d\d-\d\d [\d:]+ UTC">'
+                         r"(just now|\d+ s ago)</time>", html), (field, html)  # fmt: skip
