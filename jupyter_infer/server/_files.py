@@ -22,11 +22,19 @@ HEAD_BYTES = 1 << 20  # enough for any header and for the first record of JSON r
 JSON_WHOLE_BYTES = 16 << 20  # a column-oriented JSON file is parsed whole up to this size to list its keys
 
 
-def _csv_columns(p: Path) -> list[str]:
+def _csv_columns(p: Path) -> tuple[list[str], str | None]:
     with open(p, "rb") as f:
-        head = f.read(HEAD_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff")
-    row = next(csv.reader(io.StringIO(head)), [])
-    return [c.strip() for c in row]
+        raw = f.read(HEAD_BYTES)
+        cut = len(raw) == HEAD_BYTES and b"\n" not in raw and f.read(1) != b""
+    row = next(csv.reader(io.StringIO(raw.decode("utf-8", errors="replace").lstrip("\ufeff"))), [])
+    columns = [c.strip() for c in row]
+    if cut:  # the last name may be cut in two: leave it out and say so
+        columns = columns[:-1]
+        return (
+            columns,
+            f"its header is longer than {HEAD_BYTES >> 20} MiB; only its first {len(columns):,} names were read",
+        )
+    return columns, None
 
 
 def _parquet_columns(p: Path) -> list[str]:
@@ -74,8 +82,9 @@ def file_columns(p: Path) -> dict[str, Any]:
     without loading the whole file."""
     p, fmt = check_file(p)
     note = None
+    columns: list[str] | None
     if fmt == "csv":
-        columns: list[str] | None = _csv_columns(p)
+        columns, note = _csv_columns(p)
     elif fmt == "parquet":
         columns = _parquet_columns(p)
     else:

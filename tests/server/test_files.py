@@ -48,6 +48,16 @@ async def test_a_big_csv_is_not_read_past_its_header(api: Api, jp_root_dir: Path
     assert (await columns(api, "big.csv"))["columns"] == ["a", "b"]
 
 
+async def test_a_header_longer_than_the_window_is_read_in_part_and_says_so(api: Api, jp_root_dir: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr(_files, "HEAD_BYTES", 64)
+    names = [f"column_{i:03d}" for i in range(40)]
+    (jp_root_dir / "wide.csv").write_text(",".join(names) + "\n" + ",".join("1" * 40) + "\n")
+    got = await columns(api, "wide.csv")
+    assert got["columns"] == names[: len(got["columns"])] and 0 < len(got["columns"]) < 40
+    assert "header is longer than" in got["note"]
+
+
 async def test_column_oriented_json_past_the_first_megabyte(api: Api, jp_root_dir: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     big = {"x": list(range(300_000)), "y": list(range(300_000))}
