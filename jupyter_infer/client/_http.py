@@ -37,6 +37,7 @@ from .._exceptions import (
 from ..engine.io import to_frame
 from ..engine.model import validate_training
 from ..engine.options import LOCAL_CLUSTER, OUTPUT_TYPES, InferOptions, check_model_type, check_params
+from ..engine.tables import to_arrow
 from ..store import new_id
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
@@ -224,7 +225,7 @@ class HttpBackend:
         df = to_frame(data, what)
         with tempfile.TemporaryDirectory(prefix="jupyter-infer-") as d:
             tmp = Path(d) / "data.parquet"
-            pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
+            pq.write_table(to_arrow(df), tmp)
             yield tmp, tmp.name
 
     @staticmethod
@@ -382,12 +383,16 @@ class HttpBackend:
             job = self.infer_batch(model, "dataset:" + data.id, options, model_version_id, "local", None)
             return self._finished_result(job["id"])
         with self._payload(data, "the inference data") as (path, filename):
-            if path.stat().st_size > self.direct_limit:  # too big for one request: the async path, then fetch
-                job = self.infer_async(model, path, options, model_version_id, "local", None)
-                return self._finished_result(job["id"])
-            resp = self._multipart(f"/models/{_q(model)}/infer", path, filename,
-                                   {**fields, "response_format": "parquet"}, safe_to_repeat=False)  # fmt: skip
-        return InferenceResult.from_parquet(resp.content)
+            if path.stat().st_size <= self.direct_limit:
+                try:
+                    resp = self._multipart(f"/models/{_q(model)}/infer", path, filename,
+                                           {**fields, "response_format": "parquet"}, safe_to_repeat=False)  # fmt: skip
+                    return InferenceResult.from_parquet(resp.content)
+                except TooLargeError:  # over the server's sync limits (rows, output size): as below
+                    pass
+            # too big for one request: the async path, then fetch
+            job = self.infer_async(model, path, options, model_version_id, "local", None)
+        return self._finished_result(job["id"])
 
     def _finished_result(self, job_id: str) -> InferenceResult:
         job = self._wait(job_id)

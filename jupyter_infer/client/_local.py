@@ -16,6 +16,7 @@ from ..engine.io import read_file, to_frame
 from ..engine.model import validate_training
 from ..engine.options import InferOptions, check_model_type, check_params
 from ..engine.outputs import read_metadata, read_result_table
+from ..engine.tables import to_arrow
 from ..jobs import Runner, load_artifact, work_for
 from ..jobs.work import result_meta
 from ..store import Store, new_id
@@ -59,7 +60,7 @@ class LocalBackend:
         df = to_frame(data, what)
         dest = self.store.path("uploads", f"{new_id('up_')}.parquet")
         tmp = self.store.tmp_path(dest)
-        pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
+        pq.write_table(to_arrow(df), tmp)
         os.replace(tmp, dest)
         return str(dest), True, None
 

@@ -194,11 +194,11 @@ def train(
     with threads_for(len(df)):
         fitted = fit(ctx)
     if model_type == "search":
-        # SPEC §4: with id_column at inference, match_id uses the training data's id_column too. The columns that
-        # are not features (id-like drops, columns left out) and could be ids keep their training values for that.
-        features = set(schema.names)
+        # SPEC §4: with id_column at inference, match_id uses the training data's id_column too. Every column that
+        # could be ids (whole numbers or text, unique, never missing) keeps its training values for that, features
+        # included: an integer id column that is not a row counter is often a feature too.
         fitted.core["ids_by_column"] = {
-            str(c): _id_values(df[c]) for c in df.columns if c not in features and c != id_column and _usable_ids(df[c])
+            str(c): _id_values(df[c]) for c in df.columns if c != id_column and _usable_ids(df[c])
         }
     params.pop("_task", None)
     info.update(fitted.info)
