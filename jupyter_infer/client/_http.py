@@ -44,6 +44,7 @@ from ._objects import Dataset
 from ._result import InferenceResult
 
 TERMINAL = ("succeeded", "failed", "canceled", "rejected")
+PREVIEW_PAGE = 10_000  # rows per GET /datasets/{id}/preview
 DIRECT_LIMIT = 25 << 20  # bytes; under the server's 30 MiB default cap with room for the multipart envelope
 
 
@@ -330,8 +331,18 @@ class HttpBackend:
     def delete_dataset(self, ref: str) -> None:
         self._json("DELETE", f"/datasets/{_q(ref)}")
 
-    def preview_dataset(self, ref: str, max_rows: int = 10) -> dict[str, Any]:
-        return self._json("GET", f"/datasets/{_q(ref)}/preview", params={"max_rows": max_rows})
+    def preview_dataset(self, ref: str, max_rows: int = 10, offset: int = 0) -> dict[str, Any]:
+        """The rows, a page of at most PREVIEW_PAGE at a time (the server's bound per request)."""
+        out: dict[str, Any] = {"headers": [], "rows": []}
+        while True:
+            n = min(PREVIEW_PAGE, max_rows - len(out["rows"]))
+            page = self._json("GET", f"/datasets/{_q(ref)}/preview",
+                              params={"max_rows": n, **({"offset": offset} if offset else {})})  # fmt: skip
+            out["headers"] = page["headers"]
+            out["rows"] += page["rows"]
+            offset += len(page["rows"])
+            if len(page["rows"]) < n or len(out["rows"]) >= max_rows:
+                return out
 
     # ---- models --------------------------------------------------------------------------------------------------
     def train(

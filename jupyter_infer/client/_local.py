@@ -89,14 +89,10 @@ class LocalBackend:
     def delete_dataset(self, ref: str) -> None:
         self.store.delete_dataset(ref)
 
-    def preview_dataset(self, ref: str, max_rows: int = 10) -> dict[str, Any]:
+    def preview_dataset(self, ref: str, max_rows: int = 10, offset: int = 0) -> dict[str, Any]:
         v = self.store.dataset_version(ref)
         pf = pq.ParquetFile(v["path"])
-        df = (
-            next(pf.iter_batches(batch_size=max(1, int(max_rows)))).to_pandas()
-            if pf.metadata.num_rows
-            else pd.DataFrame()
-        )
+        df = _rows(pf, int(offset), max(1, int(max_rows))) if pf.metadata.num_rows else pd.DataFrame()
         df = df.astype(object).where(df.notna(), None)
         return {"headers": [str(c) for c in df.columns], "rows": df.to_dict(orient="records")}
 
@@ -290,3 +286,18 @@ class LocalBackend:
             return t.replace_schema_metadata(None)
 
         return InferenceResult(meta, loader=load)
+
+
+def _rows(pf: pq.ParquetFile, offset: int, n: int) -> pd.DataFrame:
+    """Rows offset..offset+n of a Parquet file, reading only the row groups that hold them."""
+    groups, start, first = [], 0, None
+    for i in range(pf.metadata.num_row_groups):
+        size = pf.metadata.row_group(i).num_rows
+        if start + size > offset and start < offset + n:
+            first = start if first is None else first
+            groups.append(i)
+        start += size
+    if not groups:
+        return pf.schema_arrow.empty_table().to_pandas()
+    assert first is not None
+    return pf.read_row_groups(groups).slice(offset - first, n).to_pandas()

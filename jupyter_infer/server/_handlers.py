@@ -423,7 +423,8 @@ class DatasetPreviewHandler(BaseHandler):
     @authenticated
     def get(self, ref: str) -> None:
         n = parse_int("max_rows", self.get_query_argument("max_rows", None), lo=1, hi=10_000, default=10) or 10
-        self.reply(self.ctx.sync.preview_dataset(ref, n))
+        offset = parse_int("offset", self.get_query_argument("offset", None), lo=0, hi=10**12, default=0) or 0
+        self.reply(self.ctx.sync.preview_dataset(ref, n, offset))
 
 
 class DatasetVersionsHandler(BaseHandler):

@@ -145,7 +145,12 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/datasets/{dataset_id}/preview": {
         "get": _op(
-            "The first rows", params=[_DID, _q("max_rows", {"type": "integer", "minimum": 1, "maximum": 10000})]
+            "The first rows (from offset: extension)",
+            params=[
+                _DID,
+                _q("max_rows", {"type": "integer", "minimum": 1, "maximum": 10000}),
+                _q("offset", {"type": "integer", "minimum": 0}, "rows to skip first (extension)"),
+            ],
         ),
     },
     "/datasets/{dataset_id}/versions": {"get": _op("A dataset's versions, newest first", params=[_DID])},
