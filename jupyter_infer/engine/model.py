@@ -251,7 +251,10 @@ class BatchScorer:
                     f'The id column "{col}" is not in the inference data.'
                     + did_you_mean(col, list(map(str, df.columns)))
                 )
-            return df[col].to_numpy()
+            ids = df[col].to_numpy()
+            if ids.dtype == object and any(isinstance(v, dict | list | set | tuple | bytes) for v in ids):
+                raise InputError(f'The id column "{col}" holds lists, dicts or bytes; ids must be numbers or text.')
+            return ids
         return np.arange(start, start + len(df), dtype=np.int64)
 
     def score(self, df: pd.DataFrame, start: int | None = None, from_text: bool = False) -> pd.DataFrame | None:
