@@ -22,9 +22,10 @@ def whole(name: str, v: Any, lo: int, hi: int | None = None) -> int:
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):
         raise OptionError(f"{name} must be a whole number, not {_show(v)}.")
     i = int(v)
-    if i < lo or (hi is not None and i > hi):
-        rng = f"from {lo} to {hi}" if hi is not None else f"at least {lo}"
-        raise OptionError(f"{name} must be {rng}; got {_show(i)}.")
+    if i < lo:
+        raise OptionError(f"{name} must be at least {lo}; got {_show(i)}.")
+    if hi is not None and i > hi:
+        raise OptionError(f"{name} must be at most {hi}; got {_show(i)}.")
     return i
 
 
@@ -49,7 +50,7 @@ def infer_args(
     output_type: Any, anomaly_format: Any, k: Any, exclude_self_matches: Any, id_column: Any, factor_scores: Any,
     prob_columns: Any, model_version_id: Any = None,
 ) -> None:  # fmt: skip
-    text("output_type", output_type, OUTPUT_TYPES)
+    text("output type", output_type, OUTPUT_TYPES)
     text("anomaly_format", anomaly_format, ANOMALY_FORMATS)
     if k is not None:
         whole("k", k, 1, K_MAX)
