@@ -132,3 +132,22 @@ def test_a_column_of_dicts_works_remotely_as_locally(
         job = client.models.infer_async("cl", df)
         assert job.wait(timeout=120).status == "succeeded", job.error_message
     assert got["local"].to_pandas().equals(got["http"].to_pandas())
+
+
+def test_infinite_and_huge_numbers_in_data_are_scored(server: Server, trained: str, penguins: pd.DataFrame) -> None:
+    """1e400 in a JSON data file is infinity; a distance-based model used to fail on it with an internal error."""
+    rows = penguins.head(3).drop(columns="species").to_dict(orient="records")
+    rows[0]["bill_length_mm"] = "__INF__"
+    rows[1]["body_mass_g"] = 1e300
+    body = json.dumps(rows, default=str).replace('"__INF__"', "1e400").encode()
+    with server.http() as c:
+        r = c.post(f"/models/{trained}/infer", files={"file": ("inf.json", body)}, data={"output_type": "json"})
+    assert r.status_code == 200, r.text[:300]
+    assert len(r.json()["data"]["cluster_label"]) == 3
+    df = penguins.head(5).copy()
+    df.loc[0, "flipper_length_mm"] = float("-inf")
+    for client in (server.client(),):
+        assert (
+            len(client.models.train(df, "clustering", name="cl-inf", params={"n_clusters": 2}).infer(df).to_pandas())
+            == 5
+        )

@@ -87,7 +87,7 @@ def penguin_frames(draw: Any) -> pd.DataFrame:
     keep = draw(st.lists(st.sampled_from(PENGUIN_COLUMNS), min_size=1, max_size=8, unique=True))
     df = base.iloc[rows][keep].reset_index(drop=True)
     for c in keep:
-        how = draw(st.sampled_from(["as is", "as is", "as is", "text", "nan", "some nan", "negate"]))
+        how = draw(st.sampled_from(["as is", "as is", "as is", "text", "nan", "some nan", "negate", "inf"]))
         if how == "text":
             df[c] = df[c].astype(str)
         elif how == "nan":
@@ -96,6 +96,8 @@ def penguin_frames(draw: Any) -> pd.DataFrame:
             df.loc[draw(st.integers(0, n - 1)), c] = None
         elif how == "negate" and pd.api.types.is_numeric_dtype(df[c]):
             df[c] = -df[c] * 1e12
+        elif how == "inf" and n and pd.api.types.is_float_dtype(df[c]):
+            df.loc[draw(st.integers(0, n - 1)), c] = draw(st.sampled_from([np.inf, -np.inf, 1e300]))
     for name, kind in draw(st.lists(st.tuples(names, st.sampled_from(KINDS)), max_size=2)):
         extra = pd.Series(_column(kind, n, draw))
         df = pd.concat([df, extra.rename(name)], axis=1)
