@@ -19,7 +19,7 @@ from jupyter_infer._exceptions import InferError, JobFailed, RemoteError
 TYPES = ("prediction", "clustering", "anomaly", "embedding", "search", "factors")
 PENGUIN_COLUMNS = ["species", "island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "sex",
                    "year"]  # fmt: skip
-CI = settings(max_examples=40, deadline=None, derandomize=True, database=None,
+CI = settings(max_examples=30, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                      HealthCheck.data_too_large])  # fmt: skip
 
@@ -186,7 +186,7 @@ def test_inference_gives_the_spec_columns_or_our_error(
         assert len(table) == len(df)
 
 
-@settings(CI, max_examples=12)
+@settings(CI, max_examples=10)
 @given(df=frames, model_type=st.sampled_from(TYPES), data=st.data(), params=st.dictionaries(
     st.sampled_from(["n_clusters", "contamination", "n_components", "n_factors", "task", "x"]),
     st.one_of(st.integers(-3, 400), floats, st.text(max_size=5), st.none(), st.booleans()), max_size=2))  # fmt: skip
