@@ -252,8 +252,11 @@ class BatchScorer:
                     + did_you_mean(col, list(map(str, df.columns)))
                 )
             ids = df[col].to_numpy()
-            if ids.dtype == object and any(isinstance(v, dict | list | set | tuple | bytes) for v in ids):
-                raise InputError(f'The id column "{col}" holds lists, dicts or bytes; ids must be numbers or text.')
+            if ids.dtype == object and pd.api.types.infer_dtype(ids, skipna=True) not in ("string", "empty"):
+                if any(isinstance(v, dict | list | set | tuple | bytes) for v in ids):
+                    raise InputError(f'The id column "{col}" holds lists, dicts or bytes; ids must be numbers or text.')
+                # numbers mixed with text: every id as its text (a table column holds one type)
+                ids = np.array([None if v is None or v != v else str(v) for v in ids], dtype=object)
             return ids
         return np.arange(start, start + len(df), dtype=np.int64)
 

@@ -151,3 +151,16 @@ def test_infinite_and_huge_numbers_in_data_are_scored(server: Server, trained: s
             len(client.models.train(df, "clustering", name="cl-inf", params={"n_clusters": 2}).infer(df).to_pandas())
             == 5
         )
+
+
+@pytest.mark.parametrize("tags", [[1, "a", None, 2.5], [True, 2, "x", 3]], ids=["int-text-float", "bool-int-text"])
+def test_an_id_column_of_mixed_types_gives_text_ids(
+    server: Server, trained: str, penguins: pd.DataFrame, tmp_path, tags: list
+) -> None:  # type: ignore[no-untyped-def]
+    df = penguins.head(4).copy()
+    df["tag"] = tags
+    local = ji.connect(home=tmp_path / "store")
+    local.models.train(penguins, "clustering", name="cl", params={"training_mode": "fast"})
+    for client in (local, server.client()):
+        ids = client.models.infer("cl", df, id_column="tag").to_pandas()["id"].tolist()
+        assert [None if v is None or v != v else v for v in ids] == [None if t is None else str(t) for t in tags]
