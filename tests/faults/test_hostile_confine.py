@@ -125,3 +125,24 @@ def test_a_job_whose_paths_stay_put_still_reads_and_writes(slow: Server, model: 
     assert list(out.columns) == ["id", "cluster_label", "cluster_description"] and len(out) == 30
     assert (slow.root / "keep" / "out.csv").read_text() == "taken"
     assert not [p for p in (slow.root / "keep").iterdir() if p.name.startswith(".")], "a temporary file stayed"
+
+
+def test_an_input_file_swapped_for_a_link_is_not_read_through(
+    slow: Server, model: str, penguins: pd.DataFrame, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_bytes(csv_bytes(penguins.tail(7)))
+    (slow.root / "swap.csv").write_bytes(csv_bytes(penguins.head(40)))
+    holders = _hold_the_worker(slow, model)
+    try:
+        with slow.http() as c:
+            r = c.post(f"/models/{model}/infer-async", json={"path": "swap.csv"})
+        assert r.status_code == 202, r.text
+        job_id = r.json()["job_id"]
+        (slow.root / "swap.csv").unlink()
+        os.symlink(secret, slow.root / "swap.csv")
+    finally:
+        _release(slow, holders)
+    job = slow.wait(job_id)
+    assert job["status"] == "failed", f"the job read a file outside the server root: {job}"
+    assert "swap.csv" in job["error_message"] and str(secret) not in job["error_message"], job["error_message"]
