@@ -53,8 +53,12 @@ def _parts(path: str | os.PathLike[str], root: Path) -> tuple[str, ...]:
 
 def _refuse(rel: str, step: str, e: OSError) -> Escape:
     if e.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
-        what = "is now a symbolic link" if step == rel else "is now a symbolic link (or no longer a folder)"
-        return Escape(f"{rel}: {step} {what}; a job only reads and writes inside the server root, so it stopped.")
+        where = (
+            f"{rel} is now a symbolic link"
+            if step == rel
+            else f"{rel}: {step} is now a symbolic link (or no longer a folder)"
+        )
+        return Escape(f"{where}; a job only reads and writes inside the server root, so it stopped.")
     if e.errno == errno.ENOENT:
         return Escape(f"{rel}: {step} no longer exists.")
     return Escape(f"{rel}: cannot open {step} ({e.strerror or e}).")
