@@ -43,7 +43,6 @@ from ._base import (
     safe_filename,
     with_known_extension,
 )
-from ._limits import check_sync
 
 JOB_STATUSES = ("initializing", "pending", "queued", "running", "succeeded", "failed", "canceled", "rejected",
                 "waiting_for_upload")  # fmt: skip
@@ -553,6 +552,8 @@ class InferHandler(BaseHandler):
         t0 = time.monotonic()
         loop = asyncio.get_running_loop()
         cfg = ctx.config
+        from ._limits import check_sync
+
         # rows and output size, known before any decoding or scoring (the body cap bounds compressed bytes only)
         await loop.run_in_executor(ctx.pool, check_sync, path, m, v, opts.resolve(m["model_type"]),
                                    cfg.max_sync_rows, int(cfg.max_sync_output_mb * (1 << 20)))  # fmt: skip
