@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .._exceptions import NotFoundError
+from .._exceptions import NotFoundError, OptionError
 from ..engine.options import DASK_SCHEDULER_ENV, InferOptions, check_model_type, resolve_executor
 from ..store import check_retrain
+from . import _args
 from ._backend import Backend
 from ._objects import Dataset, Job, Model
 from ._result import InferenceResult
@@ -22,7 +23,7 @@ def ref(obj: Any) -> str:
         return obj.id
     if isinstance(obj, str):
         return obj[len(DATASET_PREFIX) :] if obj.startswith(DATASET_PREFIX) else obj
-    raise TypeError(f"expected a Model, a Dataset, an id or a name; got {type(obj).__name__}")
+    raise OptionError(f"expected a Model, a Dataset, an id or a name; got {type(obj).__name__}.")
 
 
 def is_dataset_ref(obj: Any) -> bool:
@@ -43,6 +44,7 @@ def options(
     factor_scores: bool = False,
     prob_columns: bool = False,
 ) -> InferOptions:
+    _args.infer_args(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
     return InferOptions(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
 
 
@@ -52,6 +54,10 @@ class Datasets:
 
     def create(self, data: Any, name: str | None = None, description: str | None = None) -> Dataset:
         """Store a table (DataFrame, Arrow table or file) as a dataset; waits for the ingest job."""
+        _args.text("name", name)
+        _args.text("description", description)
+        _args.text("name", name)
+        _args.text("description", description)
         return Dataset(self._c, self._c.backend.create_dataset(data, name, description))
 
     def list(self) -> list[Dataset]:
@@ -80,6 +86,7 @@ class Models:
         id_column: str | None = None,
     ) -> Model | Job:
         """Train a model (a new version when the name exists). ``wait=False`` returns the training Job."""
+        _args.train_args(model_type, label_column, name, input_columns, params, id_column, wait)
         data = data_or_dataset
         if name:  # a name taken by another kind of model fails here, before any data is stored or sent
             check_model_type(model_type)
@@ -123,6 +130,7 @@ class Models:
         """Sync inference on a DataFrame, Arrow table, file or dataset; the result comes back at once.
         ``anomaly_format`` defaults to ids_only and ``k`` to 1 for the model types they apply to."""
         opts = options(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
+        _args.text("model_version_id", model_version_id)
         if is_dataset_ref(data):
             data = Dataset(self._c, self._c.backend.get_dataset(ref(data)))
         return self._c.backend.infer(ref(model), data, opts, model_version_id)
@@ -147,6 +155,7 @@ class Models:
         Dask cluster, for a Parquet path the workers can read; the default is ``$JUPYTER_INFER_DASK_SCHEDULER``
         when set, else the embedded engine."""
         opts = options(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
+        _args.text("model_version_id", model_version_id)
         executor, scheduler = _executor(executor, scheduler)
         if isinstance(path_or_data, os.PathLike):
             path_or_data = os.fspath(path_or_data)
@@ -171,6 +180,7 @@ class Models:
         """Score a stored dataset (or a parquet file, directory, glob or fsspec URL) in the background. ``executor``
         and ``scheduler`` as for ``infer_async``."""
         opts = options(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
+        _args.text("model_version_id", model_version_id)
         executor, scheduler = _executor(executor, scheduler)
         source = dataset_or_parquet_path
         if isinstance(source, os.PathLike):
@@ -193,6 +203,7 @@ class Jobs:
         return Job(self._c, self._c.backend.get_job(job_id))
 
     def list(self, status: str | None = None, type: str | None = None, limit: int = 50) -> list[Job]:
+        _args.list_args(status, type, limit)
         return [Job(self._c, j) for j in self._c.backend.list_jobs(status, type, limit)]
 
     def cancel(self, job_id: str) -> Job:
@@ -200,7 +211,7 @@ class Jobs:
 
     def prune(self, older_than_days: float) -> int:
         """Delete finished jobs and their results older than this many days; returns how many."""
-        return self._c.backend.prune_jobs(older_than_days)
+        return self._c.backend.prune_jobs(_args.prune_days(older_than_days))
 
 
 class Client:

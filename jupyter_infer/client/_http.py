@@ -37,12 +37,14 @@ from .._exceptions import (
 from ..engine.io import to_frame
 from ..engine.model import validate_training
 from ..engine.options import LOCAL_CLUSTER, OUTPUT_TYPES, InferOptions, check_model_type, check_params
+from ..engine.tables import to_arrow
 from ..store import new_id
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
 from ._result import InferenceResult
 
 TERMINAL = ("succeeded", "failed", "canceled", "rejected")
+PREVIEW_PAGE = 10_000  # rows per GET /datasets/{id}/preview
 DIRECT_LIMIT = 25 << 20  # bytes; under the server's 30 MiB default cap with room for the multipart envelope
 
 
@@ -224,7 +226,7 @@ class HttpBackend:
         df = to_frame(data, what)
         with tempfile.TemporaryDirectory(prefix="jupyter-infer-") as d:
             tmp = Path(d) / "data.parquet"
-            pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
+            pq.write_table(to_arrow(df), tmp)
             yield tmp, tmp.name
 
     @staticmethod
@@ -329,8 +331,18 @@ class HttpBackend:
     def delete_dataset(self, ref: str) -> None:
         self._json("DELETE", f"/datasets/{_q(ref)}")
 
-    def preview_dataset(self, ref: str, max_rows: int = 10) -> dict[str, Any]:
-        return self._json("GET", f"/datasets/{_q(ref)}/preview", params={"max_rows": max_rows})
+    def preview_dataset(self, ref: str, max_rows: int = 10, offset: int = 0) -> dict[str, Any]:
+        """The rows, a page of at most PREVIEW_PAGE at a time (the server's bound per request)."""
+        out: dict[str, Any] = {"headers": [], "rows": []}
+        while True:
+            n = min(PREVIEW_PAGE, max_rows - len(out["rows"]))
+            page = self._json("GET", f"/datasets/{_q(ref)}/preview",
+                              params={"max_rows": n, **({"offset": offset} if offset else {})})  # fmt: skip
+            out["headers"] = page["headers"]
+            out["rows"] += page["rows"]
+            offset += len(page["rows"])
+            if len(page["rows"]) < n or len(out["rows"]) >= max_rows:
+                return out
 
     # ---- models --------------------------------------------------------------------------------------------------
     def train(
@@ -382,12 +394,16 @@ class HttpBackend:
             job = self.infer_batch(model, "dataset:" + data.id, options, model_version_id, "local", None)
             return self._finished_result(job["id"])
         with self._payload(data, "the inference data") as (path, filename):
-            if path.stat().st_size > self.direct_limit:  # too big for one request: the async path, then fetch
-                job = self.infer_async(model, path, options, model_version_id, "local", None)
-                return self._finished_result(job["id"])
-            resp = self._multipart(f"/models/{_q(model)}/infer", path, filename,
-                                   {**fields, "response_format": "parquet"}, safe_to_repeat=False)  # fmt: skip
-        return InferenceResult.from_parquet(resp.content)
+            if path.stat().st_size <= self.direct_limit:
+                try:
+                    resp = self._multipart(f"/models/{_q(model)}/infer", path, filename,
+                                           {**fields, "response_format": "parquet"}, safe_to_repeat=False)  # fmt: skip
+                    return InferenceResult.from_parquet(resp.content)
+                except TooLargeError:  # over the server's sync limits (rows, output size): as below
+                    pass
+            # too big for one request: the async path, then fetch
+            job = self.infer_async(model, path, options, model_version_id, "local", None)
+        return self._finished_result(job["id"])
 
     def _finished_result(self, job_id: str) -> InferenceResult:
         job = self._wait(job_id)

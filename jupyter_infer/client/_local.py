@@ -16,6 +16,7 @@ from ..engine.io import read_file, to_frame
 from ..engine.model import validate_training
 from ..engine.options import InferOptions, check_model_type, check_params
 from ..engine.outputs import read_metadata, read_result_table
+from ..engine.tables import to_arrow
 from ..jobs import Runner, load_artifact, work_for
 from ..jobs.work import result_meta
 from ..store import Store, new_id
@@ -59,7 +60,7 @@ class LocalBackend:
         df = to_frame(data, what)
         dest = self.store.path("uploads", f"{new_id('up_')}.parquet")
         tmp = self.store.tmp_path(dest)
-        pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
+        pq.write_table(to_arrow(df), tmp)
         os.replace(tmp, dest)
         return str(dest), True, None
 
@@ -88,14 +89,10 @@ class LocalBackend:
     def delete_dataset(self, ref: str) -> None:
         self.store.delete_dataset(ref)
 
-    def preview_dataset(self, ref: str, max_rows: int = 10) -> dict[str, Any]:
+    def preview_dataset(self, ref: str, max_rows: int = 10, offset: int = 0) -> dict[str, Any]:
         v = self.store.dataset_version(ref)
         pf = pq.ParquetFile(v["path"])
-        df = (
-            next(pf.iter_batches(batch_size=max(1, int(max_rows)))).to_pandas()
-            if pf.metadata.num_rows
-            else pd.DataFrame()
-        )
+        df = _rows(pf, int(offset), max(1, int(max_rows))) if pf.metadata.num_rows else pd.DataFrame()
         df = df.astype(object).where(df.notna(), None)
         return {"headers": [str(c) for c in df.columns], "rows": df.to_dict(orient="records")}
 
@@ -289,3 +286,18 @@ class LocalBackend:
             return t.replace_schema_metadata(None)
 
         return InferenceResult(meta, loader=load)
+
+
+def _rows(pf: pq.ParquetFile, offset: int, n: int) -> pd.DataFrame:
+    """Rows offset..offset+n of a Parquet file, reading only the row groups that hold them."""
+    groups, start, first = [], 0, None
+    for i in range(pf.metadata.num_row_groups):
+        size = pf.metadata.row_group(i).num_rows
+        if start + size > offset and start < offset + n:
+            first = start if first is None else first
+            groups.append(i)
+        start += size
+    if not groups:
+        return pf.schema_arrow.empty_table().to_pandas()
+    assert first is not None
+    return pf.read_row_groups(groups).slice(offset - first, n).to_pandas()

@@ -22,6 +22,9 @@ from .schema import BOOLEAN, CATEGORICAL, DATETIME, DATETIME_PARTS, NUMERIC, TEX
 MISSING_LEVEL = "__missing__"
 
 
+DISTANCE_BOUND = 1e15
+
+
 class Featurizer:
     """Turns aligned frames (see ``schema.align``) into float matrices; fitted once at training."""
 
@@ -149,7 +152,10 @@ class Featurizer:
 
     # ---- distance flavour ----------------------------------------------------------------------------------
     def _distance_frame(self, aligned: pd.DataFrame) -> pd.DataFrame:
-        data: dict[str, Any] = dict(zip(self.numeric_names(), self._numeric_arrays(aligned), strict=True))
+        # infinities (which the scaler refuses) and magnitudes whose squares overflow become +-1e15: still the
+        # farthest values, never a crash
+        arrays = [np.clip(a, -DISTANCE_BOUND, DISTANCE_BOUND) for a in self._numeric_arrays(aligned)]
+        data: dict[str, Any] = dict(zip(self.numeric_names(), arrays, strict=True))
         for name in self.cat_names:
             data[name] = aligned[name].to_numpy(dtype=object)
         return pd.DataFrame(data, index=aligned.index)

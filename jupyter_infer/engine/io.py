@@ -116,6 +116,9 @@ def _read_json(p: Path) -> pd.DataFrame:
             except ValueError as e2:
                 raise InputError(f"{p.name} is not valid JSON Lines: {e2}.") from None
         raise InputError(f"{p.name} is not valid JSON ({e}).") from None
+    except (RecursionError, ValueError) as e:  # nested past the parser's depth, or a number past 4300 digits
+        why = "its lists and objects nest too deeply" if isinstance(e, RecursionError) else str(e).split(";")[0]
+        raise InputError(f"{p.name} cannot be read as a table: {why}.") from None
     if isinstance(obj, list):
         if obj and not all(isinstance(r, dict) for r in obj):
             raise InputError(f"{p.name}: a JSON list must hold one object per row (records).")

@@ -194,11 +194,11 @@ def train(
     with threads_for(len(df)):
         fitted = fit(ctx)
     if model_type == "search":
-        # SPEC §4: with id_column at inference, match_id uses the training data's id_column too. The columns that
-        # are not features (id-like drops, columns left out) and could be ids keep their training values for that.
-        features = set(schema.names)
+        # SPEC §4: with id_column at inference, match_id uses the training data's id_column too. Every column that
+        # could be ids (whole numbers or text, unique, never missing) keeps its training values for that, features
+        # included: an integer id column that is not a row counter is often a feature too.
         fitted.core["ids_by_column"] = {
-            str(c): _id_values(df[c]) for c in df.columns if c not in features and c != id_column and _usable_ids(df[c])
+            str(c): _id_values(df[c]) for c in df.columns if c != id_column and _usable_ids(df[c])
         }
     params.pop("_task", None)
     info.update(fitted.info)
@@ -251,7 +251,13 @@ class BatchScorer:
                     f'The id column "{col}" is not in the inference data.'
                     + did_you_mean(col, list(map(str, df.columns)))
                 )
-            return df[col].to_numpy()
+            ids = df[col].to_numpy()
+            if ids.dtype == object and pd.api.types.infer_dtype(ids, skipna=True) not in ("string", "empty"):
+                if any(isinstance(v, dict | list | set | tuple | bytes) for v in ids):
+                    raise InputError(f'The id column "{col}" holds lists, dicts or bytes; ids must be numbers or text.')
+                # numbers mixed with text: every id as its text (a table column holds one type)
+                ids = np.array([None if v is None or v != v else str(v) for v in ids], dtype=object)
+            return ids
         return np.arange(start, start + len(df), dtype=np.int64)
 
     def score(self, df: pd.DataFrame, start: int | None = None, from_text: bool = False) -> pd.DataFrame | None:

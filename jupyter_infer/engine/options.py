@@ -38,13 +38,22 @@ def check_model_type(model_type: str) -> str:
     return model_type
 
 
+def _short(v: Any) -> str:
+    """A value for a message: its repr, cut short (a 5000-digit number has no repr at all)."""
+    try:
+        text = repr(v)
+    except ValueError:
+        return f"a {type(v).__name__} too long to show"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _as_int(key: str, v: Any, lo: int, hi: int | None = None) -> int:
     try:
         i = int(v)
         if float(v) != i:
             raise ValueError
-    except (TypeError, ValueError):
-        raise OptionError(f"params {key} must be a whole number, not {v!r}.") from None
+    except (TypeError, ValueError, OverflowError):
+        raise OptionError(f"params {key} must be a whole number, not {_short(v)}.") from None
     if i < lo or (hi is not None and i > hi):
         rng = f"from {lo} to {hi}" if hi is not None else f"at least {lo}"
         raise OptionError(f"params {key} must be {rng}; got {i}.")
@@ -65,15 +74,15 @@ def check_params(model_type: str, params: dict[str, Any] | None) -> dict[str, An
             )
         if key == "training_mode":
             if value not in ("fast", "best"):
-                raise OptionError(f'params training_mode must be "fast" or "best", not {value!r}.')
+                raise OptionError(f'params training_mode must be "fast" or "best", not {_short(value)}.')
         elif key == "task":
             if value not in ("classification", "regression"):
-                raise OptionError(f'params task must be "classification" or "regression", not {value!r}.')
+                raise OptionError(f'params task must be "classification" or "regression", not {_short(value)}.')
         elif key == "contamination":
             try:
                 value = float(value)
-            except (TypeError, ValueError):
-                raise OptionError(f"params contamination must be a number in (0, 0.5], not {value!r}.") from None
+            except (TypeError, ValueError, OverflowError):
+                raise OptionError(f"params contamination must be a number in (0, 0.5], not {_short(value)}.") from None
             if not 0 < value <= 0.5:
                 raise OptionError(f"params contamination must lie in (0, 0.5]; got {value}.")
         elif key == "n_clusters":
@@ -121,7 +130,7 @@ class InferOptions:
             k = 1 if o.k is None else o.k
             try:
                 k = int(k)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise OptionError(f"k must be a whole number, not {o.k!r}.") from None
             if k <= 0:
                 raise OptionError(f"k must be at least 1; got {k}.")

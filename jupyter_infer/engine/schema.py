@@ -214,6 +214,10 @@ def _to_datetime(s: pd.Series) -> tuple[pd.Series, bool]:
 
 
 def _to_category_str(s: pd.Series) -> tuple[pd.Series, bool]:
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+        # a mixed object column: numbers become their text, and dicts, lists or bytes cannot be a category
+        odd = (dict, list, set, tuple, bytes, bytearray)
+        return s.map(lambda v: None if isinstance(v, odd) or _missing(v) else str(v)), True
     if pd.api.types.is_string_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype):
         return s.astype(object).where(s.notna(), None), False
     coerced = s.dtype != object
@@ -222,6 +226,13 @@ def _to_category_str(s: pd.Series) -> tuple[pd.Series, bool]:
         vals = s.map(lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
         return vals, coerced
     return s.map(lambda v: None if pd.isna(v) else str(v)), coerced
+
+
+def _missing(v: object) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):  # an array-like value
+        return False
 
 
 def align(

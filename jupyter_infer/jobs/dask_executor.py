@@ -508,7 +508,7 @@ def run(store: Store, job: dict[str, Any], ctx: JobContext, model: dict[str, Any
     if req.get("output_path"):  # as the local job: never clobber, the path written is in the metadata
         written = export_result(
             final, req["output_path"], req["options"].get("output_type", "parquet"), model["model_type"],
-            no_clobber=True,
+            no_clobber=True, root=req.get("root"),
         )  # fmt: skip
         meta = {**meta, "output_path": str(written)}
     return {

@@ -3,6 +3,7 @@ file or dataset into a result file. Any process that can open the store can run 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -21,7 +22,9 @@ from ..engine.model import Artifact, train
 from ..engine.options import InferOptions
 from ..engine.outputs import metadata_for, read_metadata, read_result_table, write_result
 from ..engine.schema import kind_of
+from ..engine.tables import to_arrow
 from ..store import Store
+from ._confine import confined_input, confined_write, recheck, result_writer
 from ._runner import JobContext, Work
 
 _CACHE_SIZE = 8
@@ -70,8 +73,7 @@ def ingest(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]
         ctx.progress(phase="writing", fraction=0.6, rows_total=len(df))
         final = store.path("datasets", f"{dsv}.parquet")
         tmp = store.tmp_path(final)
-        table = pa.Table.from_pandas(df, preserve_index=False)
-        pq.write_table(table, tmp)
+        pq.write_table(to_arrow(df), tmp)
         os.replace(tmp, final)
         schema = {str(c): (kind_of(df[c]) or "unusable") for c in df.columns}
         store.finish_dataset_version(dsv, final, len(df), schema)
@@ -174,6 +176,9 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
     if req.get("executor", "local") == "dask":
         from . import dask_executor  # optional dependency
 
+        if "path" in req["source"]:  # the workers open it themselves: resolved again now, under the root
+            recheck(req["source"]["path"], req.get("root"))
+
         return dask_executor.run(store, job, ctx, model, version)
     art = load_artifact(version)
     scorer = art.scorer(InferOptions(**req["options"]))
@@ -186,7 +191,14 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
     # Test-only: JUPYTER_INFER_TEST_ROWS_PER_SECOND caps the scoring rate (small batches, sleeps that still check
     # cancel) so tests can watch and cancel a running job on small generated data. Unset in normal use.
     rps = float(os.environ.get("JUPYTER_INFER_TEST_ROWS_PER_SECOND") or 0)
-    reader = BatchReader(path, batch_rows=max(1, int(rps / 10))) if rps > 0 else BatchReader(path)
+    confined = contextlib.ExitStack()  # a path the server accepted: reached again from its root, without links
+    try:
+        if "path" in source:
+            path = confined.enter_context(confined_input(path, req.get("root")))
+        reader = BatchReader(path, batch_rows=max(1, int(rps / 10))) if rps > 0 else BatchReader(path)
+    except BaseException:
+        confined.close()
+        raise
     ctx.progress(rows_done=0, rows_total=reader.rows_total, phase="scoring", force=True)
     t0 = time.monotonic()
     final = store.path("results", f"{job['id']}.parquet")
@@ -208,6 +220,7 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
         out.abort()
         raise
     finally:
+        confined.close()
         if source.get("delete_after") and source.get("path"):  # a staged upload, not the user's file
             store.discard_staged(source["path"])
     if req.get("output_path"):
@@ -217,6 +230,7 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
             req["options"].get("output_type", "parquet"),
             model["model_type"],
             no_clobber=True,
+            root=req.get("root"),
         )
         meta = {**meta, "output_path": str(written)}
     return {
@@ -228,13 +242,16 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
 
 
 def export_result(
-    result: Path, dest: str | os.PathLike[str], output_type: str, model_type: str, no_clobber: bool = False
-) -> Path:
+    result: Path, dest: str | os.PathLike[str], output_type: str, model_type: str, no_clobber: bool = False,
+    root: str | None = None,
+) -> Path:  # fmt: skip
     """Write a stored result in a format to ``dest`` atomically (temporary name, then rename). ``no_clobber``:
-    never replace an existing file; take the next free ``<stem>-1<ext>``, ``-2``, ... instead. Returns the path
-    written."""
+    never replace an existing file; take the next free ``<stem>-1<ext>``, ``-2``, ... instead. ``root``: ``dest``
+    must be reached from it without links when it is written (never clobbers). Returns the path written."""
     table = read_result_table(result)  # a file, or a directory of parts (Dask executor)
     meta = read_metadata(table.schema.metadata)
+    if root:
+        return confined_write(dest, root, result_writer(table.replace_schema_metadata(None), meta, output_type))
     dest = Path(dest)
     if not no_clobber:
         return write_result(table.replace_schema_metadata(None), meta, dest, output_type)

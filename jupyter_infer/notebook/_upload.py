@@ -29,8 +29,19 @@ MIME = {"csv": "text/csv", "json": "application/json", "parquet": "application/v
 
 
 def _client() -> Client:
-    url = os.environ.get("JUPYTER_INFER_URL")
-    return connect(url, token=os.environ.get("JUPYTER_INFER_TOKEN")) if url else connect()
+    """The client the magics use: ``%config InferMagics.url/token/home`` (or ``c.InferMagics`` in the IPython
+    config), then $JUPYTER_INFER_URL/$JUPYTER_INFER_TOKEN, else the embedded engine."""
+    from IPython import get_ipython
+
+    from ._magics import InferMagics
+
+    shell = get_ipython()
+    if shell is None:
+        url = os.environ.get("JUPYTER_INFER_URL")
+        return connect(url, token=os.environ.get("JUPYTER_INFER_TOKEN")) if url else connect()
+    loaded = [c for c in shell.configurables if isinstance(c, InferMagics)]
+    magics = loaded[-1] if loaded else InferMagics(shell=shell, config=shell.config)
+    return magics.client
 
 
 class UploadWidget(widgets.VBox):

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from jupyter_server.base.handlers import APIHandler
+from jupyter_server.log import _scrub_uri
 from tornado import web
+from tornado.log import app_log, gen_log
 
 from .._exceptions import InferError, OptionError, TooLargeError
 from ..store import new_id
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("jupyter_infer.server")
 
 MAX_JSON_BYTES = 1 << 20
+MAX_JSON_DEPTH = 32  # objects and arrays inside each other in a request body
+MAX_JSON_NUMBER_CHARS = 40  # digits (and sign, point, exponent) of one number in a request body
 KNOWN_EXT = (".csv", ".parquet", ".pq", ".json", ".jsonl", ".ndjson")
 
 
@@ -123,6 +127,63 @@ def parse_int(
     return i
 
 
+class BodyJSONError(InferError):
+    """A request body that is not JSON, or JSON past this server's depth and number limits."""
+
+    status = 400
+
+
+def _number(text: str) -> str:
+    if len(text) > MAX_JSON_NUMBER_CHARS:
+        raise BodyJSONError(
+            f"the JSON body has a number of {len(text)} characters; numbers may have at most {MAX_JSON_NUMBER_CHARS}."
+        )
+    return text
+
+
+def _int(text: str) -> int:
+    return int(_number(text))
+
+
+def _float(text: str) -> float:
+    v = float(_number(text))
+    if v in (float("inf"), float("-inf")):
+        raise BodyJSONError(f"the JSON body has the number {text}, too large for a 64-bit float.")
+    return v
+
+
+def _constant(name: str) -> Any:
+    raise BodyJSONError(f"the JSON body has {name}, which is not JSON; send null or a number.")
+
+
+def _depth(obj: Any) -> int:
+    """How deeply lists and objects nest (iterative: no recursion on hostile input)."""
+    deepest, todo = 0, [(obj, 1)]
+    while todo:
+        o, d = todo.pop()
+        if isinstance(o, dict | list):
+            deepest = max(deepest, d)
+            todo.extend((v, d + 1) for v in (o.values() if isinstance(o, dict) else o))
+    return deepest
+
+
+def loads_body(raw: bytes) -> Any:
+    """A request body's JSON, within the limits (depth, number size, no NaN or infinities); else a 400 that says
+    which."""
+    try:
+        obj = json.loads(raw, parse_int=_int, parse_float=_float, parse_constant=_constant)
+    except RecursionError:
+        obj = None
+        depth = MAX_JSON_DEPTH + 1
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BodyJSONError(f"the body is not valid JSON: {e}") from None
+    else:
+        depth = _depth(obj)
+    if depth > MAX_JSON_DEPTH:
+        raise BodyJSONError(f"the JSON body nests lists and objects more than {MAX_JSON_DEPTH} levels deep.")
+    return obj
+
+
 def error_reply(handler: web.RequestHandler, status_code: int, exc: BaseException | None) -> None:
     """The one error shape: ``{"detail": "..."}``, ``x-should-retry: false`` where retrying cannot help."""
     retry: bool | None = None
@@ -141,6 +202,9 @@ def error_reply(handler: web.RequestHandler, status_code: int, exc: BaseExceptio
         detail = f"internal error: {type(exc).__name__}: {exc}"
     else:
         detail = responses.get(status_code, "Error")
+    ctx = handler.settings.get("jupyter_infer")
+    if ctx is not None:
+        detail = ctx.redact(detail)
     if status_code == 403 and not isinstance(exc, InferError) and detail in ("Forbidden", ""):
         detail = "Forbidden: a valid Jupyter token (Authorization: token|Bearer <token>) is required."
     if retry is None:
@@ -160,6 +224,24 @@ def _exc_status(exc: BaseException | None, default: int) -> int:
     return default
 
 
+class ScrubbedLogs(web.RequestHandler):
+    """Log lines name the request without its secrets: tornado's own (an error's ``GET /x?token=...`` summary and
+    its ``repr(request)``) carry the query string, where a token, an upload URL's or a download URL's signature
+    may be; jupyter_server's access log already scrubs it the same way."""
+
+    def _request_summary(self) -> str:
+        uri = _scrub_uri(self.request.uri or "", self.settings.get("extra_log_scrub_param_keys", []))
+        return f"{self.request.method} {uri} ({self.request.remote_ip})"
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, web.HTTPError):
+            message = value.get_message()
+            if message:
+                gen_log.warning("%d %s: %s", value.status_code, self._request_summary(), message)
+            return
+        app_log.error("Uncaught exception %s", self._request_summary(), exc_info=(typ, value, tb))
+
+
 FORBIDDEN = "Forbidden: a valid Jupyter token (Authorization: token|Bearer <token>) is required."
 
 
@@ -177,7 +259,7 @@ def authenticated(method: Any) -> Any:
 
 
 @web.stream_request_body
-class BaseHandler(APIHandler):
+class BaseHandler(ScrubbedLogs, APIHandler):
     """All API routes. ``body = "json" | "multipart" | "either" | "none"`` says what a POST may carry."""
 
     body = "json"
@@ -320,10 +402,7 @@ class BaseHandler(APIHandler):
         raw = bytes(self._json_buf).strip()
         if not raw:
             return {}
-        try:
-            obj = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise web.HTTPError(400, f"the body is not valid JSON: {e}") from None
+        obj = loads_body(raw)
         if not isinstance(obj, dict):
             raise OptionError("the JSON body must be an object")
         return obj

@@ -4,6 +4,7 @@ worker queue for everything else), the signer, the server root and the thread po
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,6 +29,19 @@ class JupyterInfer(Configurable):
         config=True,
         help="Largest request body, in MiB, for sync inference and direct (multipart) dataset uploads; larger "
         "bodies get a 413 that points to the async path and the upload flow.",
+    )
+    max_sync_rows = Int(
+        1_000_000,
+        config=True,
+        help="Most input rows one sync inference may decode (a Parquet file's count is read from its footer before "
+        "anything else); more get a 413 that points to the async path. 0: no limit.",
+    )
+    max_sync_output_mb = Float(
+        256.0,
+        config=True,
+        help="Largest output, in MiB (8 bytes per value: rows x k x 4 for search, rows x dimensions for "
+        "embeddings, ...), of one sync inference, estimated before it starts; larger gets a 413 that points to the "
+        "async path. 0: no limit.",
     )
     max_upload_gb = Float(
         0.0,
@@ -101,6 +115,25 @@ class ServerContext:
         if must_exist and not p.exists():
             raise NotFoundError(f"No such file under the server root: {rel}.")
         return p
+
+    def redact(self, text: str) -> str:
+        """A message as a client may see it: files under the server root named relative to it, files of the store
+        by their name alone, no other part of either path."""
+        if not text:
+            return text
+        if not hasattr(self, "_redactors"):
+            home = {str(self.store.home), str(Path(self.store.home).resolve())}
+            root = {str(self.root), os.path.realpath(self.root)}
+            tail = r"((?:/[^\s'\"`,;:()\[\]{}<>]*)*)"
+            self._redactors = [
+                (re.compile("|".join(re.escape(h) for h in sorted(home, key=len, reverse=True)) + tail),
+                 lambda m: Path(m.group(1)).name if m.group(1).strip("/") else "the store"),
+                (re.compile("|".join(re.escape(r) for r in sorted(root, key=len, reverse=True)) + tail),
+                 lambda m: m.group(1).lstrip("/") or "."),
+            ]  # fmt: skip
+        for rx, fix in self._redactors:
+            text = rx.sub(fix, text)
+        return text
 
     def relative(self, p: str | os.PathLike[str] | None) -> str | None:
         if not p:

@@ -34,6 +34,7 @@ from . import _shapes as S
 from ._base import (
     KNOWN_EXT,
     BaseHandler,
+    ScrubbedLogs,
     authenticated,
     dumps,
     error_reply,
@@ -255,7 +256,7 @@ class DatasetUploadHandler(BaseHandler):
 
 
 @web.stream_request_body
-class UploadPutHandler(web.RequestHandler):
+class UploadPutHandler(ScrubbedLogs):
     """``PUT upload_url``: no Authorization header (the SDK sends none); the signed token in the URL is the
     credential. The body streams to disk and may not exceed the size declared when the upload was prepared."""
 
@@ -422,7 +423,8 @@ class DatasetPreviewHandler(BaseHandler):
     @authenticated
     def get(self, ref: str) -> None:
         n = parse_int("max_rows", self.get_query_argument("max_rows", None), lo=1, hi=10_000, default=10) or 10
-        self.reply(self.ctx.sync.preview_dataset(ref, n))
+        offset = parse_int("offset", self.get_query_argument("offset", None), lo=0, hi=10**12, default=0) or 0
+        self.reply(self.ctx.sync.preview_dataset(ref, n, offset))
 
 
 class DatasetVersionsHandler(BaseHandler):
@@ -550,6 +552,12 @@ class InferHandler(BaseHandler):
         path = with_known_extension(Path(f["path"]))
         t0 = time.monotonic()
         loop = asyncio.get_running_loop()
+        cfg = ctx.config
+        from ._limits import check_sync
+
+        # rows and output size, known before any decoding or scoring (the body cap bounds compressed bytes only)
+        await loop.run_in_executor(ctx.pool, check_sync, path, m, v, opts.resolve(m["model_type"]),
+                                   cfg.max_sync_rows, int(cfg.max_sync_output_mb * (1 << 20)))  # fmt: skip
 
         def run() -> tuple[Any, bytes]:
             res = ctx.sync.infer(m["id"], str(path), opts, v["id"])
@@ -635,9 +643,11 @@ class InferAsyncHandler(BaseHandler):
                     raise ConflictError(f"Output file exists: {out_rel}")
                 if not dest.parent.is_dir():
                     raise NotFoundError(f"The folder of output_path does not exist: {Path(out_rel).parent}")
+            # the root travels with the job: the worker opens both paths again from it, following no link
             job = ctx.queue._infer_job(
-                m["id"], {"path": str(src)}, src.name, opts, mv, executor, scheduler, extra={"output_path": str(dest)}
-            )
+                m["id"], {"path": str(src)}, src.name, opts, mv, executor, scheduler,
+                extra={"output_path": str(dest), "root": str(ctx.root)},
+            )  # fmt: skip
         self.reply(_infer_job_reply(job), 202)
 
 
@@ -852,7 +862,7 @@ class JobResultFileHandler(BaseHandler, _ResultFile):
         return web.RequestHandler.finish(self, *args, **kwargs)
 
 
-class JobResultDownloadHandler(web.RequestHandler, _ResultFile):
+class JobResultDownloadHandler(ScrubbedLogs, _ResultFile):
     """``inference_results_uri``: the one route without Jupyter auth; its signed, expiring token names the job
     and the format (the SDK fetches it with a bare HTTP client)."""
 

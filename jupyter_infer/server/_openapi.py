@@ -153,7 +153,12 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/datasets/{dataset_id}/preview": {
         "get": _op(
-            "The first rows", params=[_DID, _q("max_rows", {"type": "integer", "minimum": 1, "maximum": 10000})]
+            "The first rows (from offset: extension)",
+            params=[
+                _DID,
+                _q("max_rows", {"type": "integer", "minimum": 1, "maximum": 10000}),
+                _q("offset", {"type": "integer", "minimum": 0}, "rows to skip first (extension)"),
+            ],
         ),
     },
     "/datasets/{dataset_id}/versions": {"get": _op("A dataset's versions, newest first", params=[_DID])},
@@ -287,6 +292,53 @@ PATHS: dict[str, dict[str, Any]] = {
         ),
     },
 }
+
+
+def _ref(path: str, method: str) -> str:
+    return "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
+
+
+def _link(producer: str, method: str, expr: str, param: str, consumers: list[tuple[str, str]]) -> None:
+    """OpenAPI links: the value at ``expr`` of the producer's answer is the ``param`` of each consumer (clients and
+    stateful testers follow them from a created resource to the routes that use it)."""
+    op = PATHS[producer][method]
+    ok = next(code for code in op["responses"] if code.startswith("2"))
+    links = op["responses"][ok].setdefault("links", {})
+    for path, m in consumers:
+        name = f"{m.upper()} {path}".replace("{", "").replace("}", "")
+        links[name] = {"operationRef": _ref(path, m), "parameters": {param: expr}}
+
+
+_DATASET_USES = [
+    ("/datasets/{dataset_id}", "get"),
+    ("/datasets/{dataset_id}/preview", "get"),
+    ("/datasets/{dataset_id}/versions", "get"),
+    ("/datasets/{dataset_id}", "delete"),
+]
+_MODEL_USES = [
+    ("/models/{model_id}", "get"),
+    ("/models/{model_id}/versions", "get"),
+    ("/models/{model_id}/infer", "post"),
+    ("/models/{model_id}/infer-async", "post"),
+    ("/models/{model_id}/infer-batch", "post"),
+    ("/models/{model_id}", "delete"),
+]
+_JOB_USES = [("/jobs/{job_id}", "get"), ("/jobs/{job_id}/results", "get"), ("/jobs/{job_id}/results/rows", "get"),
+             ("/jobs/{job_id}/results/file", "get"), ("/jobs/{job_id}/cancel", "post")]  # fmt: skip
+_link("/datasets", "post", "$response.body#/dataset_id", "dataset_id", _DATASET_USES)
+_link("/datasets", "post", "$response.body#/job_id", "job_id", _JOB_USES)
+_link(
+    "/datasets/upload",
+    "post",
+    "$response.body#/version_id",
+    "version_id",
+    [("/datasets/{version_id}/complete", "post")],
+)
+_link("/datasets/upload", "post", "$response.body#/job_id", "job_id", _JOB_USES)
+_link("/models/train", "post", "$response.body#/model_id", "model_id", _MODEL_USES)
+_link("/models/train", "post", "$response.body#/job_id", "job_id", _JOB_USES)
+for _producer in ("/models/{model_id}/infer-async", "/models/{model_id}/infer-batch"):
+    _link(_producer, "post", "$response.body#/job_id", "job_id", _JOB_USES)
 
 
 def openapi(api_base: str = "/jupyter-infer/api") -> dict[str, Any]:

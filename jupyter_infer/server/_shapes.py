@@ -57,6 +57,8 @@ def job_out(job: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
     """JobDetail: the store's job plus Wood Wide's ``resources``/``input``/``output`` and our ``model``,
     ``dataset`` and ``output_path`` (server-root-relative)."""
     out = _strip(job) or {}
+    if out.get("error_message"):  # a failure may name the file it read: relative to the root, never the store
+        out["error_message"] = ctx.redact(out["error_message"])
     req = job.get("request") or {}
     meta = dict(job.get("result_meta") or {})
     written = meta.pop("output_path", None)

@@ -100,3 +100,58 @@ def test_schemathesis_finds_no_server_errors(fuzz_server: tuple[str, str]) -> No
     assert not problems, "\n".join(problems[:20])
     # and the server still answers
     assert httpx.get(f"{api}/status", headers=headers).status_code == 200
+
+
+def _problem(method: str, path: str, resp) -> str | None:  # type: ignore[no-untyped-def]
+    """What is wrong with an answer: a 5xx, or a 4xx without a ``detail``."""
+    where = f"{method} {path} -> {resp.status_code}"
+    if resp.status_code >= 500:
+        return f"{where}: {resp.text[:200]}"
+    if resp.status_code >= 400:
+        try:
+            detail = resp.json().get("detail")
+        except (ValueError, AttributeError):
+            detail = None
+        if not isinstance(detail, str) or not detail:
+            return f"{where} without a detail: {resp.text[:200]}"
+    return None
+
+
+def test_schemathesis_stateful_finds_no_server_errors(fuzz_server: tuple[str, str]) -> None:
+    """Sequences that follow the links of openapi.json (a dataset or model made, then read, scored, deleted; a job
+    started, then polled, cancelled, its results fetched): no 5xx, every 4xx with a detail."""
+    import schemathesis
+    from hypothesis import HealthCheck, settings
+
+    api, token = fuzz_server
+    schema = schemathesis.openapi.from_dict(openapi("/jupyter-infer/api"))
+    problems: list[str] = []
+    calls: list[str] = []
+
+    class Machine(schema.as_state_machine()):  # type: ignore[misc]
+        def before_call(self, case):  # type: ignore[no-untyped-def]
+            case.headers = {**(case.headers or {}), "Authorization": f"token {token}"}  # never a generated one
+
+        def get_call_kwargs(self, case):  # type: ignore[no-untyped-def]
+            return {"base_url": api, "timeout": 60}
+
+        def call(self, case, **kwargs):  # type: ignore[no-untyped-def]
+            try:
+                return super().call(case, **kwargs)
+            except Exception as e:  # a dropped connection, a timeout: what a client would see as a server failure
+                problems.append(f"{case.method} {case.formatted_path}: {type(e).__name__}: {e}")
+                raise
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):  # type: ignore[no-untyped-def]
+            calls.append(f"{case.method} {case.operation.path} {response.status_code}")
+            problem = _problem(case.method, case.formatted_path, response)
+            if problem:
+                problems.append(problem)
+
+    config = settings(max_examples=60, stateful_step_count=8, deadline=None, database=None, derandomize=True,
+                      suppress_health_check=list(HealthCheck))  # fmt: skip
+    Machine.run(settings=config)
+    assert not problems, "\n".join(problems[:20])
+    linked = [c for c in calls if "{" in c and not c.endswith((" 404", " 422"))]
+    assert linked, f"no step reached a resource through a link: {calls[:30]}"
+    assert httpx.get(f"{api}/status", headers={"Authorization": f"token {token}"}).status_code == 200

@@ -36,12 +36,12 @@ def choose_k(Z: np.ndarray, ctx: FitContext) -> tuple[int, dict[int, float]]:
         labels = _kmeans(k, len(sample)).fit_predict(sample)
         if np.bincount(labels, minlength=k).min() < min(min_size, len(sample) // (2 * k) or 1):
             continue
-        if len(np.unique(labels)) < 2:
+        if not 2 <= len(np.unique(labels)) < len(sample):  # silhouette needs 2 to n-1 clusters
             continue
         scores[k] = float(silhouette_score(sample, labels, sample_size=min(len(sample), 5000), random_state=0))
         ctx.report("choose k", 0.7 * (i + 1) / len(ks))
     if not scores:
-        return 2, scores
+        return min(2, n), scores
     best = max(scores, key=lambda k: scores[k])
     for k in sorted(scores):  # prefer the smaller k when the gain is small
         if scores[best] - scores[k] < 0.02:
@@ -67,7 +67,7 @@ def fit(ctx: FitContext) -> Fitted:
     relabel[order] = np.arange(k)
     labels = relabel[raw]
     metrics: dict[str, Any] = {"n_clusters": int(k), "n_train": int(n)}
-    if len(np.unique(labels)) > 1:
+    if 2 <= len(np.unique(labels)) < n:  # defined for 2 to n-1 clusters
         metrics["silhouette_score"] = float(silhouette_score(Z, labels, sample_size=min(n, 5000), random_state=0))
     if scores:
         metrics["silhouette_by_k"] = {str(kk): v for kk, v in scores.items()}
