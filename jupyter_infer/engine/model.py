@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -167,9 +168,10 @@ def train(
     check_cancel: Callable[[], None] = _no_cancel,
 ) -> Artifact:
     """Validate the request, infer the schema, fit the model type; raise InputError/OptionError on bad input."""
+    t0 = time.perf_counter()
+    report("ingest", 0.0)
     req = validate_training(df, model_type, label_column, input_columns, params, id_column)
     df, feature_cols, params, info, label = req.df, req.feature_cols, req.params, req.info, req.label
-    report("schema", 0.0)
     schema = infer_schema(df[feature_cols], exclude=set())
     aligned, _ = align(df, schema)
     featurizer = Featurizer.fit(aligned, schema, distance=model_type in NEEDS_DISTANCE or model_type == "prediction")
@@ -182,6 +184,7 @@ def train(
         raise InputError(f"No usable feature columns ({reasons}).")
     ids = df[id_column].to_numpy() if id_column else None
     ctx = FitContext(aligned, featurizer, params, label, ids, report, check_cancel)
+    ctx.seconds["ingest"] = time.perf_counter() - t0
     check_cancel()
     fit = {
         "prediction": prediction.fit,
@@ -208,9 +211,9 @@ def train(
             "dropped_columns": dropped,
             "feature_kinds": {c.name: c.kind for c in schema.columns if c.name not in unlearned},
             "n_rows": len(df),
+            "phase_seconds": {k: round(v, 4) for k, v in ctx.seconds.items()},
         }
     )
-    report("done", 1.0)
     return Artifact(model_type, featurizer, fitted.core, info, fitted.metrics, fitted.descriptions)
 
 
