@@ -84,11 +84,17 @@ def generated(kind: str) -> pd.DataFrame:
         words = ["custom", "deluxe", "wagon", "sedan", "sport", "gl", "dl", "coupe", "brougham", "limited", "sx"]
         n = 400
         make = rng.choice(list(makes), n)
-        name = [f"{m} {rng.choice(words)}{rng.integers(100, 999)} {rng.choice(words)}" for m in make]
+        name = [
+            f"{m} {rng.choice(words)}{rng.integers(100, 999)}" + (f" {rng.choice(words)}" if rng.random() < 0.5 else "")
+            for m in make
+        ]  # 2-3 words
         origin = np.array([makes[m] for m in make])
         base = {"usa": 130.0, "japan": 85.0, "europe": 95.0}
         hp = np.array([base[o] for o in origin]) + rng.normal(0, 30, n)
-        return pd.DataFrame({"name": name, "horsepower": hp, "year": rng.integers(70, 83, n), "target": origin})
+        vin = [f"{v:x}" for v in rng.integers(1 << 40, 1 << 44, n)]  # an id: distinct values sharing no words
+        return pd.DataFrame(
+            {"name": name, "vin": vin, "horsepower": hp, "year": rng.integers(70, 83, n), "target": origin}
+        )
     else:
         raise ValueError(kind)
     df = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
@@ -127,7 +133,9 @@ def _split_kinds(X: pd.DataFrame) -> tuple[list[str], list[str]]:
 
 def tree_pre(X: pd.DataFrame) -> ColumnTransformer:
     nums, cats = _split_kinds(X)
-    enc = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan)
+    enc = OrdinalEncoder(
+        handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan, max_categories=250
+    )
     return ColumnTransformer([("n", "passthrough", nums), ("c", enc, cats)])
 
 

@@ -174,6 +174,7 @@ def result_meta(model: dict[str, Any], version: dict[str, Any], job_id: str, sco
         "job_id": job_id,
         "descriptions": scorer.descriptions(),
         "reconciliation": scorer.reconciliation.to_dict(),
+        "drift": scorer.drift_report(),
         "options": scorer.options.to_dict(),
     }
 
