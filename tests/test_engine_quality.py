@@ -171,3 +171,12 @@ def test_wine_cultivars_are_not_merged_into_two_clusters() -> None:
     three cultivars (adjusted Rand 0.39 vs 0.90)."""
     art = train(sk_frame("wine").drop(columns="target"), "clustering")
     assert art.metrics["n_clusters"] == 3
+
+
+def test_training_mode_fast_acts_where_documented() -> None:
+    X = sk_frame("wine").drop(columns="target")
+    fast = {"training_mode": "fast"}
+    assert train(X, "anomaly", params=fast).core["forest"].n_estimators == 100
+    assert train(X, "anomaly").core["forest"].n_estimators == 200
+    assert train(X, "search", params=fast).metrics["index"] == "brute"
+    assert train(X, "clustering", params=fast).metrics["n_clusters"] == 3  # still the highest silhouette
