@@ -28,7 +28,7 @@ TRAINING_MODES: dict[str, str] = {
     "prediction": "best compares gradient boosting, a random forest and a regularized linear model on 3-fold "
     "cross-validation (one holdout of 20 percent above 20,000 rows) and keeps the best or a blend of the top two; fast fits "
     "one gradient boosting whose rounds a holdout of 20 percent chooses",
-    "clustering": "fast chooses k on at most 5,000 rows with one k-means start per k (best: 20,000 rows, 3 starts)",
+    "clustering": "fast chooses k on a sample of at most 5,000 rows (best: 20,000)",
     "anomaly": "fast grows 100 isolation trees instead of 200",
     "embedding": "fast checks the kept neighbourhoods on 300 sampled rows instead of 1,000",
     "search": "fast checks the kept neighbourhoods on 300 rows and skips timing the index kinds",
