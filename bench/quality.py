@@ -159,7 +159,7 @@ def baselines(X: pd.DataFrame, classify: bool) -> dict[str, Any]:
 
 
 # ---- the suites -----------------------------------------------------------------------------------------------
-def prediction(client: ji.Client, repeat: int) -> None:
+def prediction(client: ji.Client, repeat: int, tasks: list[str]) -> None:
     print(
         "\n## prediction: test score (accuracy; R² marked) on a fixed 75/25 split; time as a ratio to a plain HGB fit"
     )
@@ -170,6 +170,8 @@ def prediction(client: ji.Client, repeat: int) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     ok_within, at_or_above, fast_ok, n = 0, 0, 0, 0
     for name, load in PREDICTION.items():
+        if tasks and not any(name.startswith(t) for t in tasks):
+            continue
         df = load()
         classify = "R²" not in name
         train, test = train_test_split(df, test_size=0.25, random_state=0, stratify=df["target"] if classify else None)
@@ -292,10 +294,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", default="prediction,clustering,embedding,anomaly,search")
     ap.add_argument("--repeat", type=int, default=2, help="timings: best of N")
+    ap.add_argument("--tasks", default="", help="prediction tasks to run (name prefixes, comma-separated; all)")
     args = ap.parse_args()
     client = ji.connect(home=tempfile.mkdtemp(prefix="ji-quality-"))
     suites: dict[str, Callable[[], None]] = {
-        "prediction": lambda: prediction(client, args.repeat),
+        "prediction": lambda: prediction(client, args.repeat, [t for t in args.tasks.split(",") if t]),
         "clustering": lambda: clustering(client),
         "embedding": lambda: embedding(client),
         "anomaly": lambda: anomaly(client),

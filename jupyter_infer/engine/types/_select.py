@@ -9,6 +9,7 @@ the linear model is cheap. The forest's size is bounded by a time budget relativ
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -230,8 +231,8 @@ def _forest(X: np.ndarray, y: np.ndarray, task: str, budget: float, ctx: FitCont
 def select(
     X_tree: np.ndarray, X_dist: np.ndarray | None, y: np.ndarray, task: str, cat_mask: list[bool], ctx: FitContext
 ) -> Selection:
-    """``best``: every candidate on the same validation rows, the best (or the blend of the top two); ``fast``:
-    one gradient boosting whose holdout chooses its rounds."""
+    """``best``: every candidate and blend on the same validation rows, the best by accuracy (ties: log loss) or
+    R²; ``fast``: one gradient boosting whose holdout chooses its rounds."""
     mode = "fast" if ctx.fast else "best"
     classes = np.unique(y) if task == "classification" else np.array([])
     width = len(classes)
@@ -256,15 +257,18 @@ def select(
             skipped[NAMES["forest"]] = f"over the time budget ({budget:.1f} s)"
         else:
             cands.append(f)
-    scores = {c.kind: score(task, yv, c.oof[rows], classes) for c in cands}
-    ranked = sorted(cands, key=lambda c: scores[c.kind], reverse=True)
-    parts = ranked[:1]
-    blend_score = None
-    if len(ranked) >= 2:
-        blended = (ranked[0].oof[rows] + ranked[1].oof[rows]) / 2
-        blend_score = score(task, yv, blended, classes)
-        if blend_score > scores[ranked[0].kind]:
-            parts = ranked[:2]
+    # every candidate and every equal-weight blend of two or three, on the same validation rows
+    combos = [combo for r in range(1, len(cands) + 1) for combo in itertools.combinations(range(len(cands)), r)]
+
+    def label(combo: tuple[int, ...]) -> str:
+        return ("blend:" if len(combo) > 1 else "") + "+".join(NAMES[cands[i].kind] for i in combo)
+
+    def blend(combo: tuple[int, ...]) -> np.ndarray:
+        return sum(cands[i].oof[rows] for i in combo) / len(combo)
+
+    scores = {combo: score(task, yv, blend(combo), classes) for combo in combos}
+    best = max(combos, key=lambda combo: (scores[combo], -len(combo)))
+    parts = [cands[i] for i in best]
     for c in parts:
         if c.final is None:
             _finish_gbm(c, X_tree, y, task, cat_mask, ctx)
@@ -273,9 +277,7 @@ def select(
         metrics = metrics_of(task, yv, chosen, classes)
     metrics["model"] = "+".join(NAMES[c.kind] for c in parts)
     metrics["validation"] = scheme
-    metrics["candidates"] = {NAMES[c.kind]: round(scores[c.kind][0], 6) for c in cands}
-    if blend_score is not None:
-        metrics["candidates"]["blend:" + "+".join(NAMES[c.kind] for c in ranked[:2])] = round(blend_score[0], 6)
+    metrics["candidates"] = {label(combo): round(scores[combo][0], 6) for combo in combos}
     metrics["selection"] = {
         "seconds": round(time.perf_counter() - t0, 4),
         "skipped": skipped,
