@@ -284,7 +284,7 @@ def search(client: ji.Client) -> None:
     for name, (X, _) in labelled().items():
         m = client.models.train(X, "search", name=f"q-sea-{name}")
         out = client.models.infer(m, X).to_pandas()
-        keyed = X.astype(str).agg("|".join, axis=1).to_numpy()
+        keyed = X.apply(lambda r: "|".join(map(str, r)), axis=1).to_numpy()
         match = out["match_id"].to_numpy().astype(int)
         hit = keyed[match] == keyed[out["id"].to_numpy()]
         print(f"| {name} | {len(X)} | {hit.mean():.1%} |")
