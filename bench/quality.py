@@ -290,9 +290,44 @@ def search(client: ji.Client) -> None:
         print(f"| {name} | {len(X)} | {hit.mean():.1%} |")
 
 
+def cpu_of(fn: Callable[[], Any], repeat: int) -> float:
+    """Best-of CPU seconds of this process (every thread): on a busy machine a steadier measure of single-thread
+    work than wall time."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.process_time()
+        fn()
+        times.append(time.process_time() - t0)
+    return min(times)
+
+
+def speed(client: ji.Client, repeat: int) -> None:
+    """Issue 11's row: train on wine (178 rows), default params, ingest included, against a plain HGB fit."""
+    df = sk("wine")
+    X, y = df.drop(columns="target"), df["target"]
+    plain = lambda: HistGradientBoostingClassifier().fit(X, y)  # noqa: E731
+    t_hgb = best_of(plain, repeat)
+    with threadpool_limits(1):
+        t_hgb1, c_hgb1 = best_of(plain, repeat), cpu_of(plain, repeat)
+    print("\n## speed: training on wine (178 rows) as a ratio to a plain HistGradientBoostingClassifier().fit")
+    print(f"plain fit: {t_hgb:.3f} s wall with the default threads; one thread: {t_hgb1:.3f} s wall, "
+          f"{c_hgb1:.3f} s CPU (best of {repeat})")  # fmt: skip
+    print("| mode | train wall | / plain fit | / plain fit, 1 thread | CPU / plain fit CPU, 1 thread "
+          "| phase seconds of the last run |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    for mode in ("best", "fast"):
+        run = lambda m=mode: client.models.train(  # noqa: E731
+            df, "prediction", label_column="target", name="speed", params={"training_mode": m}
+        )
+        t, c = best_of(run, repeat), cpu_of(run, repeat)
+        info = client.models.get("speed").record["current_version"].get("info") or {}
+        print(f"| {mode} | {t:.3f} s | {t / t_hgb:.2f}x | {t / t_hgb1:.2f}x | {c / c_hgb1:.2f}x "
+              f"| {info.get('phase_seconds', 'n/a')} |")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", default="prediction,clustering,embedding,anomaly,search")
+    ap.add_argument("--only", default="speed,prediction,clustering,embedding,anomaly,search")
     ap.add_argument("--repeat", type=int, default=2, help="timings: best of N")
     ap.add_argument("--tasks", default="", help="prediction tasks to run (name prefixes, comma-separated; all)")
     args = ap.parse_args()
@@ -303,6 +338,7 @@ def main() -> None:
         "embedding": lambda: embedding(client),
         "anomaly": lambda: anomaly(client),
         "search": lambda: search(client),
+        "speed": lambda: speed(client, max(3, args.repeat)),
     }
     for name in args.only.split(","):
         suites[name.strip()]()

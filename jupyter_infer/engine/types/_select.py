@@ -41,7 +41,8 @@ HOLDOUT = 0.2
 MIN_VALIDATION_ROWS = 30
 HGB_MAX_ITER = 300
 HGB_DEFAULT_ITER = 100  # when there is nothing to validate on
-HGB_PATIENCE = 15
+HGB_PATIENCE = 10
+HGB_TOL = 1e-3  # a round must lower the validation loss by this much (log loss; regression: times var(y)) to count
 SMALL_DATA_ROWS, SMALL_LEAF = 2_000, 10
 STEP_ABOVE_ROWS = 100_000  # larger boosting fits run in warm-start steps, so cancel is honoured between them
 HGB_STEP = 50
@@ -69,7 +70,7 @@ class Selection:
 
 
 # ---- estimators -----------------------------------------------------------------------------------------------
-def hgb(task: str, cat_mask: list[bool], max_iter: int, early_stopping: bool, n_rows: int) -> Any:
+def hgb(task: str, cat_mask: list[bool], max_iter: int, early_stopping: bool, n_rows: int, tol: float = HGB_TOL) -> Any:
     """Gradient boosting set for the data size: on small data smaller leaves with a mild L2 penalty (on 8 tasks
     of 150-3,000 rows never worse than the defaults and better on 5, by 0.7 to 4 accuracy points)."""
     kw: dict[str, Any] = dict(
@@ -79,6 +80,7 @@ def hgb(task: str, cat_mask: list[bool], max_iter: int, early_stopping: bool, n_
         l2_regularization=1.0,
         early_stopping=early_stopping,
         n_iter_no_change=HGB_PATIENCE,
+        tol=tol,
         random_state=0,
         categorical_features=cat_mask if any(cat_mask) else None,
     )
@@ -190,13 +192,20 @@ def _gbm(
     rounds = []
     with ctx.phase("validate", 0.15):
         for tr, va in folds:
-            est = hgb(task, cat_mask, HGB_MAX_ITER, True, len(tr))
+            tol = HGB_TOL * (float(np.var(y[tr])) if task == "regression" else 1.0)
+            est = hgb(task, cat_mask, HGB_MAX_ITER, True, len(tr), tol)
             est = fit_hgb(est, X[tr], y[tr], ctx, X_val=X[va], y_val=y[va])
             oof[va] = predict(est, X[va], task)
             stopped = est.n_iter_ < HGB_MAX_ITER
             rounds.append(est.n_iter_ - HGB_PATIENCE if stopped else est.n_iter_)
     n_iter = int(max(10, np.median(rounds))) if rounds else HGB_DEFAULT_ITER
-    return Candidate("gbm", oof, note={"n_iter": n_iter})
+    c = Candidate("gbm", oof, note={"n_iter": n_iter})
+    if ctx.fast and len(folds) == 1:
+        # fast: the model trained on the training part and stopped on the holdout is the model (as scikit-learn's
+        # own early stopping does); refitting on every row would double the work
+        c.final = est
+        c.note["trained_on_rows"] = len(folds[0][0])
+    return c
 
 
 def _finish_gbm(c: Candidate, X: np.ndarray, y: np.ndarray, task: str, cat_mask: list[bool], ctx: FitContext) -> None:
@@ -241,7 +250,7 @@ def select(
     X_tree: np.ndarray, X_dist: np.ndarray | None, y: np.ndarray, task: str, cat_mask: list[bool], ctx: FitContext
 ) -> Selection:
     """``best``: every candidate and blend on the same validation rows, the best by accuracy (ties: log loss) or
-    R²; ``fast``: one gradient boosting whose holdout chooses its rounds."""
+    R²; ``fast``: one gradient boosting, fitted once on 80 % of the rows and stopped on the other 20 %."""
     mode = "fast" if ctx.fast else "best"
     classes = np.unique(y) if task == "classification" else np.array([])
     width = len(classes)
