@@ -29,7 +29,12 @@ def anomaly_scores(core: dict[str, Any], X: np.ndarray) -> np.ndarray:
     of the training values (in widths of that range; percentiles, so the outliers in the training rows do not
     widen it as they widen a standard deviation); zero inside it (higher = more anomalous)."""
     scores = -threaded_rows(core["forest"].score_samples, X)
-    if "num_lo" not in core:  # a model from before the central range: no extreme term
+    if "num_lo" not in core:  # a model from before the central range: its own term (beyond 6 sd), as trained
+        n_old = len(core.get("num_mean", []))
+        if n_old:
+            with np.errstate(all="ignore"):
+                z = np.nan_to_num(np.abs((X[:, :n_old] - core["num_mean"]) / core["num_std"]), nan=0.0)
+            scores = scores + 0.05 * np.clip(z.max(axis=1) - 6.0, 0.0, None)
         return scores
     n_num = len(core["num_lo"])
     if n_num:
