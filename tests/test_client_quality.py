@@ -96,3 +96,26 @@ def test_embedding_keeps_neighbourhoods(client: ji.Client) -> None:
     emb = client.models.infer(m, df.drop(columns="target")).to_pandas().drop(columns="id")
     knn = cross_val_score(KNeighborsClassifier(5), emb, df["target"], cv=5).mean()
     assert knn >= 0.9
+
+
+def test_training_records_where_time_went_and_every_candidate(client: ji.Client) -> None:
+    m = client.models.train(sk_frame("wine"), "prediction", label_column="target", name="q-phases")
+    info = client.models.get("q-phases").record["current_version"]["info"]
+    assert {"ingest", "validate", "fit", "save", "total"} <= set(info["phase_seconds"])
+    assert all(v >= 0 for v in info["phase_seconds"].values())
+    assert {"gradient_boosting", "random_forest", "linear"} <= set(m.metrics["candidates"])
+
+
+def test_results_report_the_columns_that_drifted(client: ji.Client) -> None:
+    import io
+
+    import pyarrow.parquet as pq
+
+    df = sk_frame("wine").drop(columns="target").sample(frac=1.0, random_state=0)
+    m = client.models.train(df.iloc[:130], "anomaly", name="q-drift")
+    same = client.models.infer(m, df.iloc[130:])
+    assert same.drift["moved"] == [] and "proline" in same.drift["psi"]
+    moved = client.models.infer(m, df.iloc[130:].assign(proline=lambda d: d["proline"] * 3))
+    assert [c["column"] for c in moved.drift["moved"]] == ["proline"]
+    meta = pq.read_table(io.BytesIO(moved.to_parquet())).schema.metadata
+    assert b"proline" in meta[b"drift"]

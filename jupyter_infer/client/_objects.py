@@ -179,12 +179,15 @@ class Job:
         return self.status in TERMINAL
 
     def wait(self, timeout: float | None = None, poll: float = 0.1) -> Job:
-        """Block until the job ends (TimeoutError after ``timeout`` seconds); returns the job."""
+        """Block until the job ends (TimeoutError after ``timeout`` seconds); returns the job. Polls every 10 ms at
+        first, then less often up to ``poll`` seconds, so a short job is not made to wait for a long poll."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        interval = min(0.01, poll)
         while self.refresh()._record["status"] not in TERMINAL:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"job {self.id} is still {self._record['status']} after {timeout} s")
-            time.sleep(poll)
+            time.sleep(interval)
+            interval = min(poll, interval * 1.5)
         return self
 
     def result(self, timeout: float | None = None) -> Any:

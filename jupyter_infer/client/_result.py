@@ -70,6 +70,12 @@ class InferenceResult:
     def reconciliation(self) -> dict[str, list[str]]:
         return dict(self.meta.get("reconciliation") or {"dropped": [], "missing": [], "coerced": []})
 
+    @property
+    def drift(self) -> dict[str, Any]:
+        """The columns whose distribution moved from the training data: ``{"moved": [{"column", "psi"}...],
+        "psi": {column: value}, "rows", "threshold"}`` (population stability index per column)."""
+        return dict(self.meta.get("drift") or {"moved": [], "psi": {}, "rows": None, "threshold": None})
+
     # ---- data --------------------------------------------------------------------------------------------------
     @property
     def table(self) -> pa.Table:

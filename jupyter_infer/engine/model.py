@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, OptionError
+from . import drift
 from .features import Featurizer
 from .options import InferOptions, check_model_type, check_params, did_you_mean
 from .schema import TEXT, Reconciliation, align, check_frame, infer_schema, kind_of
@@ -29,6 +31,7 @@ class Artifact:
     info: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     descriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reference: dict[str, Any] = field(default_factory=dict)  # the training bins drift is measured against
 
     @property
     def input_columns(self) -> list[str]:
@@ -45,6 +48,7 @@ class Artifact:
             "info": self.info,
             "metrics": self.metrics,
             "descriptions": self.descriptions,
+            "reference": self.reference,
         }
 
     @classmethod
@@ -56,6 +60,7 @@ class Artifact:
             s["info"],
             s["metrics"],
             s["descriptions"],
+            s.get("reference") or {},
         )
 
 
@@ -167,9 +172,10 @@ def train(
     check_cancel: Callable[[], None] = _no_cancel,
 ) -> Artifact:
     """Validate the request, infer the schema, fit the model type; raise InputError/OptionError on bad input."""
+    t0 = time.perf_counter()
+    report("ingest", 0.0)
     req = validate_training(df, model_type, label_column, input_columns, params, id_column)
     df, feature_cols, params, info, label = req.df, req.feature_cols, req.params, req.info, req.label
-    report("schema", 0.0)
     schema = infer_schema(df[feature_cols], exclude=set())
     aligned, _ = align(df, schema)
     featurizer = Featurizer.fit(aligned, schema, distance=model_type in NEEDS_DISTANCE or model_type == "prediction")
@@ -181,7 +187,9 @@ def train(
         reasons = "; ".join(f"{d['name']}: {d['reason']}" for d in dropped)
         raise InputError(f"No usable feature columns ({reasons}).")
     ids = df[id_column].to_numpy() if id_column else None
+    reference = drift.reference(aligned, schema)
     ctx = FitContext(aligned, featurizer, params, label, ids, report, check_cancel)
+    ctx.seconds["ingest"] = time.perf_counter() - t0
     check_cancel()
     fit = {
         "prediction": prediction.fit,
@@ -207,11 +215,12 @@ def train(
             "input_columns": schema.names,
             "dropped_columns": dropped,
             "feature_kinds": {c.name: c.kind for c in schema.columns if c.name not in unlearned},
+            "feature_notes": {k: v for k, v in schema.notes.items() if k not in unlearned},
             "n_rows": len(df),
+            "phase_seconds": {k: round(v, 4) for k, v in ctx.seconds.items()},
         }
     )
-    report("done", 1.0)
-    return Artifact(model_type, featurizer, fitted.core, info, fitted.metrics, fitted.descriptions)
+    return Artifact(model_type, featurizer, fitted.core, info, fitted.metrics, fitted.descriptions, reference)
 
 
 class BatchScorer:
@@ -222,6 +231,7 @@ class BatchScorer:
         self.art = art
         self.options = options
         self.reconciliation = Reconciliation()
+        self.drift = drift.DriftCounter(art.reference)
         self.rows_in = 0
         core, feat = art.core, art.featurizer
         t = art.model_type
@@ -270,6 +280,7 @@ class BatchScorer:
         if self.options.id_column:
             rec.dropped = [c for c in rec.dropped if c != self.options.id_column]
         self.reconciliation.merge(rec)
+        self.drift.add(aligned)
         self.rows_in += len(df)
         if len(df) == 0:
             return None
@@ -287,6 +298,7 @@ class BatchScorer:
         return {
             "rows": self.rows_in,
             "reconciliation": self.reconciliation.to_dict(),
+            "drift": self.drift.state(),
             "impl": impl_state() if impl_state else None,
         }
 
@@ -295,10 +307,15 @@ class BatchScorer:
         ``reconciliation``, ``descriptions()`` and ``finish()`` are what one scorer over the whole input gives."""
         for st in states:
             self.reconciliation.merge(Reconciliation(**st["reconciliation"]))
+            self.drift.merge([st["drift"]] if st.get("drift") else [])
             self.rows_in += st["rows"]
         impl_merge = getattr(self.impl, "merge", None)
         if impl_merge:
             impl_merge([st["impl"] for st in states])
+
+    def drift_report(self) -> dict[str, Any]:
+        """The columns whose distribution moved from the training data (see ``drift``)."""
+        return self.drift.report(self.reconciliation.missing)
 
     def descriptions(self) -> dict[str, dict[str, Any]]:
         extra = getattr(self.impl, "descriptions", None)

@@ -67,6 +67,8 @@ def metadata_for(meta: dict[str, Any]) -> dict[bytes, bytes]:
     kv[b"reconciliation"] = json.dumps(
         meta.get("reconciliation") or {"dropped": [], "missing": [], "coerced": []}
     ).encode()
+    if meta.get("drift"):  # the columns whose distribution moved from the training data (engine/drift.py)
+        kv[b"drift"] = json.dumps(meta["drift"]).encode()
     return kv
 
 
@@ -92,8 +94,8 @@ def read_metadata(kv: dict[bytes, bytes] | None) -> dict[str, Any]:
             out[key] = val
         elif key.endswith("_descriptions"):
             out["descriptions"][key] = json.loads(val)
-        elif key == "reconciliation":
-            out["reconciliation"] = json.loads(val)
+        elif key in ("reconciliation", "drift"):
+            out[key] = json.loads(val)
     return out
 
 

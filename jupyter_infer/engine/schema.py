@@ -5,6 +5,7 @@ A :class:`Schema` is plain data (names, kinds, category lists) so it persists sa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,7 @@ class Schema:
 
     columns: list[Column]
     dropped: list[dict[str, str]] = field(default_factory=list)  # {"name", "reason"} for columns not used
+    notes: dict[str, str] = field(default_factory=dict)  # column -> how it is used, where that is not obvious
 
     @property
     def names(self) -> list[str]:
@@ -64,11 +66,11 @@ class Schema:
         return [c for c in self.columns if c.kind in kinds]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"columns": [c.to_dict() for c in self.columns], "dropped": list(self.dropped)}
+        return {"columns": [c.to_dict() for c in self.columns], "dropped": list(self.dropped), "notes": self.notes}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Schema:
-        return cls([Column(**c) for c in d["columns"]], list(d.get("dropped", [])))
+        return cls([Column(**c) for c in d["columns"]], list(d.get("dropped", [])), dict(d.get("notes") or {}))
 
 
 def check_frame(df: pd.DataFrame, what: str = "the input") -> None:
@@ -105,6 +107,28 @@ def _is_text(s: pd.Series) -> bool:
     return bool(sample.str.split().str.len().mean() >= 3)
 
 
+HIGH_CARDINALITY = 0.5  # distinct values per row above which a category is mostly unseen at inference
+SHARED_WORDS = 0.5  # share of rows whose value has a word that another distinct value also has
+_WORD = re.compile(r"(?u)\b\w\w+\b")  # TfidfVectorizer's default tokens
+
+
+def _share_words(s: pd.Series) -> bool:
+    """Whether most rows' values share a word with some other distinct values ("ford pinto", "ford torino"),
+    counting only words that at most half of the distinct values have."""
+    values = s.dropna().astype(str)
+    distinct = values.drop_duplicates().head(20_000)
+    seen: dict[str, int] = {}
+    for v in distinct:
+        for w in set(_WORD.findall(v.lower())):
+            seen[w] = seen.get(w, 0) + 1
+    # a word in most values ("cust" in "cust-00017") tells them apart no more than none does
+    shared = {w for w, c in seen.items() if 2 <= c <= SHARED_WORDS * len(distinct)}
+    if not shared:
+        return False
+    hits = values.head(20_000).map(lambda v: any(w in shared for w in _WORD.findall(v.lower())))
+    return bool(hits.mean() >= SHARED_WORDS)
+
+
 def _looks_datetime(s: pd.Series) -> bool:
     sample = s.dropna().astype(str).head(500)
     if len(sample) < 5 or not sample.str.contains(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}").mean() > 0.9:
@@ -137,6 +161,7 @@ def infer_schema(df: pd.DataFrame, exclude: set[str]) -> Schema:
     """Decide each column's role from the training table; report what is dropped and why."""
     cols: list[Column] = []
     dropped: list[dict[str, str]] = []
+    notes: dict[str, str] = {}
     n = len(df)
     for name in df.columns:
         if name in exclude:
@@ -154,9 +179,14 @@ def infer_schema(df: pd.DataFrame, exclude: set[str]) -> Schema:
         if nunique <= 1:
             dropped.append({"name": str(name), "reason": "constant"})
             continue
-        if kind == CATEGORICAL and n >= 20 and nunique / len(nonnull) > 0.99:
-            dropped.append({"name": str(name), "reason": "id-like (every value distinct)"})
-            continue
+        if kind == CATEGORICAL and n >= 20 and nunique / len(nonnull) > HIGH_CARDINALITY:
+            # mostly unseen at inference as a category: words it shares make it text; else it is an id
+            if _share_words(nonnull):
+                kind = TEXT
+                notes[str(name)] = f"text: {nunique} distinct values that share words, used through word features"
+            else:
+                dropped.append({"name": str(name), "reason": "id-like (distinct values that share no words)"})
+                continue
         if kind == NUMERIC and pd.api.types.is_integer_dtype(s.dtype) and n >= 20 and _is_row_counter(s):
             dropped.append({"name": str(name), "reason": "id-like (a row counter)"})
             continue
@@ -168,7 +198,7 @@ def infer_schema(df: pd.DataFrame, exclude: set[str]) -> Schema:
     if not cols:
         reasons = "; ".join(f"{d['name']}: {d['reason']}" for d in dropped) or "no columns given"
         raise InputError(f"No usable feature columns ({reasons}).")
-    return Schema(cols, dropped)
+    return Schema(cols, dropped, notes)
 
 
 def _is_row_counter(s: pd.Series) -> bool:

@@ -88,24 +88,34 @@ def ingest(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]
 
 # ---- train ----------------------------------------------------------------------------------------------------
 def train_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    """Phases (the job's ``current_phase``): ingest (read the rows, schema, features), validate and fit (the
+    engine's), save; the seconds spent in each are recorded on the model version (``info.phase_seconds``)."""
     req = job["request"]
     mdlv = req["model_version_id"]
     try:
-        ctx.progress(phase="loading data", fraction=0.0, force=True)
+        t0 = time.perf_counter()
+        ctx.progress(phase="ingest", fraction=0.0, force=True)
         dsv = store.dataset_version(req["dataset_version_id"])
         df = pd.read_parquet(dsv["path"])
         ctx.progress(rows_total=len(df))
+        read = time.perf_counter() - t0
         art = train(
             df, req["model_type"], label_column=req.get("label_column"), input_columns=req.get("input_columns"),
             params=req.get("params"), id_column=req.get("id_column"), report=ctx.report,
             check_cancel=ctx.check_cancel,
         )  # fmt: skip
         ctx.check_cancel()
-        ctx.progress(phase="saving", fraction=0.98, force=True)
+        ctx.progress(phase="save", fraction=0.98, force=True)
+        t_save = time.perf_counter()
         path = store.path("models", f"{mdlv}.jimodel")
         persist.save(art, path)
+        seconds = dict(art.info.get("phase_seconds") or {})
+        seconds["ingest"] = round(seconds.get("ingest", 0.0) + read, 4)
+        seconds["save"] = round(time.perf_counter() - t_save, 4)
+        seconds["total"] = round(time.perf_counter() - t0, 4)
+        info = {**art.info, "phase_seconds": seconds}
         store.finish_model_version(
-            mdlv, path=str(path), metrics=art.metrics, descriptions=art.descriptions, info=art.info,
+            mdlv, path=str(path), metrics=art.metrics, descriptions=art.descriptions, info=info,
             params=art.info.get("params", {}), input_columns=art.input_columns,
             library_versions=persist.library_versions(),
         )  # fmt: skip
@@ -166,6 +176,7 @@ def result_meta(model: dict[str, Any], version: dict[str, Any], job_id: str, sco
         "job_id": job_id,
         "descriptions": scorer.descriptions(),
         "reconciliation": scorer.reconciliation.to_dict(),
+        "drift": scorer.drift_report(),
         "options": scorer.options.to_dict(),
     }
 

@@ -23,6 +23,13 @@ def _esc(v: Any) -> str:
     return html.escape(str(v))
 
 
+def drift_summary(drift: dict[str, Any]) -> str:
+    """One header line naming the columns whose distribution moved from the training data, or nothing."""
+    moved = drift.get("moved") or []
+    cols = ", ".join(f"{m['column']} (PSI {m['psi']:.2f})" for m in moved[:6]) + (" and more" if len(moved) > 6 else "")
+    return f"Drift: the distribution moved from the training data in {cols}." if moved else ""
+
+
 def reconciliation_text(rec: dict[str, list[str]]) -> str:
     parts = [f"{k}: {', '.join(map(str, v))}" for k, v in rec.items() if v]
     return "; ".join(parts) if parts else "nothing to reconcile (the columns matched the training data)"
@@ -104,6 +111,7 @@ class ResultView:
 
     def __repr__(self) -> str:
         lines = [self.summary(), "reconciliation: " + reconciliation_text(self.result.reconciliation)]
+        lines += [t for t in [drift_summary(self.result.drift)] if t]
         if self.show_table:
             with pd.option_context("display.max_rows", self.max_rows, "display.max_columns", 20):
                 lines.append(repr(self.df.head(self.max_rows)))
@@ -119,6 +127,8 @@ class ResultView:
             f'<span class="ji-time">{_esc(self._took())}</span>'
         )
         recon = f"<br><small>Reconciliation: {_esc(reconciliation_text(r.reconciliation))}</small>"
+        if drift_summary(r.drift):
+            recon += f'<br><small class="ji-drift">{_esc(drift_summary(r.drift))}</small>'
         where = f"<br><small>Stored in <code>{_esc(self.dest)}</code>.</small>" if self.dest else ""
         parts = [f'<div class="ji-result"><p>{head}{recon}{where}</p>']
         if self.charts:

@@ -18,7 +18,7 @@ from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 from .._exceptions import ConflictError, InputError, OptionError
 from ..client import Client, Dataset, InferenceResult, Job, connect
 from ..engine.io import read_file
-from ..engine.options import OUTPUT_TYPES
+from ..engine.options import OUTPUT_TYPES, TRAINING_MODE_HELP
 from . import _errors, _resolve
 from ._display import BackgroundJob, ExportNote, ModelView, ResultView, join_input
 from ._progress import ProgressView, Watcher, outcome
@@ -121,7 +121,7 @@ class InferMagics(Magics):
     @argument(
         "--param", metavar="KEY=VALUE", nargs="+", action="append",
         help="Training parameter, repeatable: task, n_clusters, contamination, n_factors, n_components, training_mode. "
-        "Values are parsed as JSON when they can be (3, 0.1, true), else taken as text.",
+        "Values are parsed as JSON when they can be (3, 0.1, true), else taken as text. " + TRAINING_MODE_HELP + ".",
     )  # fmt: skip
     @argument(
         "--background", action="store_true", help="Return a job handle at once; DEST is set when training succeeds."

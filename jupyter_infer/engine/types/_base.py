@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +14,7 @@ import pandas as pd
 from ..features import Featurizer
 
 Report = Callable[[str, float], None]  # (phase, fraction of training done 0..1)
+PHASES = ("ingest", "fit", "validate", "save")  # where a training's time goes (the job's phases)
 
 
 def _no_report(phase: str, fraction: float) -> None:
@@ -31,6 +34,22 @@ class FitContext:
     ids: np.ndarray | None = None  # training row ids (id_column values or positions)
     report: Report = _no_report
     check_cancel: Callable[[], None] = _no_cancel
+    seconds: dict[str, float] = field(default_factory=dict)  # phase -> seconds spent in it
+
+    @property
+    def fast(self) -> bool:
+        return self.params.get("training_mode", "best") == "fast"
+
+    @contextmanager
+    def phase(self, name: str, fraction: float) -> Iterator[None]:
+        """Report ``name`` (one of PHASES) at ``fraction`` of the training, and add the time spent to it."""
+        self.check_cancel()
+        self.report(name, fraction)
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
 
 
 @dataclass

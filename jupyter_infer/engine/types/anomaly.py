@@ -16,40 +16,59 @@ from ._base import FitContext, Fitted, threaded_rows
 
 DEFAULT_CONTAMINATION = 0.05
 DESCRIBED_ROWS = 50
-EXTREME_Z = 6.0  # beyond this many standard deviations on any numeric column a row counts as extreme
-EXTREME_WEIGHT = 0.05
+CENTRAL = (1.0, 99.0)  # percentiles of each numeric column that bound its central range at training
+EXTREME_WEIGHT = 0.2  # score added per central range's width a value lies beyond that range
 
 
 def anomaly_scores(core: dict[str, Any], X: np.ndarray) -> np.ndarray:
-    """Isolation-forest score, plus a term for values far outside the training range.
+    """Isolation-forest score, plus a term for values far outside the training data's central range.
 
     A forest cannot extrapolate: a value 4x the training maximum lands in the same leaf as the maximum, so a row
-    that is extreme in one column and ordinary elsewhere would pass. The extra term is zero within EXTREME_Z
-    standard deviations, so ordinary rows keep the forest's score (higher = more anomalous)."""
+    that is extreme in one column and ordinary elsewhere would pass, and with many columns a forest rarely splits
+    on the one that is off. The extra term is how far the row's most extreme value lies beyond the central 98 %
+    of the training values (in widths of that range; percentiles, so the outliers in the training rows do not
+    widen it as they widen a standard deviation); zero inside it (higher = more anomalous)."""
     scores = -threaded_rows(core["forest"].score_samples, X)
-    n_num = len(core["num_mean"])
+    if "num_lo" not in core:  # a model from before the central range: its own term (beyond 6 sd), as trained
+        n_old = len(core.get("num_mean", []))
+        if n_old:
+            with np.errstate(all="ignore"):
+                z = np.nan_to_num(np.abs((X[:, :n_old] - core["num_mean"]) / core["num_std"]), nan=0.0)
+            scores = scores + 0.05 * np.clip(z.max(axis=1) - 6.0, 0.0, None)
+        return scores
+    n_num = len(core["num_lo"])
     if n_num:
-        z = np.abs((X[:, :n_num] - core["num_mean"]) / core["num_std"])
+        V = X[:, :n_num].astype(np.float64)
         with np.errstate(all="ignore"):
-            zmax = np.nan_to_num(np.nanmax(np.where(np.isnan(z), -np.inf, z), axis=1), neginf=0.0)
-        scores = scores + EXTREME_WEIGHT * np.clip(zmax - EXTREME_Z, 0.0, None)
+            beyond = np.maximum(np.maximum(V - core["num_hi"], core["num_lo"] - V), 0.0) / core["num_span"]
+        scores = scores + EXTREME_WEIGHT * np.nan_to_num(beyond, nan=0.0).max(axis=1)
     return scores
 
 
-def fit(ctx: FitContext) -> Fitted:
-    X = ctx.featurizer.tree_matrix(ctx.aligned)
-    contamination = float(ctx.params.get("contamination", DEFAULT_CONTAMINATION))
-    ctx.report("fit", 0.1)
-    forest = IsolationForest(n_estimators=200, random_state=0).fit(X)
-    ctx.check_cancel()
-    ctx.report("threshold", 0.7)
-    n_num = len(ctx.featurizer.numeric_names())
+def _central_range(V: np.ndarray) -> dict[str, np.ndarray]:
+    """Per numeric column: the 1st and 99th percentiles and the width to measure excess in (the standard
+    deviation where that range is empty, e.g. a column that is nearly always 0)."""
+    if V.shape[1] == 0:
+        return {"num_lo": np.zeros(0), "num_hi": np.zeros(0), "num_span": np.zeros(0)}
     with np.errstate(all="ignore"):
-        sd = np.nanstd(X[:, :n_num].astype(np.float64), axis=0)
+        lo, hi = np.nanpercentile(V, CENTRAL[0], axis=0), np.nanpercentile(V, CENTRAL[1], axis=0)
+        sd = np.nanstd(V, axis=0)
+    span = np.where(hi - lo > 0, hi - lo, np.where(sd > 0, sd, np.inf))
+    return {"num_lo": np.nan_to_num(lo), "num_hi": np.nan_to_num(hi), "num_span": np.nan_to_num(span, nan=np.inf)}
+
+
+def fit(ctx: FitContext) -> Fitted:
+    """``training_mode=fast``: 100 trees instead of 200."""
+    with ctx.phase("ingest", 0.05):
+        X = ctx.featurizer.tree_matrix(ctx.aligned)
+    contamination = float(ctx.params.get("contamination", DEFAULT_CONTAMINATION))
+    with ctx.phase("fit", 0.1):
+        forest = IsolationForest(n_estimators=100 if ctx.fast else 200, random_state=0).fit(X)
+    ctx.report("validate", 0.7)
+    n_num = len(ctx.featurizer.numeric_names())
     core = {
         "forest": forest,
-        "num_mean": np.nan_to_num(np.nanmean(X[:, :n_num].astype(np.float64), axis=0)) if n_num else np.zeros(0),
-        "num_std": np.where(np.isfinite(sd) & (sd > 0), sd, np.inf) if n_num else np.zeros(0),
+        **_central_range(X[:, :n_num].astype(np.float64)),
         "stats": column_stats(ctx.aligned, ctx.featurizer.schema),
     }
     scores = anomaly_scores(core, X)

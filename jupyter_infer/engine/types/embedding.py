@@ -1,5 +1,6 @@
-"""Embeddings: PCA on the distance flavour (stable, explainable); search reuses them with nearest neighbours
-over the training rows."""
+"""Embeddings: PCA on the distance flavour (stable, explainable), with as many dimensions as neighbourhoods need;
+search reuses them with nearest neighbours over the training rows. ``training_mode=fast`` checks neighbourhoods on
+fewer rows (and search skips timing the index kinds)."""
 
 from __future__ import annotations
 
@@ -9,33 +10,67 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
+from sklearn.manifold import trustworthiness
 from sklearn.neighbors import NearestNeighbors
 
 from ..features import Featurizer
 from ._base import FitContext, Fitted
 
-MAX_AUTO_COMPONENTS = 16
+MAX_AUTO_COMPONENTS = 64
+DIMS_TRIED = (2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64)
+NEIGHBOURS = 10
+KEEP_EMBEDDING = 0.8  # share of each row's 10 nearest neighbours (full space) an embedding must keep
+KEEP_SEARCH = 0.9  # search answers "which training row is nearest": it keeps more
+SAMPLE_ROWS, SAMPLE_ROWS_FAST = 1000, 300
 
 
-def fit_pca(Z: np.ndarray, requested: int | None, auto_variance: float | None) -> PCA:
+def neighbour_overlap(Z: np.ndarray, E: np.ndarray, k: int = NEIGHBOURS) -> float:
+    """The mean share of each row's k nearest neighbours in Z that are also among its k nearest in E."""
+    k = min(k, len(Z) - 1)
+    a = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(Z).kneighbors(Z, return_distance=False)[:, 1:]
+    b = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(E).kneighbors(E, return_distance=False)[:, 1:]
+    hits = (a[:, :, None] == b[:, None, :]).any(axis=2).sum(axis=1)
+    return float(hits.mean() / k)
+
+
+def fit_pca(Z: np.ndarray, requested: int | None, keep: float, fast: bool) -> tuple[PCA, dict[str, Any]]:
+    """PCA with ``requested`` dimensions, or the fewest that keep ``keep`` of each row's nearest neighbours (on a
+    sample), and how well neighbourhoods are kept (overlap, sklearn's trustworthiness)."""
     limit = int(min(Z.shape[1], max(1, len(Z) - 1)))
+    rng = np.random.default_rng(0)
+    size = SAMPLE_ROWS_FAST if fast else SAMPLE_ROWS
+    S = Z if len(Z) <= size else Z[rng.choice(len(Z), size, replace=False)]
     if requested is not None:
-        return PCA(n_components=min(requested, limit), random_state=0).fit(Z)
-    pca = PCA(n_components=min(MAX_AUTO_COMPONENTS, limit), random_state=0).fit(Z)
-    if auto_variance is None:
-        return pca
-    cum = np.cumsum(pca.explained_variance_ratio_)
-    k = min(len(cum), max(2, int(np.searchsorted(cum, auto_variance)) + 1))
-    return PCA(n_components=min(k, limit), random_state=0).fit(Z)
+        pca = PCA(n_components=min(requested, limit), random_state=0).fit(Z)
+        chosen_by = "n_components"
+    else:
+        full = PCA(n_components=min(MAX_AUTO_COMPONENTS, limit), random_state=0).fit(Z)
+        proj = full.transform(S)
+        d = full.n_components_
+        if len(S) > NEIGHBOURS + 1:
+            for cand in [c for c in DIMS_TRIED if c < full.n_components_]:
+                if neighbour_overlap(S, proj[:, :cand]) >= keep:
+                    d = cand
+                    break
+        pca = PCA(n_components=d, random_state=0).fit(Z) if d < full.n_components_ else full
+        chosen_by = f"fewest dimensions keeping {keep:.0%} of each row's {NEIGHBOURS} nearest neighbours"
+    report: dict[str, Any] = {"dims_chosen_by": chosen_by}
+    if len(S) > NEIGHBOURS + 1:
+        E = pca.transform(S)
+        report["neighbour_overlap"] = round(neighbour_overlap(S, E), 4)
+        report["trustworthiness"] = round(float(trustworthiness(S, E, n_neighbors=min(5, len(S) // 2 - 1))), 4)
+    return pca, report
 
 
 def fit(ctx: FitContext) -> Fitted:
-    Z = ctx.featurizer.distance_matrix(ctx.aligned)
-    ctx.report("fit", 0.2)
-    pca = fit_pca(Z, ctx.params.get("n_components"), auto_variance=0.9)
+    with ctx.phase("ingest", 0.05):
+        Z = ctx.featurizer.distance_matrix(ctx.aligned)
+    with ctx.phase("fit", 0.2):
+        pca, quality = fit_pca(Z, ctx.params.get("n_components"), KEEP_EMBEDDING, ctx.fast)
     metrics = {
         "n_components": int(pca.n_components_),
         "explained_variance": float(pca.explained_variance_ratio_.sum()),
+        **quality,
         "n_train": len(Z),
     }
     return Fitted({"pca": pca}, metrics)
@@ -55,16 +90,15 @@ class Scorer:
 
 
 def fit_search(ctx: FitContext) -> Fitted:
-    Z = ctx.featurizer.distance_matrix(ctx.aligned)
-    ctx.report("embed", 0.2)
-    pca = fit_pca(Z, ctx.params.get("n_components"), auto_variance=None)
-    E = pca.transform(Z)
-    ctx.check_cancel()
-    ctx.report("index", 0.5)
-    algorithm = _fastest_index(E)
-    nn = NearestNeighbors(algorithm=algorithm).fit(E)
+    with ctx.phase("ingest", 0.05):
+        Z = ctx.featurizer.distance_matrix(ctx.aligned)
+    with ctx.phase("fit", 0.2):
+        pca, quality = fit_pca(Z, ctx.params.get("n_components"), KEEP_SEARCH, ctx.fast)
+        E = pca.transform(Z)
+        algorithm = "brute" if ctx.fast else _fastest_index(E)
+        nn = NearestNeighbors(algorithm=algorithm).fit(E)
     ids = ctx.ids if ctx.ids is not None else np.arange(len(E))
-    metrics = {"n_components": int(pca.n_components_), "n_indexed": len(E), "index": algorithm}
+    metrics = {"n_components": int(pca.n_components_), **quality, "n_indexed": len(E), "index": algorithm}
     return Fitted({"pca": pca, "nn": nn, "train_ids": np.asarray(ids)}, metrics)
 
 

@@ -47,9 +47,12 @@ def varimax(L: np.ndarray, iters: int = 100, tol: float = 1e-6) -> np.ndarray:
 
 
 def fit(ctx: FitContext) -> Fitted:
-    Z = ctx.featurizer.distance_matrix(ctx.aligned)
+    """``n_factors`` wins; else parallel analysis (20 shuffles, 5 with ``training_mode=fast``)."""
+    with ctx.phase("ingest", 0.05):
+        Z = ctx.featurizer.distance_matrix(ctx.aligned)
     p = Z.shape[1]
-    m = int(ctx.params["n_factors"]) if "n_factors" in ctx.params else parallel_analysis(Z)
+    with ctx.phase("validate", 0.1):
+        m = int(ctx.params["n_factors"]) if "n_factors" in ctx.params else parallel_analysis(Z, 5 if ctx.fast else 20)
     m = max(1, min(m, p, max(1, len(Z) - 1)))
     ctx.report("fit", 0.4)
     pca = PCA(n_components=m, random_state=0).fit(Z)
