@@ -13,17 +13,22 @@ import pyarrow.parquet as pq
 
 from .._exceptions import ConflictError, InputError, NotFoundError
 from ..engine.io import read_file, to_frame
-from ..engine.model import validate_training
 from ..engine.options import InferOptions, check_model_type, check_params
 from ..engine.outputs import read_metadata, read_result_table
-from ..jobs import Runner, load_artifact, work_for
-from ..jobs.work import result_meta
+from ..jobs import Runner
 from ..store import Store, new_id
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
 from ._result import InferenceResult
 
 SYNC_BATCH_ROWS = 262_144
+
+
+def _work_for(store: Store, job: dict[str, Any]) -> Any:
+    """The job's work; ``jobs.work`` imports the engine (scikit-learn), so listing models and jobs never does."""
+    from ..jobs.work import work_for
+
+    return work_for(store, job)
 
 
 class LocalBackend:
@@ -46,7 +51,7 @@ class LocalBackend:
         if self.dispatch is not None:
             self.dispatch(job)
         else:
-            self.runner.submit(job["id"], work_for(self.store, job))
+            self.runner.submit(job["id"], _work_for(self.store, job))
 
     # ---- helpers ---------------------------------------------------------------------------------------------
     def _stage(self, data: Any, what: str) -> tuple[str, bool, str | None]:
@@ -74,7 +79,7 @@ class LocalBackend:
             dataset_version=version, input_filename=label, owner=self.runner.owner,
             request={"op": "ingest", "source": source, "dataset_version_id": dsv_id, "delete_source": delete},
         )  # fmt: skip
-        err = self.runner.run(job["id"], work_for(self.store, job))
+        err = self.runner.run(job["id"], _work_for(self.store, job))
         if err is not None:
             raise err
         return self.store.get_dataset(ds_id)
@@ -111,6 +116,8 @@ class LocalBackend:
             frame = pd.read_parquet(dsv["path"])
         else:
             frame = to_frame(data, "the training data")
+        from ..engine.model import validate_training  # scikit-learn: imported when work needs it
+
         validate_training(frame, model_type, label_column, input_columns, params, id_column)
         if not isinstance(data, Dataset):
             ds = self.create_dataset(frame, training_dataset_name(name, source_label(data), model_type))
@@ -165,6 +172,8 @@ class LocalBackend:
         box: dict[str, InferenceResult] = {}
 
         def work(ctx: Any) -> dict[str, Any]:
+            from ..jobs.work import load_artifact, result_meta
+
             art = load_artifact(v)
             scorer = art.scorer(opts)
             parts = []
