@@ -4,6 +4,7 @@ so the main command ends with something to look at."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 from ._exceptions import InputError
@@ -28,7 +29,7 @@ def run_notebook(path: Path, out_dir: Path, home: Path | None = None) -> Path:
         env["JUPYTER_INFER_HOME"] = str(home)
     client = NotebookClient(nb, kernel_name="python3", timeout=900, resources={"metadata": {"path": str(path.parent)}})
     try:
-        client.execute(env=env)
+        client.execute(env=env, stderr=subprocess.DEVNULL)  # the kernel's log lines are not the demo's output
     except NoSuchKernel:
         raise InputError("--notebook needs a python3 kernel: pip install 'jupyter-infer[lab]' (ipykernel).") from None
     except CellExecutionError as e:

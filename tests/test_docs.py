@@ -38,6 +38,16 @@ BLOCKS = [
     for lang, line, source in fences(page)
     if lang == "python"
 ]
+# Shell blocks run too, except those another test covers or that cannot run inside the test suite: installs (CI's
+# own first step), the suite itself, the demo (tests/test_cli.py runs `demo --notebook` and a second `demo`), and
+# regenerating the tutorials (what nbval checks).
+SHELL_RUN_ELSEWHERE = ("pip install", "scripts/test.sh", "jupyter-infer demo", "notebooks/_build.py")
+SHELL_BLOCKS = [
+    pytest.param(source, id=f"{page.relative_to(ROOT)}:{line}")
+    for page in PAGES
+    for lang, line, source in fences(page)
+    if lang == "bash" and not any(s in source for s in SHELL_RUN_ELSEWHERE)
+]
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +82,14 @@ def test_the_pages_have_python_blocks() -> None:
     """The collector finds the blocks (a parser change that found none would pass every test below vacuously)."""
     per_page = {page.name: sum(lang == "python" for lang, _, _ in fences(page)) for page in PAGES}
     assert per_page["README.md"] >= 1 and per_page["python-api.md"] >= 2 and per_page["http-api.md"] >= 2, per_page
-    assert len(BLOCKS) >= 7
+    assert len(BLOCKS) >= 7 and len(SHELL_BLOCKS) >= 2
+
+
+def run_in(work: Path, store: Path, cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "JUPYTER_INFER_HOME": str(store), "PYTHONPATH": str(ROOT), "COLUMNS": "100"}
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])  # this jupyter-infer
+    env.pop("JUPYTER_INFER_DASK_SCHEDULER", None)
+    return subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize("source", BLOCKS)
@@ -83,11 +100,18 @@ def test_block_runs_as_written(source: str, data_files: Path, tmp_path: Path, re
         base, token = request.getfixturevalue("server")
         assert EXAMPLE_TOKEN in source, "a block that names the example server also names its token"
         source = source.replace(EXAMPLE_SERVER, base).replace(EXAMPLE_TOKEN, token)
-    env = {**os.environ, "JUPYTER_INFER_HOME": str(tmp_path / "store"), "PYTHONPATH": str(ROOT)}
-    env.pop("JUPYTER_INFER_DASK_SCHEDULER", None)
     # python -c, as a notebook cell or a REPL runs it: no main module file for Dask's worker processes to import
-    r = subprocess.run([sys.executable, "-c", source], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    r = run_in(work, tmp_path / "store", [sys.executable, "-c", source])
     assert r.returncode == 0, f"the block failed:\n{source}\n{r.stderr[-4000:]}"
+
+
+@pytest.mark.parametrize("source", SHELL_BLOCKS)
+def test_shell_block_runs_as_written(source: str, data_files: Path, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    shutil.copytree(data_files, work)
+    r = run_in(work, tmp_path / "store", ["bash", "-euo", "pipefail", "-c", source])
+    assert r.returncode == 0, f"the block failed:\n{source}\n{r.stdout[-2000:]}\n{r.stderr[-4000:]}"
+    assert "error:" not in r.stderr, r.stderr
 
 
 LINK = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)  # a scheme: http:, https:, mailto:
