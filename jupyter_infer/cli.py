@@ -156,6 +156,8 @@ def cmd_infer(args: argparse.Namespace) -> None:
         raise OptionError("--format parquet writes a binary file; add --output FILE.parquet.")
     if args.force and not args.output:
         raise OptionError("--force applies to --output; add --output FILE.")
+    if args.output and Path(args.output).is_dir():
+        raise ConflictError(f"{args.output} is a folder; --output names the file to write.")
     if args.output and Path(args.output).exists() and not args.force:  # before any work, as %%infer --export
         raise ConflictError(f"{args.output} already exists; add --force to replace it.")
     c = _client(args)

@@ -106,6 +106,11 @@ def test_output_to_an_existing_file_is_refused_unless_force(files: dict[str, Pat
     assert list(pd.read_csv(out).columns) == ["id", "cluster_label", "cluster_description"]
     r = cli(home, "infer", "groups", str(files["new"]), "--force")
     assert r.returncode == 2 and "--force applies to --output" in r.stderr
+    r = cli(home, "infer", "groups", str(files["new"]), "-o", str(files["dir"]), "--force")
+    assert (
+        r.returncode == 2
+        and r.stderr.strip() == f"error: {files['dir']} is a folder; --output names the file to write."
+    )
 
 
 def test_train_reads_like_the_magic_and_the_old_order_still_works(files: dict[str, Path]) -> None:
