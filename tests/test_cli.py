@@ -145,14 +145,16 @@ def test_tables_have_no_nan_and_fit_the_terminal(files: dict[str, Path]) -> None
 
 
 def test_commands_that_read_the_store_do_not_import_scikit_learn(files: dict[str, Path]) -> None:
-    """Issue 11: `models` and `jobs` took 2.4 s because listing rows imported scikit-learn (and skops, scipy)."""
+    """Issue 11: `models` and `jobs` took 2.4 s because listing rows imported scikit-learn (and skops, scipy); the
+    goal (<= 0.5 s) also needs them free of pandas and pyarrow (0.58 of the 0.68 CPU-s that remained)."""
     home = files["home"]
     if not ji.connect(home=home).models.list():
         assert cli(home, "train", "clustering", str(files["train"]), "--name", "groups").returncode == 0
     probe = (
         "import sys\nfrom jupyter_infer.cli import main\n"
         "code = main(sys.argv[1:])\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'skops', 'scipy', 'IPython', 'dask'})\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'skops', 'scipy', 'IPython', 'dask', "
+        "'pandas', 'pyarrow'})\n"
         "print('HEAVY', heavy, code)\n"
     )
     for args in (["models"], ["jobs"], ["jobs", "--status", "succeeded"]):

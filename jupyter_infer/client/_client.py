@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import NotFoundError
 from ..engine.options import DASK_SCHEDULER_ENV, InferOptions, check_model_type, resolve_executor
 from ..store import check_retrain
 from ._backend import Backend
 from ._objects import Dataset, Job, Model
-from ._result import InferenceResult
+
+if TYPE_CHECKING:
+    from ._result import InferenceResult
 
 DATASET_PREFIX = "dataset:"
 

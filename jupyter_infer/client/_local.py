@@ -5,21 +5,22 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConflictError, InputError, NotFoundError
-from ..engine.io import read_file, to_frame
 from ..engine.options import InferOptions, check_model_type, check_params
-from ..engine.outputs import read_metadata, read_result_table
 from ..jobs import Runner
 from ..store import Store, new_id
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
-from ._result import InferenceResult
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ._result import InferenceResult
+
+# pandas, pyarrow and the engine are imported by the methods that read or score data, so that listing models and
+# jobs (the command line, the panel's server) does not pay for them.
 
 SYNC_BATCH_ROWS = 262_144
 
@@ -61,6 +62,11 @@ class LocalBackend:
             if not p.exists():
                 raise InputError(f"No such file: {p}.")
             return str(p.resolve()), False, p.name
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from ..engine.io import to_frame
+
         df = to_frame(data, what)
         dest = self.store.path("uploads", f"{new_id('up_')}.parquet")
         tmp = self.store.tmp_path(dest)
@@ -94,6 +100,9 @@ class LocalBackend:
         self.store.delete_dataset(ref)
 
     def preview_dataset(self, ref: str, max_rows: int = 10) -> dict[str, Any]:
+        import pandas as pd
+        import pyarrow.parquet as pq
+
         v = self.store.dataset_version(ref)
         pf = pq.ParquetFile(v["path"])
         df = (
@@ -111,6 +120,10 @@ class LocalBackend:
     ) -> dict[str, Any]:  # fmt: skip
         check_model_type(model_type)
         check_params(model_type, params)  # fail before any data is stored
+        import pandas as pd
+
+        from ..engine.io import to_frame
+
         if isinstance(data, Dataset):
             dsv = self.store.dataset_version(data.id)
             frame = pd.read_parquet(dsv["path"])
@@ -155,6 +168,11 @@ class LocalBackend:
 
     # ---- inference -------------------------------------------------------------------------------------------
     def infer(self, model: str, data: Any, options: InferOptions, model_version_id: str | None) -> InferenceResult:
+        import pandas as pd
+
+        from ..engine.io import read_file, to_frame
+        from ._result import InferenceResult
+
         m, v = self.store.model_version(model, model_version_id)
         opts = options.resolve(m["model_type"])
         label = data.name if isinstance(data, Dataset) else source_label(data)
@@ -284,6 +302,9 @@ class LocalBackend:
         return self.store.prune_jobs(older_than_days)
 
     def job_result(self, job_id: str) -> InferenceResult:
+        from ..engine.outputs import read_metadata, read_result_table
+        from ._result import InferenceResult
+
         job = self.store.get_job(job_id)
         if job["status"] != "succeeded":
             raise ConflictError(f"Job {job_id} has no result: it is {job['status']}.")
