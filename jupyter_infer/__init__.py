@@ -6,7 +6,7 @@ jupyter_infer`` registers the ``%%infer_train``, ``%%infer``, ``%infer_status`` 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._exceptions import (
     ConflictError,
@@ -21,8 +21,30 @@ from ._exceptions import (
     TooLargeError,
     UnsafeModelError,
 )
-from .client import Client, Dataset, InferenceResult, Job, Model, connect
-from .notebook import upload
+
+if TYPE_CHECKING:
+    from .client import Client, Dataset, InferenceResult, Job, Model, connect
+    from .notebook import upload
+
+# The client (pandas, pyarrow) and the notebook front end are imported on first use, so that ``import
+# jupyter_infer`` stays cheap for the command line (``jupyter-infer --help``, ``models``, ``jobs``).
+_LAZY = {name: ".client" for name in ("Client", "Dataset", "InferenceResult", "Job", "Model", "connect")}
+_LAZY["upload"] = ".notebook"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:  # tab completion lists the lazy names too
+    return sorted({*globals(), *__all__})
+
 
 __version__ = "0.1.0"
 

@@ -1,29 +1,104 @@
 """The ``jupyter-infer`` command line (also ``python -m jupyter_infer``): train, infer, jobs, models and a demo
-that runs every model type on a bundled dataset with the embedded engine (no server, no account)."""
+that runs every model type on a bundled dataset with the embedded engine (no server, no account).
+
+The commands read like the magics: ``jupyter-infer train TYPE DATA`` as ``%%infer_train TYPE``, ``jupyter-infer
+infer MODEL DATA`` as ``%%infer MODEL``. Only what a command needs is imported: listing models or jobs never loads
+scikit-learn or pandas.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import json
+import shutil
 import sys
+import textwrap
 import time
-from typing import Any
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from ._exceptions import ConflictError, InferError, OptionError
+from .engine.options import MODEL_TYPES, check_model_type
 
-from . import connect
-from ._exceptions import InferError, OptionError
+if TYPE_CHECKING:
+    import pandas as pd
 
-MODEL_TYPES = ("prediction", "clustering", "anomaly", "embedding", "search", "factors")
+    from .client import Client
+
+STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
 
 
+# ---- output -------------------------------------------------------------------------------------------------------
+def width() -> int:
+    """The terminal's width ($COLUMNS wins); 120 when the output is not a terminal."""
+    return shutil.get_terminal_size((120, 24)).columns
+
+
+def cell(value: Any) -> str:
+    """A value as a table shows it: empty for missing (never ``NaN``/``None``), floats to 4 significant digits."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType") or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):  # 4 decimals (0.99999 is not "1"), scientific only for the very small or large
+        return f"{value:.4f}" if value == 0 or 1e-4 <= abs(value) < 1e6 else f"{value:.4g}"
+    return " ".join(str(value).split())  # one line per row
+
+
+def table(rows: list[dict[str, Any]], max_width: int | None = None) -> str:
+    """Rows as aligned columns that fit ``max_width`` (default: the terminal). When they do not, the rightmost
+    columns (the least important: errors, training data) are cut first, with '…', down to their header's width."""
+    if not rows:
+        return ""
+    cols = list(rows[0])
+    cells = [[cell(r.get(c)) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    room = (max_width or width()) - 2 * (len(cols) - 1)
+    floor = [max(len(c), 4) for c in cols]
+    for i in reversed(range(len(cols))):
+        widths[i] -= min(max(0, sum(widths) - room), widths[i] - min(floor[i], widths[i]))
+
+    def fit(text: str, w: int) -> str:
+        return text if len(text) <= w else text[: w - 1] + "…"
+
+    numeric = [all(_is_number(row[i]) for row in cells) for i in range(len(cols))]
+    lines = []
+    for row in [cols, *cells]:
+        parts = [
+            fit(v, w).rjust(w) if num else fit(v, w).ljust(w) for v, w, num in zip(row, widths, numeric, strict=True)
+        ]
+        lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", "").rstrip("%"))
+    except ValueError:
+        return text == ""
+    return True
+
+
+def say(text: str, indent: str = "") -> None:
+    """Print a paragraph wrapped to the terminal."""
+    print(textwrap.fill(text, width=width(), initial_indent=indent, subsequent_indent=indent + "  "))
+
+
+def local_time(stamp: str | None) -> str:
+    if not stamp:
+        return ""
+    with contextlib.suppress(ValueError):
+        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return stamp
+
+
+# ---- commands -----------------------------------------------------------------------------------------------------
 def _params(pairs: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise InferError(f'--param takes KEY=VALUE, not "{pair}".')
+            raise OptionError(f'--param takes KEY=VALUE, not "{pair}".')
         try:
             out[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -31,15 +106,30 @@ def _params(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
-def _client(args: argparse.Namespace) -> Any:
+def _client(args: argparse.Namespace) -> Client:
+    from .client import connect
+
     return connect(args.url, token=args.token) if args.url else connect(home=args.home)
 
 
+def train_order(first: str, second: str) -> tuple[str, str]:
+    """``TYPE DATA`` (as ``%%infer_train TYPE``); the old ``DATA TYPE`` still works, with a warning."""
+    if first in MODEL_TYPES:
+        return first, second
+    if second in MODEL_TYPES:
+        print(f"warning: `jupyter-infer train DATA TYPE` is deprecated; write the type first, as %%infer_train "
+              f"does: jupyter-infer train {second} {first}", file=sys.stderr)  # fmt: skip
+        return second, first
+    check_model_type(first)  # raises, with a did-you-mean
+    raise AssertionError  # pragma: no cover
+
+
 def cmd_train(args: argparse.Namespace) -> None:
+    model_type, data = train_order(args.model_type, args.data)
     c = _client(args)
     t0 = time.perf_counter()
-    model = c.models.train(
-        args.data, args.model_type, label_column=args.label, name=args.name,
+    model: Any = c.models.train(
+        data, model_type, label_column=args.label, name=args.name,
         input_columns=[c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None,
         params=_params(args.param),
     )  # fmt: skip
@@ -50,8 +140,12 @@ def cmd_train(args: argparse.Namespace) -> None:
             print(f"  {k}: {v:.4g}")
 
 
+def _progress_line(job: Any) -> str:
+    total = f"{job.rows_total:,}" if job.rows_total else "?"
+    return f"{job.status} {job.rows_done or 0:,}/{total} rows {job.progress or 0:.0f}%"
+
+
 def cmd_infer(args: argparse.Namespace) -> None:
-    c = _client(args)
     kw: dict[str, Any] = {}
     if args.anomaly_format:
         kw["anomaly_format"] = args.anomaly_format
@@ -60,25 +154,32 @@ def cmd_infer(args: argparse.Namespace) -> None:
     fmt = args.format or (args.output.rsplit(".", 1)[-1] if args.output and "." in args.output else "csv")
     if fmt == "parquet" and not args.output:
         raise OptionError("--format parquet writes a binary file; add --output FILE.parquet.")
+    if args.force and not args.output:
+        raise OptionError("--force applies to --output; add --output FILE.")
+    if args.output and Path(args.output).is_dir():
+        raise ConflictError(f"{args.output} is a folder; --output names the file to write.")
+    if args.output and Path(args.output).exists() and not args.force:  # before any work, as %%infer --export
+        raise ConflictError(f"{args.output} already exists; add --force to replace it.")
+    c = _client(args)
     if args.use_async:
         job = c.models.infer_async(args.model, args.data, output_type=fmt, **kw)
         try:
             while not job.done:
-                print(f"\r{job.status} {job.rows_done or 0:,}/{job.rows_total or '?'} rows {job.progress or 0:.0f}%",
-                      end="", file=sys.stderr, flush=True)  # fmt: skip
+                print(f"\r{_progress_line(job)}", end="", file=sys.stderr, flush=True)
                 time.sleep(0.5)
         except KeyboardInterrupt:  # Ctrl-C: the job goes with the command, as a kernel interrupt does in a cell
             job.cancel()
             with contextlib.suppress(InferError, TimeoutError):
                 job.wait(timeout=15)  # the job ends canceled (it stops at its next batch)
-            print(f"\ninterrupted: job {job.id} is {job.status}", file=sys.stderr)
+            print(f"\ninterrupted: job {job.id} is {job.status} at {job.progress or 0:.0f}% "
+                  f"({job.rows_done or 0:,} rows done)", file=sys.stderr)  # fmt: skip
             raise
-        print(file=sys.stderr)
+        print(f"\r{_progress_line(job)}", file=sys.stderr)  # the final state: where a failed job stopped
         res = job.result()
     else:
         res = c.models.infer(args.model, args.data, output_type=fmt, **kw)
     if args.output:
-        path = res.save(args.output, format=fmt)
+        path = res.save(args.output, format=fmt, overwrite=args.force)
         print(f"wrote {len(res):,} rows to {path}", file=sys.stderr)
     elif fmt == "json":
         print(json.dumps(res.to_json(), default=str))
@@ -92,88 +193,111 @@ def cmd_jobs(args: argparse.Namespace) -> None:
         job = c.jobs.cancel(args.cancel)
         print(f"{job.id}: {job.status}")
         return
-    rows = [
-        {"id": j.id, "type": j.type, "status": j.status, "progress": j.progress, "rows": j.rows_done,
-         "model": j.model_name, "created": j.created_at, "error": j.error_message}
-        for j in c.jobs.list(status=args.status, limit=args.limit)
-    ]  # fmt: skip
-    print(pd.DataFrame(rows).to_string(index=False) if rows else "no jobs")
+    rows = []
+    for j in c.jobs.list(status=args.status, limit=args.limit):
+        r = j.record  # the stored figures: a canceled or failed job shows where it stopped
+        done, total = r.get("rows_done"), r.get("rows_total")
+        rows.append({
+            "id": j.id, "type": r.get("type"), "status": r.get("status"),
+            "progress": "" if r.get("progress") is None else f"{r['progress']:.0f}%",
+            "rows": "" if done is None else f"{done:,}" + (f"/{total:,}" if total and total != done else ""),
+            "model": r.get("model_name"), "created": local_time(r.get("created_at")), "error": r.get("error_message"),
+        })  # fmt: skip
+    print(table(rows) if rows else "no jobs")
+
+
+METRIC_KEYS = ("accuracy", "r2", "silhouette_score", "explained_variance")
 
 
 def cmd_models(args: argparse.Namespace) -> None:
     c = _client(args)
     rows = [
         {"name": m.name, "type": m.model_type, "version": m.version, "id": m.id,
-         "trained_on": m.training_dataset_name,
-         "metric": next((f"{k}={v:.3g}" for k, v in m.metrics.items() if k in ("accuracy", "r2", "silhouette_score",
-                                                                                 "explained_variance")), "")}
+         "metric": next((f"{k}={v:.3g}" for k, v in m.metrics.items() if k in METRIC_KEYS), ""),
+         "trained_on": m.training_dataset_name}
         for m in c.models.list()
     ]  # fmt: skip
-    print(pd.DataFrame(rows).to_string(index=False) if rows else "no models")
+    print(table(rows) if rows else "no models")
 
 
 def demo_data() -> pd.DataFrame:
-    try:
-        from palmerpenguins import load_penguins
+    from palmerpenguins import load_penguins
 
-        return load_penguins()
-    except ImportError:  # pragma: no cover - palmerpenguins is a dependency
-        from sklearn.datasets import load_wine
-
-        return load_wine(as_frame=True).frame
+    return load_penguins()
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
     """Train and score every model type on the penguins dataset; print what happened."""
     c = _client(args)
     df = demo_data()
-    label = "species" if "species" in df.columns else "target"
-    print(
-        f"jupyter-infer demo on {len(df)} penguins x {df.shape[1]} columns; store: {getattr(c.backend, 'home', c.url)}\n"
-    )
+    label = "species"
+    where = getattr(c.backend, "store", None)
+    say(f"jupyter-infer demo on {len(df)} penguins x {df.shape[1]} columns; store: "
+        f"{where.home if where is not None else c.backend.url}")  # fmt: skip
+    existing = {m.name: m.version for m in c.models.list() if m.name.startswith("demo-")}
+    if existing:
+        say(f"The store already has the demo's models (version {max(v or 0 for v in existing.values())}); this run "
+            "trains a new version of each. Older versions are kept: `jupyter-infer models` lists the latest.")  # fmt: skip
+    print()
     new = df.sample(frac=0.25, random_state=1).drop(columns=[label])
     for t in MODEL_TYPES:
         t0 = time.perf_counter()
-        model = c.models.train(df, t, label_column=label if t == "prediction" else None, name=f"demo-{t}")
+        model: Any = c.models.train(df, t, label_column=label if t == "prediction" else None, name=f"demo-{t}")
         fit_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         kw = {"k": 2} if t == "search" else ({"anomaly_format": "per_row"} if t == "anomaly" else {})
         res = c.models.infer(model, new, **kw)
         out = res.to_pandas()
-        print(f"== {t}: trained {model.name} v{model.version} in {fit_s:.1f} s, scored {len(new)} rows in "
-              f"{time.perf_counter() - t0:.2f} s -> {len(out)} rows, columns {list(out.columns)}")  # fmt: skip
-        metrics = {k: round(v, 3) for k, v in model.metrics.items() if isinstance(v, float)}
+        new_version = f" (a new version; version {existing[model.name]} is kept)" if model.name in existing else ""
+        say(f"== {t}: {model.name}, version {model.version}{new_version}")
+        say(f"trained in {fit_s:.1f} s; scored {len(new)} rows in {time.perf_counter() - t0:.2f} s -> {len(out)} "
+            f"rows of {', '.join(map(str, out.columns))}", "   ")  # fmt: skip
+        metrics = [f"{k} {v:.3g}" for k, v in model.metrics.items() if isinstance(v, float)]
         if metrics:
-            print(f"   metrics: {metrics}")
+            say("metrics: " + ", ".join(metrics), "   ")
         for key, desc in res.descriptions.items():
             for label_key, d in list(desc.items())[:3]:
-                print(f"   {key[:-13]} {label_key}: {d.get('summary')}")
-        with pd.option_context("display.width", 120, "display.max_columns", 8):
-            print("   " + out.head(3).to_string(index=False).replace("\n", "\n   "))
+                say(f"{key.removesuffix('_descriptions')} {label_key}: {d.get('summary')}", "   ")
+        print(textwrap.indent(table(out.head(3).to_dict("records"), width() - 3), "   "))
         print()
-    print("Every model type trained and scored on the embedded engine. Try: jupyter-infer models; jupyter-infer jobs")
+    say("Every model type trained and scored on the embedded engine. Try: jupyter-infer models; jupyter-infer jobs")
+    if args.notebook:
+        from ._demo_notebook import run_notebook
+
+        html = run_notebook(Path(args.notebook), Path(args.out), home=getattr(where, "home", None))
+        say(f"The notebook {args.notebook} ran on the same store; to look at it, open {html} in a browser (or "
+            f"`jupyter lab {args.notebook}`, where the Inference panel lists these models and jobs).")  # fmt: skip
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="jupyter-infer", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="jupyter-infer",
+        description="Tabular ML inference on the embedded engine (or a remote API with --url): train a model, score "
+        "files and stored datasets, list models and jobs, or run the demo. Errors are one line and exit 2.",
+    )
     p.add_argument("--home", help="store directory (default: $JUPYTER_INFER_HOME or Jupyter's data dir/infer)")
     p.add_argument("--url", help="a remote Wood Wide-compatible API base instead of the embedded engine")
     p.add_argument("--token", help="token for --url")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    t = sub.add_parser("train", help="train a model (a new version if the name exists)")
-    t.add_argument("data", help="csv, parquet or json file, or dataset:NAME")
-    t.add_argument("model_type", choices=MODEL_TYPES)
+    t = sub.add_parser("train", help="train a model (a new version if the name exists)",
+                       description="Train a model, as %%infer_train TYPE does: jupyter-infer train clustering "
+                                   "penguins.csv --name groups")  # fmt: skip
+    t.add_argument("model_type", metavar="TYPE", help=f"model type: {', '.join(MODEL_TYPES)}")
+    t.add_argument("data", metavar="DATA", help="csv, parquet or json file, or dataset:NAME")
     t.add_argument("--label", help="label column (prediction)")
     t.add_argument("--name", help="model name")
     t.add_argument("--columns", help="comma-separated input columns")
     t.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="training param (repeatable)")
     t.set_defaults(fn=cmd_train)
 
-    i = sub.add_parser("infer", help="score a file or dataset with a model")
-    i.add_argument("model", help="model name or id")
-    i.add_argument("data", help="csv, parquet or json file, or dataset:NAME")
-    i.add_argument("--output", "-o", help="write the result here (format from the extension)")
+    i = sub.add_parser("infer", help="score a file or dataset with a model",
+                       description="Score a file or stored dataset, as %%infer MODEL does.")  # fmt: skip
+    i.add_argument("model", metavar="MODEL", help="model name or id")
+    i.add_argument("data", metavar="DATA", help="csv, parquet or json file, or dataset:NAME")
+    i.add_argument("--output", "-o", help="write the result here (format from the extension); an existing file is "
+                   "kept unless --force")  # fmt: skip
+    i.add_argument("--force", action="store_true", help="with --output: replace the file if it exists")
     i.add_argument("--format", choices=("json", "csv", "parquet"))
     i.add_argument("--anomaly-format", choices=("ids_only", "per_row"))
     i.add_argument("-k", type=int, help="neighbours per row (search)")
@@ -181,7 +305,7 @@ def parser() -> argparse.ArgumentParser:
     i.set_defaults(fn=cmd_infer)
 
     j = sub.add_parser("jobs", help="list recent jobs, or cancel one")
-    j.add_argument("--status", choices=("queued", "running", "succeeded", "failed", "canceled"))
+    j.add_argument("--status", choices=STATUSES)
     j.add_argument("--limit", type=int, default=20)
     j.add_argument("--cancel", metavar="JOB_ID")
     j.set_defaults(fn=cmd_jobs)
@@ -190,6 +314,8 @@ def parser() -> argparse.ArgumentParser:
     m.set_defaults(fn=cmd_models)
 
     d = sub.add_parser("demo", help="train and score every model type on a bundled dataset")
+    d.add_argument("--notebook", metavar="IPYNB", help="then run this notebook on the same store and save it as HTML")
+    d.add_argument("--out", default="jupyter-infer-demo", help="folder for the notebook's HTML (with --notebook)")
     d.set_defaults(fn=cmd_demo)
     return p
 

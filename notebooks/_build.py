@@ -1,7 +1,9 @@
 """Write the tutorial notebooks from the cell lists below and execute them with nbclient (outputs committed).
 
-    python notebooks/_build.py            # all
+    python notebooks/_build.py            # all five (05-dask's cells are in _build_dask.py)
     python notebooks/_build.py 02         # the ones whose file name contains "02"
+
+Each runs on a new empty store, as nbval runs them in CI (notebooks/conftest.py).
 
 Cells tagged ``nbval-ignore-output`` show what changes from run to run (job tables, timings); cells tagged
 ``raises-exception`` demonstrate an error. nbval (scripts/test.sh) compares every other output after the
@@ -10,7 +12,9 @@ substitutions in ``nbval-sanitize.cfg``.
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -31,19 +35,21 @@ def code(src: str, *tags: str) -> nbformat.NotebookNode:
     return cell
 
 
-def setup(name: str, workdir: bool = False) -> nbformat.NotebookNode:
-    lines = [
-        "# A store of its own for this tutorial (models, datasets, jobs), in a temporary folder.",
-        "# Delete this cell to use your default store ($JUPYTER_INFER_HOME or Jupyter's data dir /infer).",
-        "import os, tempfile",
-        f'os.environ["JUPYTER_INFER_HOME"] = tempfile.mkdtemp(prefix="jupyter-infer-{name}-")',
-    ]
-    if workdir:
-        lines += [
-            "# Files written by this tutorial go to a temporary working folder too.",
-            f'os.chdir(tempfile.mkdtemp(prefix="jupyter-infer-{name}-files-"))',
-        ]
-    return code("\n".join(lines))
+def setup(name: str) -> nbformat.NotebookNode:
+    """A first cell for the tutorials that write files: a temporary working folder. Models, datasets and jobs go to
+    the person's default store (the one JupyterLab's Inference panel shows); CI gives each notebook a store of its
+    own through JUPYTER_INFER_HOME (notebooks/conftest.py, and ``build`` below)."""
+    return code(
+        "# Files written by this tutorial go to a temporary working folder (models and jobs to your store).\n"
+        "import os, tempfile\n"
+        f'os.chdir(tempfile.mkdtemp(prefix="jupyter-infer-{name}-"))'
+    )
+
+
+STORE_NOTE = md("""
+Models, datasets and jobs go to your default store (`$JUPYTER_INFER_HOME`, else `infer/` in Jupyter's data
+directory): the one `jupyter-infer models`, `%infer_models` and JupyterLab's **Inference** panel show.
+""")
 
 
 QUICKSTART = [
@@ -54,7 +60,7 @@ QUICKSTART = [
 a file, `%%infer` runs it on new rows with live progress, and the result comes back as a table with a picture.
 Everything here runs on the **embedded engine** (scikit-learn in this kernel; no server, no account).
 """),
-    setup("quickstart"),
+    STORE_NOTE,
     code("%load_ext jupyter_infer"),
     md("The [palmerpenguins](https://allisonhorst.github.io/palmerpenguins/) data: 344 penguins, three species."),
     code("from palmerpenguins import load_penguins\n\npenguins = load_penguins()\npenguins.head()"),
@@ -128,7 +134,7 @@ FILES = [
 `%%infer` reads csv, parquet and json files as well as DataFrames, and `--export` writes results as csv, json or
 parquet (with the model's metadata inside the parquet file).
 """),
-    setup("files", workdir=True),
+    setup("files"),
     code("%load_ext jupyter_infer"),
     code(
         "from pathlib import Path\nfrom palmerpenguins import load_penguins\n\npenguins = load_penguins()\n"
@@ -190,7 +196,6 @@ Every `%%infer` runs as a job. By default the cell waits, with a progress bar an
 interrupt, ■, cancels too). `--background` hands the cell back at once: the job keeps going, its widget keeps
 updating, and the `DEST` variable appears when it succeeds.
 """),
-    setup("background"),
     code("%load_ext jupyter_infer"),
     code(
         "import numpy as np\nimport pandas as pd\n\nrng = np.random.default_rng(0)\nrows = 2_000_000\n"
@@ -228,7 +233,7 @@ LARGE = [
 A file given by path is scored in bounded batches straight from disk, so it may be larger than memory. Here we
 generate a 500,000-row CSV, train on a sample, and score the whole file with live progress.
 """),
-    setup("large", workdir=True),
+    setup("large"),
     code("%load_ext jupyter_infer"),
     code(
         "import numpy as np\nimport pyarrow as pa\nimport pyarrow.csv as pacsv\n\n"
@@ -270,9 +275,12 @@ NOTEBOOKS = {
 
 
 def build(name: str, cells: list[nbformat.NotebookNode]) -> None:
+    """Execute on a new empty store (as nbval does in CI), so the committed outputs are the ones CI compares."""
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(HERE)}}).execute()
+    env = {**os.environ, "JUPYTER_INFER_HOME": tempfile.mkdtemp(prefix=f"ji-build-{Path(name).stem}-")}
+    client = NotebookClient(nb, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(HERE)}})
+    client.execute(env=env)
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i:02d}"
     nbformat.write(nb, HERE / name)
@@ -280,6 +288,10 @@ def build(name: str, cells: list[nbformat.NotebookNode]) -> None:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))
+    from _build_dask import DASK  # its cells live beside the helpers they use
+
+    NOTEBOOKS["05-dask.ipynb"] = DASK
     wanted = sys.argv[1:]
     for name, cells in NOTEBOOKS.items():
         if not wanted or any(w in name for w in wanted):

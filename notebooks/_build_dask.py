@@ -1,6 +1,6 @@
 """Write and execute the Dask tutorial (05-dask.ipynb) with the helpers of ``_build.py`` (outputs committed).
 
-python notebooks/_build_dask.py
+python notebooks/_build.py 05     (or python notebooks/_build_dask.py)
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ dataset, one file per partition. The result is **the same** as the embedded engi
 descriptions. Here the cluster is a `LocalCluster` on this machine; on a real cluster you pass its scheduler
 address instead.
 """),
-    setup("dask", workdir=True),
+    setup("dask"),
     md("""
 ## A cluster
 Two worker processes with one thread each. (`LocalCluster` is what `executor="dask"` starts by itself, sized to

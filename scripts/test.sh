@@ -10,12 +10,16 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 # --- python package and test dependencies ---
-python -m pip install -q -e '.[test,dask]'
+python -m pip install -q -e '.[test,dask,docs]'
 
 # --- lint and types ---
-ruff check jupyter_infer tests bench
-ruff format --check jupyter_infer tests bench
+ruff check jupyter_infer tests bench docs/conf.py docs/_ext notebooks/conftest.py notebooks/_build.py
+ruff format --check jupyter_infer tests bench docs/conf.py docs/_ext notebooks/conftest.py notebooks/_build.py
 mypy jupyter_infer
+
+# --- docs (issue 14): MyST pages; the magics, CLI, settings and HTTP references generated from the code ---
+# (warnings are errors; tests/test_docs.py runs every Python block of the README and the docs)
+python -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
 # --- lab extension (issue 5) ---
 # JupyterLab + jupyter-builder (jlpm), the npm packages from the committed yarn.lock (CI=true: immutable),

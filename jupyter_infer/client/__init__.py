@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._client import Client
 from ._objects import Dataset, Job, Model
-from ._result import InferenceResult
+
+if TYPE_CHECKING:
+    from ._result import InferenceResult
 
 __all__ = ["Client", "Dataset", "InferenceResult", "Job", "Model", "connect"]
 
@@ -27,3 +29,16 @@ def connect(
     from ._local import LocalBackend
 
     return Client(LocalBackend(home, **kwargs))
+
+
+def __getattr__(name: str) -> Any:
+    """``InferenceResult`` (pandas, pyarrow) is imported on first use: listing models and jobs does without it."""
+    if name == "InferenceResult":
+        from ._result import InferenceResult
+
+        return InferenceResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:  # tab completion lists the lazy names too
+    return sorted({*globals(), *__all__})

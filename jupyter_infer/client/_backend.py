@@ -6,10 +6,12 @@ into Dataset, Model and Job objects. Both backends implement exactly this protoc
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..engine.options import InferOptions
-from ._result import InferenceResult
+
+if TYPE_CHECKING:
+    from ._result import InferenceResult
 
 
 class Backend(Protocol):

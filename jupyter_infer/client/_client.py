@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import NotFoundError, OptionError
 from ..engine.options import DASK_SCHEDULER_ENV, InferOptions, check_model_type, resolve_executor
@@ -12,7 +12,9 @@ from ..store import check_retrain
 from . import _args
 from ._backend import Backend
 from ._objects import Dataset, Job, Model
-from ._result import InferenceResult
+
+if TYPE_CHECKING:
+    from ._result import InferenceResult
 
 DATASET_PREFIX = "dataset:"
 

@@ -5,26 +5,33 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConflictError, InputError, NotFoundError
-from ..engine.io import read_file, to_frame
-from ..engine.model import validate_training
 from ..engine.options import InferOptions, check_model_type, check_params
-from ..engine.outputs import read_metadata, read_result_table
-from ..engine.tables import to_arrow
-from ..jobs import Runner, load_artifact, work_for
-from ..jobs.work import result_meta
+from ..jobs import Runner
 from ..store import Store, new_id
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
-from ._result import InferenceResult
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ._result import InferenceResult
+
+# pandas, pyarrow and the engine are imported by the methods that read or score data, so that listing models and
+# jobs (the command line, the panel's server) does not pay for them.
 
 SYNC_BATCH_ROWS = 262_144
+
+
+def _work_for(store: Store, job: dict[str, Any]) -> Any:
+    """The job's work; ``jobs.work`` imports the engine (scikit-learn), so listing models and jobs never does."""
+    from ..jobs.work import work_for
+
+    return work_for(store, job)
 
 
 class LocalBackend:
@@ -47,7 +54,7 @@ class LocalBackend:
         if self.dispatch is not None:
             self.dispatch(job)
         else:
-            self.runner.submit(job["id"], work_for(self.store, job))
+            self.runner.submit(job["id"], _work_for(self.store, job))
 
     # ---- helpers ---------------------------------------------------------------------------------------------
     def _stage(self, data: Any, what: str) -> tuple[str, bool, str | None]:
@@ -57,6 +64,11 @@ class LocalBackend:
             if not p.exists():
                 raise InputError(f"No such file: {p}.")
             return str(p.resolve()), False, p.name
+        import pyarrow.parquet as pq
+
+        from ..engine.io import to_frame
+        from ..engine.tables import to_arrow
+
         df = to_frame(data, what)
         dest = self.store.path("uploads", f"{new_id('up_')}.parquet")
         tmp = self.store.tmp_path(dest)
@@ -75,7 +87,7 @@ class LocalBackend:
             dataset_version=version, input_filename=label, owner=self.runner.owner,
             request={"op": "ingest", "source": source, "dataset_version_id": dsv_id, "delete_source": delete},
         )  # fmt: skip
-        err = self.runner.run(job["id"], work_for(self.store, job))
+        err = self.runner.run(job["id"], _work_for(self.store, job))
         if err is not None:
             raise err
         return self.store.get_dataset(ds_id)
@@ -90,6 +102,9 @@ class LocalBackend:
         self.store.delete_dataset(ref)
 
     def preview_dataset(self, ref: str, max_rows: int = 10, offset: int = 0) -> dict[str, Any]:
+        import pandas as pd
+        import pyarrow.parquet as pq
+
         v = self.store.dataset_version(ref)
         pf = pq.ParquetFile(v["path"])
         df = _rows(pf, int(offset), max(1, int(max_rows))) if pf.metadata.num_rows else pd.DataFrame()
@@ -103,11 +118,17 @@ class LocalBackend:
     ) -> dict[str, Any]:  # fmt: skip
         check_model_type(model_type)
         check_params(model_type, params)  # fail before any data is stored
+        import pandas as pd
+
+        from ..engine.io import to_frame
+
         if isinstance(data, Dataset):
             dsv = self.store.dataset_version(data.id)
             frame = pd.read_parquet(dsv["path"])
         else:
             frame = to_frame(data, "the training data")
+        from ..engine.model import validate_training  # scikit-learn: imported when work needs it
+
         validate_training(frame, model_type, label_column, input_columns, params, id_column)
         if not isinstance(data, Dataset):
             ds = self.create_dataset(frame, training_dataset_name(name, source_label(data), model_type))
@@ -145,6 +166,11 @@ class LocalBackend:
 
     # ---- inference -------------------------------------------------------------------------------------------
     def infer(self, model: str, data: Any, options: InferOptions, model_version_id: str | None) -> InferenceResult:
+        import pandas as pd
+
+        from ..engine.io import read_file, to_frame
+        from ._result import InferenceResult
+
         m, v = self.store.model_version(model, model_version_id)
         opts = options.resolve(m["model_type"])
         label = data.name if isinstance(data, Dataset) else source_label(data)
@@ -162,6 +188,8 @@ class LocalBackend:
         box: dict[str, InferenceResult] = {}
 
         def work(ctx: Any) -> dict[str, Any]:
+            from ..jobs.work import load_artifact, result_meta
+
             art = load_artifact(v)
             scorer = art.scorer(opts)
             parts = []
@@ -272,6 +300,9 @@ class LocalBackend:
         return self.store.prune_jobs(older_than_days)
 
     def job_result(self, job_id: str) -> InferenceResult:
+        from ..engine.outputs import read_metadata, read_result_table
+        from ._result import InferenceResult
+
         job = self.store.get_job(job_id)
         if job["status"] != "succeeded":
             raise ConflictError(f"Job {job_id} has no result: it is {job['status']}.")

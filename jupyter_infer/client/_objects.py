@@ -7,12 +7,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import JobCanceled, JobFailed
-from ._result import InferenceResult
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ._client import Client
+    from ._result import InferenceResult
 
 TERMINAL = ("succeeded", "failed", "canceled")
 
