@@ -22,6 +22,7 @@ from ..engine.options import InferOptions
 from ..engine.outputs import metadata_for, read_metadata, read_result_table, write_result
 from ..engine.schema import kind_of
 from ..store import Store
+from ..store._errors import stored_file
 from ._runner import JobContext, Work
 
 _CACHE_SIZE = 8
@@ -71,13 +72,14 @@ def ingest(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]
         final = store.path("datasets", f"{dsv}.parquet")
         tmp = store.tmp_path(final)
         table = pa.Table.from_pandas(df, preserve_index=False)
-        pq.write_table(table, tmp)
-        os.replace(tmp, final)
+        try:
+            pq.write_table(table, tmp)
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
+        ctx.produced(final)
         schema = {str(c): (kind_of(df[c]) or "unusable") for c in df.columns}
-        store.finish_dataset_version(dsv, final, len(df), schema)
-    except BaseException as e:
-        store.fail_dataset_version(dsv, str(e))
-        raise
+        ctx.on_success(store.dataset_ready(dsv, final, len(df), schema))  # its version is ready when it succeeds
     finally:
         if req.get("delete_source"):
             store.discard_staged(req["source"])
@@ -87,30 +89,62 @@ def ingest(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]
 # ---- train ----------------------------------------------------------------------------------------------------
 def train_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     req = job["request"]
-    mdlv = req["model_version_id"]
-    try:
-        ctx.progress(phase="loading data", fraction=0.0, force=True)
-        dsv = store.dataset_version(req["dataset_version_id"])
-        df = pd.read_parquet(dsv["path"])
-        ctx.progress(rows_total=len(df))
-        art = train(
-            df, req["model_type"], label_column=req.get("label_column"), input_columns=req.get("input_columns"),
-            params=req.get("params"), id_column=req.get("id_column"), report=ctx.report,
-            check_cancel=ctx.check_cancel,
-        )  # fmt: skip
-        ctx.check_cancel()
-        ctx.progress(phase="saving", fraction=0.98, force=True)
-        path = store.path("models", f"{mdlv}.jimodel")
-        persist.save(art, path)
-        store.finish_model_version(
-            mdlv, path=str(path), metrics=art.metrics, descriptions=art.descriptions, info=art.info,
-            params=art.info.get("params", {}), input_columns=art.input_columns,
-            library_versions=persist.library_versions(),
-        )  # fmt: skip
-    except BaseException as e:
-        store.fail_model_version(mdlv, str(e))
-        raise
+    mdlv = req["model_version_id"]  # a failed or canceled job removes it (the store's lifecycle)
+    ctx.progress(phase="loading data", fraction=0.0, force=True)
+    dsv = store.dataset_version(req["dataset_version_id"])  # the version its own ingest made, never "the latest"
+    df = read_stored_table(dsv)
+    ctx.progress(rows_total=len(df))
+    throttle(len(df), ctx)
+    art = train(
+        df, req["model_type"], label_column=req.get("label_column"), input_columns=req.get("input_columns"),
+        params=req.get("params"), id_column=req.get("id_column"), report=ctx.report,
+        check_cancel=ctx.check_cancel,
+    )  # fmt: skip
+    ctx.check_cancel()
+    ctx.progress(phase="saving", fraction=0.98, force=True)
+    path = store.path("models", f"{mdlv}.jimodel")
+    ctx.produced(path)
+    persist.save(art, path)
+    ctx.on_success(store.model_ready(
+        mdlv, path=str(path), metrics=art.metrics, descriptions=art.descriptions, info=art.info,
+        params=art.info.get("params", {}), input_columns=art.input_columns,
+        library_versions=persist.library_versions(),
+    ))  # fmt: skip
     return {"rows_done": len(df)}
+
+
+def throttle(rows: int, ctx: JobContext) -> None:
+    """Test-only: with JUPYTER_INFER_TEST_ROWS_PER_SECOND set, training takes rows / rate seconds before it starts
+    (checking cancel), so fault tests can pause or kill a process in the middle of a training. Unset in normal
+    use."""
+    rps = float(os.environ.get("JUPYTER_INFER_TEST_ROWS_PER_SECOND") or 0)
+    if rps <= 0:
+        return
+    end = time.monotonic() + rows / rps
+    while time.monotonic() < end:
+        ctx.check_cancel()
+        time.sleep(0.02)
+
+
+def read_stored_table(dsv: dict[str, Any]) -> pd.DataFrame:
+    """A dataset version's stored table; a missing or damaged file is named by its dataset, not its path."""
+    with stored_file(dataset_file_label(dsv), "create the dataset again"):
+        return pd.read_parquet(dsv["path"])
+
+
+def dataset_file_label(dsv: dict[str, Any]) -> str:
+    return f'the file of dataset "{dsv.get("dataset_name") or dsv["dataset_id"]}" version {dsv["version"]}'
+
+
+def source_path(store: Store, source: dict[str, Any]) -> str:
+    """The file an inference job reads: its path, or its dataset version's file (checked: a missing or damaged
+    dataset file is named by its dataset)."""
+    if "dataset_version_id" not in source:
+        return str(source["path"])
+    dsv = store.dataset_version(source["dataset_version_id"])
+    with stored_file(dataset_file_label(dsv), "create the dataset again"):
+        pq.ParquetFile(dsv["path"]).close()  # the footer only
+    return str(dsv["path"])
 
 
 # ---- infer ----------------------------------------------------------------------------------------------------
@@ -178,11 +212,7 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
     art = load_artifact(version)
     scorer = art.scorer(InferOptions(**req["options"]))
     source = req["source"]
-    path = (
-        store.dataset_version(source["dataset_version_id"])["path"]
-        if "dataset_version_id" in source
-        else source["path"]
-    )
+    path = source_path(store, source)
     # Test-only: JUPYTER_INFER_TEST_ROWS_PER_SECOND caps the scoring rate (small batches, sleeps that still check
     # cancel) so tests can watch and cancel a running job on small generated data. Unset in normal use.
     rps = float(os.environ.get("JUPYTER_INFER_TEST_ROWS_PER_SECOND") or 0)
@@ -203,7 +233,7 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
         ctx.check_cancel()
         out.write(scorer.finish())
         meta = result_meta(model, version, job["id"], scorer)
-        out.commit(meta)
+        ctx.produced(out.commit(meta))  # kept only if the job ends succeeded
     except BaseException:
         out.abort()
         raise
@@ -218,6 +248,7 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
             model["model_type"],
             no_clobber=True,
         )
+        ctx.produced(written)
         meta = {**meta, "output_path": str(written)}
     return {
         "result_path": str(final),

@@ -3,6 +3,7 @@ cap, multipart and raw uploads to disk), every error as ``{"detail": ...}`` with
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -19,6 +20,7 @@ from tornado import web
 
 from .._exceptions import InferError, OptionError, TooLargeError
 from ..store import new_id
+from ..store._errors import storage_error
 from ._bodies import BodyError, MultipartParser, multipart_boundary
 
 if TYPE_CHECKING:
@@ -281,20 +283,28 @@ class BaseHandler(APIHandler):
 
     def data_received(self, chunk: bytes) -> None:
         self._received += len(chunk)
-        if self._too_large or self._body_error:
+        if self._too_large or self._body_error or self._deferred is not None:
             return
         if self._limit and self._received > self._limit:
             self._mark_too_large()
             return
         try:
             if self._parser is not None:
-                self._parser.feed(chunk)
+                with self.ctx.store.writing("uploads/"):
+                    self._parser.feed(chunk)
             elif self._limit:
                 self._json_buf += chunk
         except BodyError as e:
             self._body_error = str(e)
             if self._parser is not None:
                 self._parser.close()
+        except InferError as e:  # a full disk: answered (507) once the body has been read, not a reset
+            self._deferred = e
+            self._limit = 0
+            if self._parser is not None:
+                with contextlib.suppress(OSError):  # flushing the part's buffer fails the same way
+                    self._parser.close()
+            self._discard_uploads()
 
     def check_body(self) -> None:
         if self._deferred is not None:
@@ -359,6 +369,10 @@ class BaseHandler(APIHandler):
 
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
         exc = (kwargs.get("exc_info") or (None, None, None))[1]
+        err = storage_error(exc, self.ctx.store.home) if exc is not None else None
+        if err is not None and err is not exc:  # a full disk or a read-only store met anywhere: a 507 in words
+            kwargs["exc_info"] = (type(err), err, None)
+            exc = err
         super().send_error(_exc_status(exc, status_code), **kwargs)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
