@@ -95,7 +95,7 @@ class Models:
             except NotFoundError:
                 existing = None
             check_retrain(existing, name, model_type, label_column)
-        if is_dataset_ref(data):
+        if is_dataset_ref(data) and not isinstance(data, Dataset):  # a Dataset object keeps its version
             data = Dataset(self._c, self._c.backend.get_dataset(ref(data)))
         job = Job(
             self._c,
@@ -130,7 +130,7 @@ class Models:
         """Sync inference on a DataFrame, Arrow table, file or dataset; the result comes back at once.
         ``anomaly_format`` defaults to ids_only and ``k`` to 1 for the model types they apply to."""
         opts = options(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
-        if is_dataset_ref(data):
+        if is_dataset_ref(data) and not isinstance(data, Dataset):  # a Dataset object keeps its version
             data = Dataset(self._c, self._c.backend.get_dataset(ref(data)))
         return self._c.backend.infer(ref(model), data, opts, pinned_version(model, model_version_id))
 

@@ -390,5 +390,28 @@ class BaseHandler(APIHandler):
         return f"{self.request.protocol}://{self.request.host}{self.ctx.api_base}{path}"
 
 
+class StoreUnavailableHandler(APIHandler):
+    """Every route but ``/openapi.json`` while the store cannot be opened (read-only, full): a 507 that says why,
+    after Jupyter's auth."""
+
+    def initialize(self, message: str, api_base: str) -> None:
+        self.message = message
+        self.api_base = api_base
+
+    @web.authenticated
+    def _unavailable(self, *args: Any) -> None:
+        self.set_header("Content-Type", "application/json")
+        if self.request.method == "GET" and self.request.path == self.api_base + "/openapi.json":
+            from ._openapi import openapi
+
+            self.finish(json.dumps(openapi(self.api_base)))
+            return
+        self.set_status(507)
+        self.set_header("x-should-retry", "false")
+        self.finish(json.dumps({"detail": self.message}))
+
+    get = post = put = delete = patch = _unavailable
+
+
 def exc_info_now() -> Any:
     return sys.exc_info()

@@ -91,7 +91,7 @@ class ServerContext:
         # startup: what a previous server left (stale jobs, a killed worker's temporaries, abandoned uploads)
         self.store.sweep_stale()
         self.store.sweep_orphans(force=True)
-        self.store.apply_retention(force=True)
+        self.store.apply_retention()
         if self.supervisor is not None:
             self.supervisor.start()
 

@@ -85,7 +85,7 @@ class WorkerSupervisor:
             log.info(
                 "jupyter-infer: removed %d orphan file(s) from the store: %s", len(removed), ", ".join(removed[:5])
             )
-        self.store.apply_retention(force=True)
+        self.store.apply_retention()
 
     def _watch(self) -> None:
         last_beat = 0.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .._exceptions import OptionError
 from ._db import Database, ago
 from ._lifecycle import TERMINAL, JobType
 
@@ -33,13 +34,17 @@ class Retention:
                 keep=int(keep) if keep else cls.keep,
                 max_age_hours=float(hours) if hours else cls.max_age_hours,
             ).checked()
-        except ValueError as e:
-            raise ValueError(f"{KEEP_ENV} / {HOURS_ENV}: {e}") from None
+        except (ValueError, OptionError):
+            raise OptionError(
+                f"${KEEP_ENV} must be a whole number and ${HOURS_ENV} a number of hours, each 0 or more (0: no "
+                f"limit); got {keep!r} and {hours!r}."
+            ) from None
 
     def checked(self) -> Retention:
+        """This policy, if both bounds are 0 or more."""
         if self.keep < 0 or not self.max_age_hours >= 0:
-            raise ValueError(f"the sync result retention must be 0 or more; got keep={self.keep}, "
-                             f"max_age_hours={self.max_age_hours}")  # fmt: skip
+            raise OptionError(f"The sync result retention must be 0 or more (0: no limit); got keep={self.keep}, "
+                              f"max_age_hours={self.max_age_hours}.")  # fmt: skip
         return self
 
     def expired(self, db: Database) -> list[str]:

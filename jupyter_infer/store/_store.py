@@ -92,7 +92,6 @@ class Store:
         self.db = Database(self.home / "store.sqlite")
         self.retention = Retention.from_env()
         self._last_orphan_sweep = 0.0
-        self._last_retention = 0.0
         self._sweeping = threading.Lock()
 
     # ---- paths -----------------------------------------------------------------------------------------------
@@ -608,13 +607,8 @@ class Store:
                 _files.remove(Path(path))
         return len(gone)
 
-    def apply_retention(self, force: bool = False) -> int:
-        """Delete the sync results the retention policy no longer keeps (at most once a second per process
-        unless ``force``); returns how many jobs were deleted."""
-        t = time.monotonic()
-        if not force and t - self._last_retention < 1.0:
-            return 0
-        self._last_retention = t
+    def apply_retention(self) -> int:
+        """Delete the sync results the retention policy no longer keeps; returns how many jobs were deleted."""
         return self.delete_jobs(self.retention.expired(self.db))
 
 
