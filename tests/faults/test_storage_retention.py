@@ -13,11 +13,10 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
-from jupyter_infer.store import Retention
-from jupyter_infer.store._retention import HOURS_ENV, KEEP_ENV
 from tests.faults.conftest import Server, orphan_files
 
 KEEP = 4
+KEEP_ENV, HOURS_ENV = "JUPYTER_INFER_SYNC_RESULTS_KEEP", "JUPYTER_INFER_SYNC_RESULTS_HOURS"
 
 
 def frame(n: int, seed: int = 0) -> pd.DataFrame:
@@ -54,7 +53,7 @@ def test_the_embedded_store_applies_the_policy_from_the_environment(
     monkeypatch.setenv(HOURS_ENV, "24")
     home = tmp_path / "store"
     c = ji.connect(home=home)
-    assert c.backend.store.retention == Retention(KEEP, 24.0)  # type: ignore[attr-defined]
+    assert (c.backend.store.retention.keep, c.backend.store.retention.max_age_hours) == (KEEP, 24.0)  # type: ignore[attr-defined]
     m = c.models.train(frame(300), "anomaly", name="watch")
     jobs = [c.models.infer(m, frame(30, seed=i)).job_id for i in range(2 * KEEP)]
     assert results(home) == sorted(f"{j}.parquet" for j in jobs[-KEEP:])
