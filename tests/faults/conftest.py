@@ -98,6 +98,19 @@ def launch(
     return Server(api, token, root, home, stop)
 
 
+def module_server(name: str, rate: int | None = None, args: list[str] | None = None) -> Any:
+    """A module-scoped fixture: one server for a test module (``rate``: the test-only rows/s of its jobs)."""
+
+    @pytest.fixture(scope="module")
+    def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+        env = {"JUPYTER_INFER_TEST_ROWS_PER_SECOND": str(rate)} if rate else {}
+        s = launch(tmp_path_factory.mktemp(name), env=env, args=args)
+        yield s
+        s.close()
+
+    return server
+
+
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """``serve(env={...}, args=[...], home=...)``: start a server for this test (stopped at its end)."""

@@ -4,7 +4,6 @@ own ingest made, and a training job's result is the model version that job made,
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
-from tests.faults.conftest import Child, Server, launch
+from tests.faults.conftest import Child, Server, module_server
 
 ROWS = (150, 250, 344)  # the three processes of the report, each with its own slice of the penguins
 ROUNDS = 2  # trainings per process (the report saw 2 of 9 wrong with 3)
@@ -109,13 +108,8 @@ def test_training_on_a_dataset_object_uses_its_version_not_the_latest(tmp_path: 
     assert trained_rows(m) == 150
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Training runs at a test rate of 1000 rows/s, three at once."""
-    s = launch(tmp_path_factory.mktemp("pinning"), env={"JUPYTER_INFER_TEST_ROWS_PER_SECOND": "1000"},
-               args=["--JupyterInfer.worker_threads=3"])  # fmt: skip
-    yield s
-    s.close()
+# training runs at a test rate of 1000 rows/s, three at once
+server = module_server("pinning", rate=1000, args=["--JupyterInfer.worker_threads=3"])
 
 
 def test_three_http_clients_training_under_one_name_each_train_on_their_own_rows(

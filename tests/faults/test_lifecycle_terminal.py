@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
-from tests.faults.conftest import STALE, Server, launch, orphan_files, wait_for
+from tests.faults.conftest import STALE, Server, module_server, orphan_files, wait_for
 
 FAST = {"training_mode": "fast"}
 
@@ -92,13 +91,8 @@ def test_a_paused_inference_keeps_its_error_message_and_leaves_no_result(
 
 
 # ---- deleting a model or dataset with work in flight (over HTTP) ----------------------------------------------------
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One job at a time, training at 100 rows/s: a training of the penguins runs ~3.4 s, the next one waits."""
-    s = launch(tmp_path_factory.mktemp("terminal"), env={"JUPYTER_INFER_TEST_ROWS_PER_SECOND": "100"},
-               args=["--JupyterInfer.worker_threads=1"])  # fmt: skip
-    yield s
-    s.close()
+# one job at a time, at 100 rows/s: a training of the penguins runs ~3.4 s, the next one waits
+server = module_server("terminal", rate=100, args=["--JupyterInfer.worker_threads=1"])
 
 
 @pytest.fixture(scope="module")

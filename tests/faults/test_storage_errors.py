@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
-from tests.faults.conftest import Server, SmallDisk, launch, open_jobs, orphan_files, wait_for
+from tests.faults.conftest import Server, SmallDisk, module_server, open_jobs, orphan_files, wait_for
 
 
 def frame(n: int, seed: int = 0) -> pd.DataFrame:
@@ -112,11 +111,7 @@ def test_a_read_only_store_says_so(serve: Any, small_disk: Any, child: Any, tmp_
 
 
 # ---- damaged or missing files -----------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    s = launch(tmp_path_factory.mktemp("damaged"))
-    yield s
-    s.close()
+server = module_server("damaged")
 
 
 def test_a_corrupted_result_file_is_a_409_naming_the_job(server: Server) -> None:

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
-from tests.faults.conftest import Server, launch, open_jobs, orphan_files, wait_for
+from tests.faults.conftest import Server, launch, module_server, open_jobs, orphan_files, wait_for
 
 ROWS = 200_000  # at the test rate of 20,000 rows/s: ~10 s of scoring
 
@@ -70,12 +70,7 @@ def test_stopping_the_server_mid_inference_fails_the_job_and_removes_its_tempora
 
 
 # ---- the upload flow ------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def uploads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Signed upload URLs live 4 seconds."""
-    s = launch(tmp_path_factory.mktemp("uploads"), args=["--JupyterInfer.signed_url_seconds=4"])
-    yield s
-    s.close()
+uploads = module_server("uploads", args=["--JupyterInfer.signed_url_seconds=4"])  # upload URLs live 4 s
 
 
 @pytest.fixture(scope="module")
