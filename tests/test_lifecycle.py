@@ -79,5 +79,7 @@ def test_deleting_a_model_cancels_its_open_jobs_first(tmp_path: Path) -> None:
     assert sorted(store.delete_model("m")) == sorted([queued, infer])
     for jid in (queued, infer):
         job = store.get_job(jid)
-        assert job["status"] == "canceled" and job["cancel_requested"] and 'model "m" was deleted' in job["error_message"]
+        assert (
+            job["status"] == "canceled" and job["cancel_requested"] and 'model "m" was deleted' in job["error_message"]
+        )
     assert store.should_stop(infer)
