@@ -66,9 +66,10 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--rows", type=int, default=200, help="rows per sync request")
-    ap.add_argument("--async-rows", type=int, default=5000, help="rows per async request")
+    ap.add_argument("--async-rows", type=int, default=20_000, help="rows per async request")
     ap.add_argument("--train-rows", type=int, default=1000, help="rows per training")
     ap.add_argument("--no-kill", action="store_true", help="do not kill the worker halfway")
+    ap.add_argument("--keep", type=int, help="the server's sync_results_keep (default: its own default, 500)")
     ap.add_argument("--settle", type=float, default=120.0, help="seconds to wait for every job to end")
     ap.add_argument("--big-rows", type=int, default=100_000, help="rows for the REST vs local comparison (0: skip)")
     ap.add_argument("--repeats", type=int, default=3)
@@ -82,7 +83,8 @@ def main() -> int:
         from tests._server import start_server
 
         home = Path(tempfile.mkdtemp(prefix="ji-bench-store-"))
-        url, token, stop = start_server(home, Path(tempfile.mkdtemp(prefix="ji-bench-root-")))
+        extra = [f"--JupyterInfer.sync_results_keep={args.keep}"] if args.keep is not None else []
+        url, token, stop = start_server(home, Path(tempfile.mkdtemp(prefix="ji-bench-root-")), extra_args=extra)
     try:
         return run(args, url, token, home)
     finally:
@@ -152,7 +154,7 @@ def run(args: argparse.Namespace, url: str, token: str | None, home: Path | None
     killed = None
     if not args.no_kill:
         time.sleep(args.seconds / 2)
-        killed = kill_worker(url, token)
+        killed = kill_worker(url, token, remote)
     for t in threads:
         t.join()
     wall = time.monotonic() - t0
@@ -209,21 +211,28 @@ def run(args: argparse.Namespace, url: str, token: str | None, home: Path | None
     for o in (orphans or [])[:10]:
         print(f"  {o}")
     if kept is not None:
-        print(f"sync results kept: {kept} of {len(tally.latency['sync'])} sync inferences (retention: newest 500, "
-              "24 h by default)")  # fmt: skip
+        policy = f"newest {args.keep}" if args.keep is not None else "newest 500"
+        print(f"sync results kept: {kept} of {len(tally.latency['sync'])} sync inferences (retention: {policy}, "
+              "24 h)")  # fmt: skip
 
     ratio = compare(args, remote, model, home) if args.big_rows else None
     bad = bool(tally.errors or lost or stuck or orphans) or (ratio is not None and ratio > 1.3)
     return 1 if bad else 0
 
 
-def kill_worker(url: str, token: str | None) -> int | None:
+def kill_worker(url: str, token: str | None, remote: ji.Client) -> int | None:
+    """SIGKILL the server's worker while it writes an async result (waiting up to 10 s for one to be running)."""
     headers = {"Authorization": f"token {token}"} if token else {}
     status = httpx.get(f"{url}/status", headers=headers, timeout=30).json()
     pid = (status.get("worker") or {}).get("pid")
     if not pid:
         print("  (no worker process to kill: the server runs jobs on threads)")
         return None
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if any(j.rows_done for j in remote.jobs.list(status="running", type="infer_batch", limit=20)):
+            break
+        time.sleep(0.05)
     os.kill(int(pid), signal.SIGKILL)
     print(f"  killed the worker (pid {pid})")
     return int(pid)

@@ -5,6 +5,7 @@ a census of the store's files that no record owns. Short stale thresholds and a 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -251,6 +252,7 @@ def small_disk() -> Iterator[Callable[[int], SmallDisk]]:
     yield make
     for d in disks:
         d.unmount()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 # ---- what the store holds that nothing owns -------------------------------------------------------------------------
