@@ -204,8 +204,11 @@ class Job:
         rec = self._record
         if rec["status"] == "failed":
             raise JobFailed(f"Job {self.id} failed: {rec.get('error_message')}")
-        if rec["status"] == "canceled":
-            raise JobCanceled(f"Job {self.id} was canceled.")
+        if rec["status"] == "canceled":  # "canceled: the model M was deleted" says why
+            why = str(rec.get("error_message") or "")
+            raise JobCanceled(
+                f"Job {self.id} was canceled" + (f": {why[10:]}." if why.startswith("canceled: ") else ".")
+            )
         if rec["type"] == "train":  # the version this job made, not whichever is latest now
             return self._client.models.get(rec["model_id"]).at_version(rec["model_version_id"])
         if rec["type"] == "dataset_ingest":

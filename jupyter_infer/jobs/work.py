@@ -114,10 +114,10 @@ def train_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
 
 
 def throttle(rows: int, ctx: JobContext) -> None:
-    """Test-only: with JUPYTER_INFER_TEST_ROWS_PER_SECOND set, training takes rows / rate seconds before it starts
-    (checking cancel), so fault tests can pause or kill a process in the middle of a training. Unset in normal
-    use."""
-    rps = float(os.environ.get("JUPYTER_INFER_TEST_ROWS_PER_SECOND") or 0)
+    """Test-only: with JUPYTER_INFER_TEST_TRAIN_ROWS_PER_SECOND set, training takes rows / rate seconds more
+    (checking cancel), so fault tests can pause, kill or race a process in the middle of a training. Unset in
+    normal use."""
+    rps = float(os.environ.get("JUPYTER_INFER_TEST_TRAIN_ROWS_PER_SECOND") or 0)
     if rps <= 0:
         return
     end = time.monotonic() + rows / rps

@@ -99,12 +99,17 @@ def launch(
     return Server(api, token, root, home, stop)
 
 
+INFER_RATE = "JUPYTER_INFER_TEST_ROWS_PER_SECOND"  # test-only: rows/s an inference job scores
+TRAIN_RATE = "JUPYTER_INFER_TEST_TRAIN_ROWS_PER_SECOND"  # test-only: rows/s a training job adds (as a wait)
+
+
 def module_server(name: str, rate: int | None = None, args: list[str] | None = None) -> Any:
-    """A module-scoped fixture: one server for a test module (``rate``: the test-only rows/s of its jobs)."""
+    """A module-scoped fixture: one server for a test module (``rate``: the test-only rows/s of its inference
+    and training jobs)."""
 
     @pytest.fixture(scope="module")
     def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-        env = {"JUPYTER_INFER_TEST_ROWS_PER_SECOND": str(rate)} if rate else {}
+        env = {INFER_RATE: str(rate), TRAIN_RATE: str(rate)} if rate else {}
         s = launch(tmp_path_factory.mktemp(name), env=env, args=args)
         yield s
         s.close()

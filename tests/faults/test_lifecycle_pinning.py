@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
-from tests.faults.conftest import Child, Server, module_server
+from tests.faults.conftest import TRAIN_RATE, Child, Server, module_server
 
 ROWS = (150, 250, 344)  # the three processes of the report, each with its own slice of the penguins
 ROUNDS = 2  # trainings per process (the report saw 2 of 9 wrong with 3)
@@ -85,7 +85,7 @@ def test_a_training_job_returns_the_version_it_made_not_a_newer_one(
     """)  # fmt: skip
     assert other.line(timeout=120) == "ready"
     c = ji.connect(home=home)
-    monkeypatch.setenv("JUPYTER_INFER_TEST_ROWS_PER_SECOND", "50")  # this process's training: ~7 s
+    monkeypatch.setenv(TRAIN_RATE, "50")  # this process's training: ~7 s
     mine = c.models.train(penguins, "prediction", label_column="species", name="pin", params=FAST, wait=False)
     assert isinstance(mine, ji.Job)
     go.touch()

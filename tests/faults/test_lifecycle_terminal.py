@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
-from tests.faults.conftest import STALE, Server, module_server, orphan_files, wait_for
+from tests.faults.conftest import INFER_RATE, STALE, TRAIN_RATE, Server, module_server, orphan_files, wait_for
 
 FAST = {"training_mode": "fast"}
 
@@ -36,7 +36,7 @@ def test_a_training_paused_past_the_stale_threshold_stays_failed_after_it_resume
         except ji.InferError as e:
             print("ERROR", type(e).__name__, e, flush=True)
         """,
-        env={"JUPYTER_INFER_TEST_ROWS_PER_SECOND": "60"},  # ~6 s of training
+        env={TRAIN_RATE: "60"},  # ~6 s of training
     )
     job_id = kid.line(timeout=120)
     wait_for(lambda: c.jobs.get(job_id).status == "running", why="the training to run")
@@ -73,7 +73,7 @@ def test_a_paused_inference_keeps_its_error_message_and_leaves_no_result(
         job.wait(timeout=120)
         print("END", job.status, flush=True)
         """,
-        env={"JUPYTER_INFER_TEST_ROWS_PER_SECOND": "5000"},  # ~8 s of scoring
+        env={INFER_RATE: "5000"},  # ~8 s of scoring
     )
     job_id = kid.line(timeout=120)
     wait_for(lambda: (j := c.jobs.get(job_id)).status == "running" and j.rows_done > 0, why="scoring to start")

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
-from tests.faults.conftest import Server, launch, module_server, open_jobs, orphan_files, wait_for
+from tests.faults.conftest import INFER_RATE, Server, launch, module_server, open_jobs, orphan_files, wait_for
 
 ROWS = 200_000  # at the test rate of 20,000 rows/s: ~10 s of scoring
 
@@ -30,7 +30,7 @@ def temporaries(home: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def scoring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server whose async inference runs long enough to kill something in the middle of it."""
-    s = launch(tmp_path_factory.mktemp("partial"), env={"JUPYTER_INFER_TEST_ROWS_PER_SECOND": "20000"})
+    s = launch(tmp_path_factory.mktemp("partial"), env={INFER_RATE: "20000"})
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"a": rng.normal(size=ROWS), "b": rng.choice(["x", "y", "z"], ROWS)})
     df.to_parquet(s.root / "big.parquet", row_group_size=20_000)
