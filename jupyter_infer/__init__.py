@@ -18,6 +18,7 @@ from ._exceptions import (
     NotFoundError,
     OptionError,
     RemoteError,
+    StoreError,
     TooLargeError,
     UnsafeModelError,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "NotFoundError",
     "OptionError",
     "RemoteError",
+    "StoreError",
     "TooLargeError",
     "UnsafeModelError",
     "__version__",

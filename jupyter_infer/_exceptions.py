@@ -16,6 +16,7 @@ __all__ = [
     "NotFoundError",
     "OptionError",
     "RemoteError",
+    "StoreError",
     "TooLargeError",
     "UnsafeModelError",
 ]
@@ -76,6 +77,13 @@ class IncompatibleModelError(InferError):
     """A model file made by an incompatible library version; retrain it."""
 
     status = 409
+
+
+class StoreError(InferError):
+    """The store cannot take a write: its disk is full, or its folder or ``store.sqlite`` is read-only. The message
+    names the store's folder and what to do; over HTTP it is a 507 (retrying will not help until space is freed)."""
+
+    status = 507
 
 
 class JobFailed(InferError):

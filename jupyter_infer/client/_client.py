@@ -28,6 +28,13 @@ def ref(obj: Any) -> str:
     raise OptionError(f"expected a Model, a Dataset, an id or a name; got {type(obj).__name__}.")
 
 
+def pinned_version(model: Any, model_version_id: str | None) -> str | None:
+    """The version to infer with: the one asked for, else the one a pinned Model holds, else None (the latest)."""
+    if model_version_id is None and isinstance(model, Model) and model.pinned:
+        return model.version_id
+    return model_version_id
+
+
 def is_dataset_ref(obj: Any) -> bool:
     """True for a Dataset, ``dataset:NAME``, or a string that is not an existing file."""
     if isinstance(obj, Dataset):
@@ -97,7 +104,7 @@ class Models:
             except NotFoundError:
                 existing = None
             check_retrain(existing, name, model_type, label_column)
-        if is_dataset_ref(data):
+        if is_dataset_ref(data) and not isinstance(data, Dataset):  # a Dataset object keeps its version
             data = Dataset(self._c, self._c.backend.get_dataset(ref(data)))
         job = Job(
             self._c,
@@ -133,9 +140,9 @@ class Models:
         ``anomaly_format`` defaults to ids_only and ``k`` to 1 for the model types they apply to."""
         opts = options(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
         _args.text("model_version_id", model_version_id)
-        if is_dataset_ref(data):
+        if is_dataset_ref(data) and not isinstance(data, Dataset):  # a Dataset object keeps its version
             data = Dataset(self._c, self._c.backend.get_dataset(ref(data)))
-        return self._c.backend.infer(ref(model), data, opts, model_version_id)
+        return self._c.backend.infer(ref(model), data, opts, pinned_version(model, model_version_id))
 
     def infer_async(
         self,
@@ -161,7 +168,8 @@ class Models:
         executor, scheduler = _executor(executor, scheduler)
         if isinstance(path_or_data, os.PathLike):
             path_or_data = os.fspath(path_or_data)
-        rec = self._c.backend.infer_async(ref(model), path_or_data, opts, model_version_id, executor, scheduler)
+        mv = pinned_version(model, model_version_id)
+        rec = self._c.backend.infer_async(ref(model), path_or_data, opts, mv, executor, scheduler)
         return Job(self._c, rec)
 
     def infer_batch(
@@ -189,7 +197,8 @@ class Models:
             source = os.fspath(source)
         if isinstance(source, Dataset):
             source = DATASET_PREFIX + source.id
-        rec = self._c.backend.infer_batch(ref(model), source, opts, model_version_id, executor, scheduler)
+        mv = pinned_version(model, model_version_id)
+        rec = self._c.backend.infer_batch(ref(model), source, opts, mv, executor, scheduler)
         return Job(self._c, rec)
 
 

@@ -265,6 +265,18 @@ class HttpBackend:
 
     # ---- datasets ------------------------------------------------------------------------------------------------
     def create_dataset(self, data: Any, name: str | None, description: str | None = None) -> dict[str, Any]:
+        """Ingest a table; the record's ``current_version`` is the version this ingest made (another client may
+        have made a newer one meanwhile)."""
+        job = self._ingest(data, name, description)
+        d = self.get_dataset(job["dataset_id"])
+        if (d.get("current_version") or {}).get("id") != job["dataset_version_id"]:
+            for v in self._json("GET", f"/datasets/{_q(job['dataset_id'])}/versions")["items"]:
+                if v.get("id") == job["dataset_version_id"]:
+                    d["current_version"] = v
+        return d
+
+    def _ingest(self, data: Any, name: str | None, description: str | None) -> dict[str, Any]:
+        """Upload a table and wait for its ingest job; returns the job (its dataset and version ids)."""
         label = source_label(data)
         name = name or (Path(label).stem if label else f"dataset-{new_id('')[:6].lower()}")
         with self._payload(data, "the dataset") as (path, filename):
@@ -280,7 +292,7 @@ class HttpBackend:
             raise InputError(job.get("error_message") or f"Ingesting the dataset failed (job {job_id}).")
         if job["status"] != "succeeded":
             raise JobCanceled(f"Job {job_id} was {job['status']}.")
-        return self.get_dataset(job["dataset_id"])
+        return job
 
     def _upload_dataset(self, path: Path, filename: str, name: str, description: str | None) -> str:
         """The signed-URL flow: prepare, PUT the bytes (streamed), complete."""
@@ -351,15 +363,16 @@ class HttpBackend:
     ) -> dict[str, Any]:  # fmt: skip
         check_model_type(model_type)
         check_params(model_type, params)  # fail before any data is sent
-        if isinstance(data, Dataset):
-            dataset_id = data.id  # the server checks the request against the stored data
-        else:
+        if isinstance(data, Dataset):  # the server checks the request against the stored data
+            dataset_id, version_id = data.id, data.version_id  # the version the caller holds
+        else:  # train on exactly the version this ingest made
             frame = to_frame(data, "the training data")
             validate_training(frame, model_type, label_column, input_columns, params, id_column)
-            ds = self.create_dataset(frame, training_dataset_name(name, source_label(data), model_type))
-            dataset_id = ds["id"]
+            job = self._ingest(frame, training_dataset_name(name, source_label(data), model_type), None)
+            dataset_id, version_id = job["dataset_id"], job["dataset_version_id"]
         sub = self._json("POST", "/models/train", json={
-            "model_type": model_type, "dataset_id": dataset_id, "label_column": label_column,
+            "model_type": model_type, "dataset_id": dataset_id, "dataset_version_id": version_id,
+            "label_column": label_column,
             "input_columns": input_columns, "params": params or {}, "model_name": name, "id_column": id_column,
         }, safe_to_repeat=False)  # fmt: skip
         return self.get_job(sub["job_id"])

@@ -11,6 +11,7 @@ from .._exceptions import ConflictError, InputError, NotFoundError
 from ..engine.options import InferOptions, check_model_type, check_params
 from ..jobs import Runner
 from ..store import Store, new_id
+from ..store._errors import dataset_file_label, read_stored_table, stored_file
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
 
@@ -72,12 +73,23 @@ class LocalBackend:
         df = to_frame(data, what)
         dest = self.store.path("uploads", f"{new_id('up_')}.parquet")
         tmp = self.store.tmp_path(dest)
-        pq.write_table(to_arrow(df), tmp)
-        os.replace(tmp, dest)
+        try:
+            with self.store.writing("uploads/"):
+                pq.write_table(to_arrow(df), tmp)
+                os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
         return str(dest), True, None
 
     # ---- datasets --------------------------------------------------------------------------------------------
     def create_dataset(self, data: Any, name: str | None, description: str | None = None) -> dict[str, Any]:
+        """Ingest a table; the record's ``current_version`` is the version this ingest made (another process may
+        have made a newer one meanwhile)."""
+        job = self._ingest(data, name, description)
+        return self.store.get_dataset(job["dataset_id"], version_id=job["dataset_version_id"])
+
+    def _ingest(self, data: Any, name: str | None, description: str | None) -> dict[str, Any]:
+        """Run an ingest job here and now; returns the job (its dataset and dataset version ids)."""
         source, delete, label = self._stage(data, "the dataset")
         name = name or (Path(label).stem if label else f"dataset-{new_id('')[:6].lower()}")
         job_id = new_id("job_")
@@ -90,7 +102,7 @@ class LocalBackend:
         err = self.runner.run(job["id"], _work_for(self.store, job))
         if err is not None:
             raise err
-        return self.store.get_dataset(ds_id)
+        return job
 
     def list_datasets(self) -> list[dict[str, Any]]:
         return self.store.list_datasets()
@@ -106,8 +118,9 @@ class LocalBackend:
         import pyarrow.parquet as pq
 
         v = self.store.dataset_version(ref)
-        pf = pq.ParquetFile(v["path"])
-        df = _rows(pf, int(offset), max(1, int(max_rows))) if pf.metadata.num_rows else pd.DataFrame()
+        with stored_file(dataset_file_label(v), "create the dataset again"):
+            pf = pq.ParquetFile(v["path"])
+            df = _rows(pf, int(offset), max(1, int(max_rows))) if pf.metadata.num_rows else pd.DataFrame()
         df = df.astype(object).where(df.notna(), None)
         return {"headers": [str(c) for c in df.columns], "rows": df.to_dict(orient="records")}
 
@@ -118,21 +131,19 @@ class LocalBackend:
     ) -> dict[str, Any]:  # fmt: skip
         check_model_type(model_type)
         check_params(model_type, params)  # fail before any data is stored
-        import pandas as pd
-
         from ..engine.io import to_frame
 
-        if isinstance(data, Dataset):
-            dsv = self.store.dataset_version(data.id)
-            frame = pd.read_parquet(dsv["path"])
+        if isinstance(data, Dataset):  # the version the caller holds, not whatever is latest now
+            dsv = self.store.dataset_version(data.id, data.version_id)
+            frame = read_stored_table(dsv)
         else:
             frame = to_frame(data, "the training data")
         from ..engine.model import validate_training  # scikit-learn: imported when work needs it
 
         validate_training(frame, model_type, label_column, input_columns, params, id_column)
-        if not isinstance(data, Dataset):
-            ds = self.create_dataset(frame, training_dataset_name(name, source_label(data), model_type))
-            dsv = self.store.dataset_version(ds["id"])
+        if not isinstance(data, Dataset):  # train on exactly the version this ingest makes
+            ingest = self._ingest(frame, training_dataset_name(name, source_label(data), model_type), None)
+            dsv = self.store.dataset_version(ingest["dataset_version_id"])
         name = name or f"{model_type}-{dsv['dataset_name']}"
         job_id = new_id("job_")
         mdl_id, mdlv_id, version = self.store.create_model_version(
@@ -142,7 +153,7 @@ class LocalBackend:
         job = self.store.create_job(
             "train", id=job_id, model_id=mdl_id, model_name=name, model_version_id=mdlv_id, model_version=version,
             model_type=model_type, dataset_id=dsv["dataset_id"], dataset_name=dsv["dataset_name"],
-            dataset_version_id=dsv["id"], owner=self.runner.owner,
+            dataset_version_id=dsv["id"], dataset_version=dsv["version"], owner=self.runner.owner,
             request={
                 "op": "train", "dataset_version_id": dsv["id"], "model_version_id": mdlv_id, "model_type": model_type,
                 "label_column": label_column, "input_columns": input_columns, "params": params or {},
@@ -175,7 +186,7 @@ class LocalBackend:
         opts = options.resolve(m["model_type"])
         label = data.name if isinstance(data, Dataset) else source_label(data)
         if isinstance(data, Dataset):
-            df = pd.read_parquet(self.store.dataset_version(data.id)["path"])
+            df = read_stored_table(self.store.dataset_version(data.id, data.version_id))
         elif isinstance(data, str | os.PathLike):
             df = read_file(data)
         else:
@@ -207,12 +218,17 @@ class LocalBackend:
             res = InferenceResult(meta, frame=frame)
             final = self.store.path("results", f"{job['id']}.parquet")
             tmp = self.store.tmp_path(final)
-            res.save(tmp, format="parquet")
-            os.replace(tmp, final)
+            try:
+                res.save(tmp, format="parquet")
+                os.replace(tmp, final)
+            finally:
+                tmp.unlink(missing_ok=True)
+            ctx.produced(final)
             box["result"] = res
             return {"result_path": str(final), "result_meta": meta, "rows_done": scorer.rows_in}
 
         err = self.runner.run(job["id"], work)
+        self.store.apply_retention()  # sync results are kept, within the retention policy (SPEC §8)
         if err is not None:
             raise err
         return box["result"]
@@ -312,7 +328,8 @@ class LocalBackend:
         meta = job.get("result_meta") or {}
 
         def load() -> pa.Table:
-            t = read_result_table(path)  # a file, or a directory of parts (Dask executor)
+            with stored_file(f"the result of job {job_id}", "run the job again"):
+                t = read_result_table(path)  # a file, or a directory of parts (Dask executor)
             meta.update({k: v for k, v in read_metadata(t.schema.metadata).items() if k not in meta})
             return t.replace_schema_metadata(None)
 

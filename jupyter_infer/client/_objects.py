@@ -6,7 +6,7 @@ import html
 import time
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import JobCanceled, JobFailed
+from .._exceptions import JobCanceled, JobFailed, NotFoundError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,11 +56,20 @@ class Dataset:
 
 
 class Model:
-    """A trained model: its latest version unless one is pinned."""
+    """A trained model: its latest version unless one is pinned (the Model a training job returns is pinned to the
+    version that job made, and infers with it)."""
 
-    def __init__(self, client: Client, record: dict[str, Any]) -> None:
+    def __init__(self, client: Client, record: dict[str, Any], pinned: bool = False) -> None:
         self._client = client
         self.record = record
+        self.pinned = pinned
+
+    def at_version(self, version_id: str) -> Model:
+        """This model pinned to one of its versions (NotFoundError if the version no longer exists)."""
+        for v in self._client.backend.model_versions(self.id):
+            if v.get("id") == version_id:
+                return Model(self._client, {**self.record, "current_version": v}, pinned=True)
+        raise NotFoundError(f'The model "{self.name}" no longer has the version {version_id} (it was deleted).')
 
     @property
     def id(self) -> str:
@@ -122,7 +131,8 @@ class Model:
         return self._client.models.infer(self, data, **kwargs)
 
     def __repr__(self) -> str:
-        return f"<Model {self.name!r} {self.model_type} v{self.version} id={self.id}>"
+        pin = " (pinned)" if self.pinned else ""
+        return f"<Model {self.name!r} {self.model_type} v{self.version}{pin} id={self.id}>"
 
     def _repr_html_(self) -> str:
         metrics = ", ".join(
@@ -197,10 +207,13 @@ class Job:
         rec = self._record
         if rec["status"] == "failed":
             raise JobFailed(f"Job {self.id} failed: {rec.get('error_message')}")
-        if rec["status"] == "canceled":
-            raise JobCanceled(f"Job {self.id} was canceled.")
-        if rec["type"] == "train":
-            return self._client.models.get(rec["model_id"])
+        if rec["status"] == "canceled":  # "canceled: the model M was deleted" says why
+            why = str(rec.get("error_message") or "")
+            raise JobCanceled(
+                f"Job {self.id} was canceled" + (f": {why[10:]}." if why.startswith("canceled: ") else ".")
+            )
+        if rec["type"] == "train":  # the version this job made, not whichever is latest now
+            return self._client.models.get(rec["model_id"]).at_version(rec["model_version_id"])
         if rec["type"] == "dataset_ingest":
             return self._client.datasets.get(rec["dataset_id"])
         return self._client.backend.job_result(self.id)

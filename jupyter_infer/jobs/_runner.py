@@ -1,5 +1,9 @@
 """Running jobs: a small thread pool per process, progress written to the store (throttled), cancel checked
-between steps, a heartbeat for every active job, and one place that decides how a job ends."""
+between steps, a heartbeat for every active job, and one place that decides how a job ends.
+
+A job's work registers what it made (``ctx.on_success``) and the files it wrote (``ctx.produced``); the end of the
+job is one compare-and-set in the store (``Store.finish_job``). If another process ended the job first (a cancel,
+the stale sweep, a deleted model), the work is discarded: its files are removed and nothing is registered."""
 
 from __future__ import annotations
 
@@ -8,11 +12,14 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
-from .._exceptions import InferError, JobCanceled
-from ..store import Store, process_owner
-from ..store._store import STALE_SECONDS
+from .._exceptions import ConflictError, InferError, JobCanceled, JobFailed
+from ..store import TERMINAL, JobStatus, Store, process_owner
+from ..store._errors import storage_error
+from ..store._files import remove
+from ..store._store import STALE_SECONDS, Commit
 
 HEARTBEAT_SECONDS = min(5.0, STALE_SECONDS / 4)  # several beats fit in the stale window
 WRITE_INTERVAL = 0.25  # at most ~4 progress writes a second per job
@@ -31,6 +38,25 @@ class JobContext:
         self._t0 = time.monotonic()
         self._rows_total: int | None = None
         self._pending: dict[str, Any] = {}
+        self.commits: list[Commit] = []
+        self.files: list[Path] = []
+
+    def on_success(self, commit: Commit) -> None:
+        """Register what the job made (e.g. ``store.model_ready(...)``) in the transaction that ends it succeeded;
+        it is never registered if the job ends any other way."""
+        self.commits.append(commit)
+
+    def produced(self, path: str | Path) -> None:
+        """A file the job wrote into place: kept if the job succeeds, removed otherwise."""
+        self.files.append(Path(path))
+
+    def discard(self) -> None:
+        """The job did not succeed (or lost the race to end it): remove what it wrote."""
+        for p in self.files:
+            remove(p)
+        self.files.clear()
+        self.commits.clear()
+        self._pending.clear()
 
     def progress(
         self,
@@ -63,7 +89,8 @@ class JobContext:
 
     def flush(self) -> None:
         if self._pending:
-            self.store.update_job(self.job_id, **self._pending)
+            if not self.store.report_progress(self.job_id, **self._pending):
+                self.cancel_event.set()  # the job ended elsewhere: stop at the next check
             self._pending = {}
 
     def report(self, phase: str, fraction: float) -> None:
@@ -77,7 +104,7 @@ class JobContext:
         now = time.monotonic()
         if now - self._last_cancel_check >= CANCEL_POLL:
             self._last_cancel_check = now
-            if self.store.cancel_requested(self.job_id):
+            if self.store.should_stop(self.job_id):
                 self.cancel_event.set()
                 raise JobCanceled("canceled")
 
@@ -128,33 +155,58 @@ class Runner:
         self.active[job_id] = event
         try:
             if not self.store.start_job(job_id, self.owner):
-                return JobCanceled(f"Job {job_id} was canceled before it started.")
+                return self._ended_elsewhere(job_id, "before it started")
             ctx = JobContext(self.store, job_id, event)
             try:
                 extra = work(ctx) or {}
                 ctx.flush()
-                self.store.finish_job(job_id, "succeeded", **extra)
-                return None
+                if self.store.finish_job(job_id, JobStatus.SUCCEEDED, commit=ctx.commits, **extra):
+                    return None
+                ctx.discard()
+                return self._ended_elsewhere(job_id)
             except JobCanceled as e:
-                ctx._pending.clear()
-                self.store.finish_job(job_id, "canceled", error_message="canceled by request")
-                return JobCanceled(f"Job {job_id} was canceled.") if str(e) == "canceled" else e
+                return self._end(ctx, JobStatus.CANCELED, "canceled by request") or (
+                    JobCanceled(f"Job {job_id} was canceled.") if str(e) == "canceled" else e
+                )
             except InferError as e:
-                ctx._pending.clear()
-                self.store.finish_job(job_id, "failed", error_message=e.message)
-                return e
+                return self._end(ctx, JobStatus.FAILED, e.message) or e
             except KeyboardInterrupt:
-                self.store.finish_job(job_id, "canceled", error_message="interrupted")
+                self._end(ctx, JobStatus.CANCELED, "interrupted")
                 raise
             except BaseException as e:
+                err = storage_error(e, self.store.home)  # a full disk or a read-only store, in words
+                if err is not None:
+                    return self._end(ctx, JobStatus.FAILED, err.message) or err
                 tb = traceback.format_exc(limit=3)
-                self.store.finish_job(job_id, "failed", error_message=f"internal error: {type(e).__name__}: {e}")
+                lost = self._end(ctx, JobStatus.FAILED, f"internal error: {type(e).__name__}: {e}")
                 if not isinstance(e, Exception):
                     raise
-                _log_internal(job_id, tb)
-                return e
+                if lost is None:
+                    _log_internal(job_id, tb)
+                return lost or e
         finally:
             self.active.pop(job_id, None)
+
+    def _end(self, ctx: JobContext, status: str, message: str) -> InferError | None:
+        """End a job that did not succeed and discard its work; None if this call ended it, else the error that
+        says how it had already ended."""
+        ctx.discard()
+        if self.store.finish_job(ctx.job_id, status, error_message=message):
+            return None
+        return self._ended_elsewhere(ctx.job_id)
+
+    def _ended_elsewhere(self, job_id: str, when: str = "") -> InferError:
+        """The error for a job another process (or a cancel) ended first."""
+        job = self.store.get_job(job_id)
+        why = job.get("error_message") or ""
+        if job["status"] not in TERMINAL:
+            return ConflictError(f"Job {job_id} is already {job['status']} in another process.")
+        if job["status"] == JobStatus.CANCELED:
+            why = why.removeprefix("canceled").lstrip(": ") or when  # "canceled: the model M was deleted"
+            if why:
+                why = (" " if why.startswith(("by ", "before ")) else ": ") + why
+            return JobCanceled(f"Job {job_id} was canceled{why}.")
+        return JobFailed(f"Job {job_id} failed: {why or job['status']}.")
 
     def cancel(self, job_id: str) -> None:
         ev = self.active.get(job_id)

@@ -24,6 +24,7 @@ from ..engine.outputs import metadata_for, read_metadata, read_result_table, wri
 from ..engine.schema import kind_of
 from ..engine.tables import to_arrow
 from ..store import Store
+from ..store._errors import dataset_file_label, read_stored_table, stored_file
 from ._confine import confined_input, confined_write, recheck, result_writer
 from ._runner import JobContext, Work
 
@@ -73,13 +74,14 @@ def ingest(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]
         ctx.progress(phase="writing", fraction=0.6, rows_total=len(df))
         final = store.path("datasets", f"{dsv}.parquet")
         tmp = store.tmp_path(final)
-        pq.write_table(to_arrow(df), tmp)
-        os.replace(tmp, final)
+        try:
+            pq.write_table(to_arrow(df), tmp)
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
+        ctx.produced(final)
         schema = {str(c): (kind_of(df[c]) or "unusable") for c in df.columns}
-        store.finish_dataset_version(dsv, final, len(df), schema)
-    except BaseException as e:
-        store.fail_dataset_version(dsv, str(e))
-        raise
+        ctx.on_success(store.dataset_ready(dsv, final, len(df), schema))  # its version is ready when it succeeds
     finally:
         if req.get("delete_source"):
             store.discard_staged(req["source"])
@@ -91,38 +93,60 @@ def train_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
     """Phases (the job's ``current_phase``): ingest (read the rows, schema, features), validate and fit (the
     engine's), save; the seconds spent in each are recorded on the model version (``info.phase_seconds``)."""
     req = job["request"]
-    mdlv = req["model_version_id"]
-    try:
-        t0 = time.perf_counter()
-        ctx.progress(phase="ingest", fraction=0.0, force=True)
-        dsv = store.dataset_version(req["dataset_version_id"])
-        df = pd.read_parquet(dsv["path"])
-        ctx.progress(rows_total=len(df))
-        read = time.perf_counter() - t0
-        art = train(
-            df, req["model_type"], label_column=req.get("label_column"), input_columns=req.get("input_columns"),
-            params=req.get("params"), id_column=req.get("id_column"), report=ctx.report,
-            check_cancel=ctx.check_cancel,
-        )  # fmt: skip
-        ctx.check_cancel()
-        ctx.progress(phase="save", fraction=0.98, force=True)
-        t_save = time.perf_counter()
-        path = store.path("models", f"{mdlv}.jimodel")
-        persist.save(art, path)
-        seconds = dict(art.info.get("phase_seconds") or {})
-        seconds["ingest"] = round(seconds.get("ingest", 0.0) + read, 4)
-        seconds["save"] = round(time.perf_counter() - t_save, 4)
-        seconds["total"] = round(time.perf_counter() - t0, 4)
-        info = {**art.info, "phase_seconds": seconds}
-        store.finish_model_version(
-            mdlv, path=str(path), metrics=art.metrics, descriptions=art.descriptions, info=info,
-            params=art.info.get("params", {}), input_columns=art.input_columns,
-            library_versions=persist.library_versions(),
-        )  # fmt: skip
-    except BaseException as e:
-        store.fail_model_version(mdlv, str(e))
-        raise
+    mdlv = req["model_version_id"]  # a failed or canceled job removes it (the store's lifecycle)
+    t0 = time.perf_counter()
+    ctx.progress(phase="ingest", fraction=0.0, force=True)
+    dsv = store.dataset_version(req["dataset_version_id"])  # the version its own ingest made, never "the latest"
+    df = read_stored_table(dsv)
+    ctx.progress(rows_total=len(df))
+    read = time.perf_counter() - t0
+    throttle(len(df), ctx)
+    art = train(
+        df, req["model_type"], label_column=req.get("label_column"), input_columns=req.get("input_columns"),
+        params=req.get("params"), id_column=req.get("id_column"), report=ctx.report,
+        check_cancel=ctx.check_cancel,
+    )  # fmt: skip
+    ctx.check_cancel()
+    ctx.progress(phase="save", fraction=0.98, force=True)
+    t_save = time.perf_counter()
+    path = store.path("models", f"{mdlv}.jimodel")
+    ctx.produced(path)
+    persist.save(art, path)
+    seconds = dict(art.info.get("phase_seconds") or {})
+    seconds["ingest"] = round(seconds.get("ingest", 0.0) + read, 4)
+    seconds["save"] = round(time.perf_counter() - t_save, 4)
+    seconds["total"] = round(time.perf_counter() - t0, 4)
+    info = {**art.info, "phase_seconds": seconds}
+    ctx.on_success(store.model_ready(
+        mdlv, path=str(path), metrics=art.metrics, descriptions=art.descriptions, info=info,
+        params=art.info.get("params", {}), input_columns=art.input_columns,
+        library_versions=persist.library_versions(),
+    ))  # fmt: skip
     return {"rows_done": len(df)}
+
+
+def throttle(rows: int, ctx: JobContext) -> None:
+    """Test-only: with JUPYTER_INFER_TEST_TRAIN_ROWS_PER_SECOND set, training takes rows / rate seconds more
+    (checking cancel), so fault tests can pause, kill or race a process in the middle of a training. Unset in
+    normal use."""
+    rps = float(os.environ.get("JUPYTER_INFER_TEST_TRAIN_ROWS_PER_SECOND") or 0)
+    if rps <= 0:
+        return
+    end = time.monotonic() + rows / rps
+    while time.monotonic() < end:
+        ctx.check_cancel()
+        time.sleep(0.02)
+
+
+def source_path(store: Store, source: dict[str, Any]) -> str:
+    """The file an inference job reads: its path, or its dataset version's file (checked: a missing or damaged
+    dataset file is named by its dataset)."""
+    if "dataset_version_id" not in source:
+        return str(source["path"])
+    dsv = store.dataset_version(source["dataset_version_id"])
+    with stored_file(dataset_file_label(dsv), "create the dataset again"):
+        pq.ParquetFile(dsv["path"]).close()  # the footer only
+    return str(dsv["path"])
 
 
 # ---- infer ----------------------------------------------------------------------------------------------------
@@ -194,11 +218,7 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
     art = load_artifact(version)
     scorer = art.scorer(InferOptions(**req["options"]))
     source = req["source"]
-    path = (
-        store.dataset_version(source["dataset_version_id"])["path"]
-        if "dataset_version_id" in source
-        else source["path"]
-    )
+    path = source_path(store, source)
     # Test-only: JUPYTER_INFER_TEST_ROWS_PER_SECOND caps the scoring rate (small batches, sleeps that still check
     # cancel) so tests can watch and cancel a running job on small generated data. Unset in normal use.
     rps = float(os.environ.get("JUPYTER_INFER_TEST_ROWS_PER_SECOND") or 0)
@@ -226,7 +246,7 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
         ctx.check_cancel()
         out.write(scorer.finish())
         meta = result_meta(model, version, job["id"], scorer)
-        out.commit(meta)
+        ctx.produced(out.commit(meta))  # kept only if the job ends succeeded
     except BaseException:
         out.abort()
         raise
@@ -243,6 +263,7 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
             no_clobber=True,
             root=req.get("root"),
         )
+        ctx.produced(written)
         meta = {**meta, "output_path": str(written)}
     return {
         "result_path": str(final),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._exceptions import StoreError
+from ._base import StoreUnavailableHandler
 from ._context import JupyterInfer, ServerContext
 from ._supervisor import stop_all
 
@@ -26,9 +28,15 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     root_dir = getattr(serverapp.contents_manager, "root_dir", None) or serverapp.root_dir
     web_app = serverapp.web_app
     base_url = web_app.settings.get("base_url", "/")
-    ctx = ServerContext(config, root_dir, url_path_join(base_url, ""))
-    web_app.settings["jupyter_infer"] = ctx
     prefix = url_path_join(base_url, API_PREFIX)
+    try:
+        ctx = ServerContext(config, root_dir, url_path_join(base_url, ""))
+    except StoreError as e:  # a read-only or full store: every route says so (507) instead of vanishing
+        serverapp.log.error("jupyter-infer: %s", e.message)
+        args = {"message": e.message, "api_base": prefix.rstrip("/")}
+        web_app.add_handlers(".*$", [(prefix + r"(?:/.*)?", StoreUnavailableHandler, args)])
+        return
+    web_app.settings["jupyter_infer"] = ctx
     web_app.add_handlers(".*$", [(prefix + pattern, handler) for pattern, handler in ROUTES])
     ctx.start()
     serverapp.log.info(

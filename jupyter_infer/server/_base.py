@@ -3,6 +3,7 @@ cap, multipart and raw uploads to disk), every error as ``{"detail": ...}`` with
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -21,6 +22,7 @@ from tornado.log import app_log, gen_log
 
 from .._exceptions import InferError, OptionError, TooLargeError
 from ..store import new_id
+from ..store._errors import storage_error
 from ._bodies import BodyError, MultipartParser, multipart_boundary
 
 if TYPE_CHECKING:
@@ -363,20 +365,28 @@ class BaseHandler(ScrubbedLogs, APIHandler):
 
     def data_received(self, chunk: bytes) -> None:
         self._received += len(chunk)
-        if self._too_large or self._body_error:
+        if self._too_large or self._body_error or self._deferred is not None:
             return
         if self._limit and self._received > self._limit:
             self._mark_too_large()
             return
         try:
             if self._parser is not None:
-                self._parser.feed(chunk)
+                with self.ctx.store.writing("uploads/"):
+                    self._parser.feed(chunk)
             elif self._limit:
                 self._json_buf += chunk
         except BodyError as e:
             self._body_error = str(e)
             if self._parser is not None:
                 self._parser.close()
+        except InferError as e:  # a full disk: answered (507) once the body has been read, not a reset
+            self._deferred = e
+            self._limit = 0
+            if self._parser is not None:
+                with contextlib.suppress(OSError):  # flushing the part's buffer fails the same way
+                    self._parser.close()
+            self._discard_uploads()
 
     def check_body(self) -> None:
         if self._deferred is not None:
@@ -438,6 +448,10 @@ class BaseHandler(ScrubbedLogs, APIHandler):
 
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
         exc = (kwargs.get("exc_info") or (None, None, None))[1]
+        err = storage_error(exc, self.ctx.store.home) if exc is not None else None
+        if err is not None and err is not exc:  # a full disk or a read-only store met anywhere: a 507 in words
+            kwargs["exc_info"] = (type(err), err, None)
+            exc = err
         super().send_error(_exc_status(exc, status_code), **kwargs)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
@@ -453,6 +467,29 @@ class BaseHandler(ScrubbedLogs, APIHandler):
     def api_url(self, path: str) -> str:
         """An absolute URL under the API, as the client reached this server."""
         return f"{self.request.protocol}://{self.request.host}{self.ctx.api_base}{path}"
+
+
+class StoreUnavailableHandler(APIHandler):
+    """Every route but ``/openapi.json`` while the store cannot be opened (read-only, full): a 507 that says why,
+    after Jupyter's auth."""
+
+    def initialize(self, message: str, api_base: str) -> None:
+        self.message = message
+        self.api_base = api_base
+
+    @web.authenticated
+    def _unavailable(self, *args: Any) -> None:
+        self.set_header("Content-Type", "application/json")
+        if self.request.method == "GET" and self.request.path == self.api_base + "/openapi.json":
+            from ._openapi import openapi
+
+            self.finish(json.dumps(openapi(self.api_base)))
+            return
+        self.set_status(507)
+        self.set_header("x-should-retry", "false")
+        self.finish(json.dumps({"detail": self.message}))
+
+    get = post = put = delete = patch = _unavailable
 
 
 def exc_info_now() -> Any:

@@ -15,7 +15,7 @@ from traitlets.config import Configurable
 
 from .._exceptions import InferError, NotFoundError
 from ..client._local import LocalBackend
-from ..store import Store
+from ..store import Retention, Store
 from ._bodies import Signer
 from ._owners import QUEUE_OWNER_KIND
 from ._supervisor import WorkerSupervisor
@@ -55,7 +55,23 @@ class JupyterInfer(Configurable):
     )
     worker_threads = Int(2, config=True, help="Background jobs the worker runs at once.")
     sync_threads = Int(4, config=True, help="Threads of the server that run sync inference (≤ the body cap).")
-    signed_url_seconds = Float(3600.0, config=True, help="Lifetime of the signed upload and result download URLs.")
+    signed_url_seconds = Float(
+        3600.0,
+        config=True,
+        help="Lifetime of the signed upload and result download URLs. A prepared upload not completed within it is "
+        "failed and its bytes removed.",
+    )
+    sync_results_keep = Int(
+        Retention.keep,
+        config=True,
+        help="Sync inference results kept: the newest N (0: no count limit). The server prunes older ones itself; "
+        "async and batch results are kept until deleted or pruned (POST /jobs/prune).",
+    )
+    sync_results_max_age_hours = Float(
+        Retention.max_age_hours,
+        config=True,
+        help="Sync inference results older than this many hours are pruned by the server itself (0: no age limit).",
+    )
     home = Unicode(
         "",
         config=True,
@@ -81,8 +97,15 @@ class ServerContext:
             self.queue = LocalBackend(self.store.home, owner_kind=QUEUE_OWNER_KIND, dispatch=self._dispatch)
         else:
             self.queue = LocalBackend(self.store.home, owner_kind=QUEUE_OWNER_KIND)
+        retention = Retention(config.sync_results_keep, config.sync_results_max_age_hours).checked()
+        for st in (self.store, self.sync.store, self.queue.store):
+            st.retention = retention
 
     def start(self) -> None:
+        # startup: what a previous server left (stale jobs, a killed worker's temporaries, abandoned uploads)
+        self.store.sweep_stale()
+        self.store.sweep_orphans(force=True)
+        self.store.apply_retention()
         if self.supervisor is not None:
             self.supervisor.start()
 

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
@@ -29,7 +28,9 @@ from ..engine.options import (
     did_you_mean,
     resolve_executor,
 )
-from ..store import TERMINAL, new_id, now
+from ..store import TERMINAL, new_id
+from ..store._db import ago
+from ..store._errors import read_stored_table, stored_file
 from . import _shapes as S
 from ._base import (
     KNOWN_EXT,
@@ -128,7 +129,16 @@ def _result_path(job: dict[str, Any]) -> Path:
     p = job.get("result_path")
     if not p or not Path(p).exists():
         raise NotFoundError(f"The result of job {job['id']} is no longer stored (pruned or deleted).")
+    with _result_file(job):  # a damaged file is a 409 naming the job, before any byte of it is sent
+        if Path(p).is_dir():  # a Dask job's Parquet dataset of parts
+            pads.dataset(p, format="parquet").count_rows()
+        else:
+            pq.ParquetFile(p).close()
     return Path(p)
+
+
+def _result_file(job: dict[str, Any]) -> Any:
+    return stored_file(f"the result of job {job['id']}", "run the job again")
 
 
 # ---- meta -------------------------------------------------------------------------------------------------------
@@ -242,12 +252,15 @@ class DatasetUploadHandler(BaseHandler):
             raise OptionError("file.content_type must be a string.")
         safe = safe_filename(filename)
         updir = self.ctx.store.path("uploads", new_id("up_"))
-        updir.mkdir(parents=True, exist_ok=True)
+        with self.ctx.store.writing("uploads/"):
+            updir.mkdir(parents=True, exist_ok=True)
         source = updir / safe
+        seconds = self.ctx.config.signed_url_seconds
         out = create_ingest(self, body, filename, source, status="waiting_for_upload",
-                            extra={"expected_bytes": size, "content_type": ctype})  # fmt: skip
+                            extra={"expected_bytes": size, "content_type": ctype,
+                                   "upload_expires_at": ago(-seconds)})  # fmt: skip
         dsv = out["version_id"]
-        token = self.ctx.signer.sign("upload", dsv, self.ctx.config.signed_url_seconds)
+        token = self.ctx.signer.sign("upload", dsv, seconds)
         out["upload"] = {
             "filename": filename, "bytes": size, "content_type": ctype,
             "upload_url": self.api_url(f"/datasets/uploads/{dsv}?token={token}"),
@@ -305,8 +318,9 @@ class UploadPutHandler(ScrubbedLogs):
             self._too_large = True
             return
         final = Path(job["request"]["source"])
-        self._tmp = final.with_name(f".{final.name}.part")
-        self._file = open(self._tmp, "wb")  # noqa: SIM115 - closed in put / on_connection_close
+        self._tmp = final.with_name(f".{final.name}.part-{new_id('')}")  # two PUTs racing each write their own
+        with self.ctx.store.writing("uploads/"):
+            self._file = open(self._tmp, "wb")  # noqa: SIM115 - closed in put / on_connection_close
 
     def data_received(self, chunk: bytes) -> None:
         self._received += len(chunk)
@@ -317,7 +331,12 @@ class UploadPutHandler(ScrubbedLogs):
             self._cleanup()
             return
         if self._file is not None:
-            self._file.write(chunk)
+            try:
+                with self.ctx.store.writing("uploads/"):
+                    self._file.write(chunk)
+            except InferError as e:  # a full disk: answered (507) once the body has been read, not a reset
+                self._deferred = e
+                self._cleanup()
 
     def _refuse(self, *args: Any) -> None:
         raise self._deferred or web.HTTPError(405, f"{self.request.method} is not allowed here; PUT the file.")
@@ -334,15 +353,24 @@ class UploadPutHandler(ScrubbedLogs):
                 "prepare a new upload with the right size."
             )
         assert self._file is not None and self._tmp is not None
-        self._file.close()
+        with self.ctx.store.writing("uploads/"):
+            self._file.close()
         self._file = None
-        os.replace(self._tmp, self._job["request"]["source"])
+        if not self.ctx.store.accept_upload(self._job["id"], self._tmp, Path(self._job["request"]["source"])):
+            job = self.ctx.store.get_job(self._job["id"])
+            raise ConflictError(
+                f"The upload for {dsv} is already complete or ended (its ingest job is {job['status']}); this PUT "
+                "was not used. Prepare a new upload to send the file again."
+            )
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"version_id": dsv, "bytes": self._received, "status": "uploaded"}))
 
     def _cleanup(self) -> None:
         if self._file is not None:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError:  # a full disk fails the flush too; the part is removed below
+                pass
             self._file = None
         if self._tmp is not None:
             self._tmp.unlink(missing_ok=True)
@@ -390,14 +418,12 @@ class DatasetCompleteHandler(BaseHandler):
                     "upload_url first."
                 )
             req["source"] = str(with_known_extension(src))
-            with st.db.tx() as c:
-                n = c.execute(
-                    "UPDATE jobs SET status='queued', request=?, heartbeat_at=? WHERE id=? AND status='waiting_for_upload'",
-                    (json.dumps(req), now(), job["id"]),
-                ).rowcount
+            queued = st.queue_upload(job["id"], req)
             job = st.get_job(job["id"])
-            if n:
+            if queued:
                 self.ctx.dispatch(job)
+        if job["status"] in ("failed", "canceled"):  # canceled, or its upload URL expired, before /complete
+            raise ConflictError(f"The upload for {v['id']} ended {job['status']}: {job['error_message']}.")
         row = st.db.one("SELECT name FROM datasets WHERE id=?", (v["dataset_id"],))
         name = row["name"] if row else None
         self.reply({
@@ -414,7 +440,7 @@ class DatasetHandler(BaseHandler):
 
     @authenticated
     def delete(self, ref: str) -> None:
-        self.ctx.store.delete_dataset(ref)
+        self.ctx.store.delete_dataset(ref)  # its queued and running work is canceled first
         self.set_status(204)
         self.finish()
 
@@ -474,7 +500,7 @@ class TrainHandler(BaseHandler):
 
         # every check that can fail the request, before a model version or job exists (as the embedded engine)
         def validate() -> None:
-            validate_training(pd.read_parquet(dsv["path"]), model_type, label, cols, params, id_column)
+            validate_training(read_stored_table(dsv), model_type, label, cols, params, id_column)
 
         await asyncio.get_running_loop().run_in_executor(ctx.pool, validate)
         name = name or f"{model_type}-{dsv['dataset_name']}"
@@ -517,7 +543,7 @@ class ModelHandler(BaseHandler):
 
     @authenticated
     def delete(self, ref: str) -> None:
-        self.ctx.store.delete_model(ref)
+        self.ctx.store.delete_model(ref)  # its queued and running work is canceled first
         self.set_status(204)
         self.finish()
 
@@ -764,10 +790,9 @@ class JobCancelHandler(BaseHandler):
         job = self.ctx.store.get_job(job_id)
         if job["status"] in TERMINAL:
             raise ConflictError(f"Job {job_id} already ended: it is {job['status']}.")
-        if job["status"] == "waiting_for_upload":
-            self.ctx.store.finish_job(job_id, "canceled", error_message="canceled before the upload completed")
-        else:
-            self.ctx.sync.cancel_job(job_id)  # sets this process's cancel event too (sync jobs run here)
+        # sets this process's cancel event too (sync jobs run here); a job waiting for its upload ends at once,
+        # its dataset version failed and its bytes removed
+        self.ctx.sync.cancel_job(job_id)
         self.reply(S.job_out(self.ctx.store.get_job(job_id), self.ctx))
 
 
@@ -795,7 +820,8 @@ class JobResultsHandler(BaseHandler):
             )
             out["output_type"] = fmt
             out["row_paginatable"] = True
-            out["summary"] = {"total_row_count": pads.dataset(str(path), format="parquet").count_rows()}
+            with _result_file(job):
+                out["summary"] = {"total_row_count": pads.dataset(str(path), format="parquet").count_rows()}
             meta = job.get("result_meta") or {}
             out["descriptions"] = {k: json.dumps(v) for k, v in (meta.get("descriptions") or {}).items()}
             out["reconciliation"] = meta.get("reconciliation")
@@ -842,7 +868,8 @@ class _ResultFile:
             h.set_header("Content-Type", "application/json")
 
             def encode() -> bytes:
-                t = outputs.read_result_table(path)  # a file, or a Dask job's directory of parts
+                with _result_file(job):
+                    t = outputs.read_result_table(path)  # a file, or a Dask job's directory of parts
                 meta = outputs.read_metadata(t.schema.metadata)
                 return outputs.encode(t.replace_schema_metadata(None), {**meta, "model_type": job.get("model_type")},
                                       "json")  # fmt: skip
@@ -913,7 +940,8 @@ class JobResultRowsHandler(BaseHandler):
             raise OptionError(f'sort_dir must be asc or desc, not "{sort_dir}".')
 
         def run() -> dict[str, Any]:
-            t = pq.read_table(path).replace_schema_metadata(None)
+            with _result_file(job):
+                t = pq.read_table(path).replace_schema_metadata(None)
             total = t.num_rows
             mask = None
             if fcol and fcol in t.column_names and fval is not None:

@@ -1,4 +1,5 @@
-"""Starts the job worker process, restarts it when it dies, and fails the jobs a dead worker was running."""
+"""Starts the job worker process, restarts it when it dies, fails the jobs a dead worker was running and removes its
+temporaries, and keeps the store tidy on a timer: the stale sweep, orphan files, and the sync-result retention."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any
 
 from ..jobs._runner import HEARTBEAT_SECONDS
-from ..store import Store, now
+from ..store import Store
 from ._owners import QUEUE_OWNER_KIND, WORKER_OWNER_KIND
 
 log = logging.getLogger("jupyter_infer.server")
@@ -21,11 +21,15 @@ log = logging.getLogger("jupyter_infer.server")
 _all: list[WorkerSupervisor] = []
 
 
+MAINTENANCE_SECONDS = 60.0  # the stale sweep, orphan files and retention, when no request triggered them sooner
+
+
 class WorkerSupervisor:
     def __init__(self, store: Store, threads: int = 2, check_seconds: float = 0.5) -> None:
         self.store = store
         self.threads = threads
         self.check_seconds = check_seconds
+        self.maintenance_seconds = MAINTENANCE_SECONDS
         self.proc: subprocess.Popen[bytes] | None = None
         self.restarts = 0
         self._lock = threading.Lock()
@@ -73,8 +77,19 @@ class WorkerSupervisor:
         if rows:
             self.store.heartbeat([r["id"] for r in rows])
 
+    def maintain(self) -> None:
+        """Fail stale jobs and expired uploads, remove orphan files, apply the sync-result retention."""
+        self.store.sweep_stale()
+        removed = self.store.sweep_orphans(force=True)
+        if removed:
+            log.info(
+                "jupyter-infer: removed %d orphan file(s) from the store: %s", len(removed), ", ".join(removed[:5])
+            )
+        self.store.apply_retention()
+
     def _watch(self) -> None:
         last_beat = 0.0
+        last_maintenance = time.monotonic()
         while not self._stopped.wait(self.check_seconds):
             if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
                 last_beat = time.monotonic()
@@ -82,6 +97,12 @@ class WorkerSupervisor:
                     self.heartbeat_queued()
                 except Exception:  # a busy database must not stop the supervisor
                     log.exception("jupyter-infer: heartbeat of queued jobs")
+            if time.monotonic() - last_maintenance >= self.maintenance_seconds:
+                last_maintenance = time.monotonic()
+                try:
+                    self.maintain()
+                except Exception:  # a full disk or a busy database must not stop the supervisor
+                    log.exception("jupyter-infer: store maintenance")
             with self._lock:
                 p = self.proc
                 if p is None or p.poll() is None:
@@ -103,30 +124,9 @@ class WorkerSupervisor:
                 self._spawn()
 
     def fail_jobs_of(self, pid: int, message: str) -> int:
-        """A dead worker's running jobs cannot finish: fail them now (the heartbeat sweep would, 30 s later)."""
-        owner = f"{WORKER_OWNER_KIND}:{socket.gethostname()}:{pid}"
-        st = self.store
-        rows = st.db.query(
-            "SELECT id, type, request FROM jobs WHERE owner=? AND status IN ('queued','running')", (owner,)
-        )
-        if not rows:
-            return 0
-        with st.db.tx() as c:
-            for r in rows:
-                c.execute(
-                    "UPDATE jobs SET status='failed', error_message=?, finished_at=?, estimated_seconds_remaining=NULL "
-                    "WHERE id=? AND status IN ('queued','running')",
-                    (message, now(), r["id"]),
-                )
-        import json
-
-        for r in rows:
-            req: dict[str, Any] = json.loads(r["request"]) if r["request"] else {}
-            if r["type"] == "train" and req.get("model_version_id"):
-                st.fail_model_version(req["model_version_id"], message)
-            if r["type"] == "dataset_ingest" and req.get("dataset_version_id"):
-                st.fail_dataset_version(req["dataset_version_id"], message)
-        return len(rows)
+        """A dead worker's running jobs cannot finish: fail them now (the heartbeat sweep would, 30 s later), with
+        the versions they were making, and remove its temporaries."""
+        return len(self.store.fail_jobs_of(f"{WORKER_OWNER_KIND}:{socket.gethostname()}:{pid}", message))
 
     def stop(self) -> None:
         self._stopped.set()

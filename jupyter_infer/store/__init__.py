@@ -1,12 +1,19 @@
 """The embedded store shared by every process on the machine (SPEC §9)."""
 
 from ._db import new_id, now, parse_time
-from ._store import ACTIVE, TERMINAL, Store, check_retrain, default_home, process_owner
+from ._lifecycle import ACTIVE, OPEN, TERMINAL, JobStatus, JobType, VersionStatus
+from ._retention import Retention
+from ._store import Store, check_retrain, default_home, process_owner
 
 __all__ = [
     "ACTIVE",
+    "OPEN",
     "TERMINAL",
+    "JobStatus",
+    "JobType",
+    "Retention",
     "Store",
+    "VersionStatus",
     "check_retrain",
     "default_home",
     "new_id",

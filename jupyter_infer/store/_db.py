@@ -3,6 +3,7 @@ migrated forward on open, and short write transactions that several processes ca
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sqlite3
@@ -14,6 +15,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from ._errors import storage_error
 
 SCHEMA_VERSION = 1
 _ALPHABET = string.ascii_uppercase + string.digits
@@ -73,15 +76,27 @@ def new_id(prefix: str) -> str:
     return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(10))
 
 
+def encode(v: Any) -> Any:
+    """A Python value as SQLite stores it: containers as JSON, booleans as 0/1, paths as text."""
+    if isinstance(v, dict | list | tuple):
+        return json.dumps(v)
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, Path):
+        return str(v)
+    return v
+
+
 class Database:
-    """One SQLite file, a connection per thread, migrations on open."""
+    """One SQLite file, a connection per thread, migrations on open. A full disk or a read-only file comes out of
+    every method as a StoreError naming the store's folder (see ``_errors``)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
         self.wal = True
-        conn = self.conn()
-        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        with self._errors():
+            mode = self.conn().execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             self.wal = False
             warnings.warn(
@@ -91,14 +106,25 @@ class Database:
             )
         self._migrate()
 
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.DatabaseError as e:
+            err = storage_error(e, self.path.parent, self.path.name)
+            if err is None:
+                raise
+            raise err from None
+
     def conn(self) -> sqlite3.Connection:
         c = getattr(self._local, "conn", None)
         if c is None or getattr(self._local, "pid", None) != os.getpid():
-            c = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            c.row_factory = sqlite3.Row
-            c.execute("PRAGMA busy_timeout=30000")
-            c.execute("PRAGMA foreign_keys=ON")
-            c.execute("PRAGMA synchronous=NORMAL")
+            with self._errors():
+                c = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+                c.row_factory = sqlite3.Row
+                c.execute("PRAGMA busy_timeout=30000")
+                c.execute("PRAGMA foreign_keys=ON")
+                c.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = c
             self._local.pid = os.getpid()
         return c
@@ -107,24 +133,33 @@ class Database:
     def tx(self) -> Iterator[sqlite3.Connection]:
         """A short write transaction, taken up front (BEGIN IMMEDIATE) so writers queue instead of deadlocking."""
         c = self.conn()
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            yield c
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-        else:
-            c.execute("COMMIT")
+        with self._errors():
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                yield c
+            except BaseException:
+                if c.in_transaction:
+                    c.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    c.execute("COMMIT")
+                except BaseException:
+                    if c.in_transaction:
+                        c.execute("ROLLBACK")
+                    raise
 
     def query(self, sql: str, args: tuple | list = ()) -> list[sqlite3.Row]:
-        return self.conn().execute(sql, args).fetchall()
+        with self._errors():
+            return self.conn().execute(sql, args).fetchall()
 
     def one(self, sql: str, args: tuple | list = ()) -> sqlite3.Row | None:
-        return self.conn().execute(sql, args).fetchone()
+        with self._errors():
+            return self.conn().execute(sql, args).fetchone()
 
     def scalar(self, sql: str, args: tuple | list = ()) -> Any:
         """The first column of the first row (for COUNT and lookups that must exist)."""
-        row = self.conn().execute(sql, args).fetchone()
+        row = self.one(sql, args)
         return None if row is None else row[0]
 
     def _migrate(self) -> None:

@@ -8,22 +8,29 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .._exceptions import ConflictError, InputError, NotFoundError, OptionError
 from ..engine.options import did_you_mean
-from ._db import Database, ago, new_id, now
+from . import _files
+from . import _lifecycle as L
+from ._db import Database, ago, encode, new_id, now
+from ._errors import storage_error, writing
+from ._lifecycle import ACTIVE, JOB_TYPES, OPEN, STATUSES, TERMINAL, JobStatus, VersionStatus
+from ._retention import Retention
 
 # Seconds without a heartbeat before a running job counts as orphaned; JUPYTER_INFER_STALE_SECONDS overrides
 # it (tests use a few seconds so they need not wait 30).
 STALE_SECONDS = float(os.environ.get("JUPYTER_INFER_STALE_SECONDS") or 30.0)
-TERMINAL = ("succeeded", "failed", "canceled")
-ACTIVE = ("queued", "running")
-STATUSES = (*ACTIVE, *TERMINAL, "waiting_for_upload")  # the last: an ingest between upload and /complete
-JOB_TYPES = ("dataset_ingest", "train", "infer_sync", "infer_batch")
+__all__ = ["ACTIVE", "JOB_TYPES", "OPEN", "STATUSES", "TERMINAL", "Commit", "Store"]
+# Work done inside a job's finishing transaction (registering the version it made); raises L.Lost to refuse.
+Commit = Callable[[sqlite3.Connection], None]
 JOB_FIELDS = (
     "id", "type", "status", "progress", "rows_done", "rows_total", "current_phase", "estimated_seconds_remaining",
     "error_message", "created_at", "started_at", "finished_at", "heartbeat_at", "input_filename", "model_id",
@@ -75,11 +82,17 @@ class Store:
             for sub in ("datasets", "models", "results", "uploads", "tmp"):
                 (self.home / sub).mkdir(parents=True, exist_ok=True)
         except OSError as e:
+            err = storage_error(e, self.home)
+            if err is not None:
+                raise err from None
             raise InputError(
                 f"Cannot use {self.home} as the jupyter-infer store ({e.strerror or e}). Point JUPYTER_INFER_HOME "
                 "(or --home, or connect(home=...)) at a folder you can write to."
             ) from None
         self.db = Database(self.home / "store.sqlite")
+        self.retention = Retention.from_env()
+        self._last_orphan_sweep = 0.0
+        self._sweeping = threading.Lock()
 
     # ---- paths -----------------------------------------------------------------------------------------------
     def path(self, *parts: str) -> Path:
@@ -88,6 +101,10 @@ class Store:
     def tmp_path(self, final: Path) -> Path:
         """Where to write before the atomic rename to ``final``."""
         return final.with_name(f".{final.name}.tmp-{os.getpid()}-{new_id('')}")
+
+    def writing(self, what: str) -> Any:
+        """``with store.writing("results/"):`` a full disk or a read-only folder there raises a StoreError."""
+        return writing(self.home, what)
 
     def discard_staged(self, path: str | Path) -> None:
         """Remove a staged upload once its job is done with it, and the per-upload folder it came in (if empty).
@@ -149,21 +166,15 @@ class Store:
             c.execute(
                 "INSERT INTO dataset_versions (id, dataset_id, version, status, source_label, ingest_job_id, "
                 "created_at) VALUES (?,?,?,?,?,?,?)",
-                (dsv_id, ds_id, version, "processing", source_label, job_id, t),
+                (dsv_id, ds_id, version, VersionStatus.PROCESSING, source_label, job_id, t),
             )
         return ds_id, dsv_id, version
 
-    def finish_dataset_version(self, dsv_id: str, path: Path, row_count: int, schema: dict[str, str]) -> None:
-        with self.db.tx() as c:
-            c.execute(
-                "UPDATE dataset_versions SET status='ready', path=?, row_count=?, byte_size=?, schema_json=?, "
-                "ready_at=? WHERE id=?",
-                (str(path), row_count, path.stat().st_size, json.dumps(schema), now(), dsv_id),
-            )
-
-    def fail_dataset_version(self, dsv_id: str, message: str) -> None:
-        with self.db.tx() as c:
-            c.execute("UPDATE dataset_versions SET status='failed', error_message=? WHERE id=?", (message, dsv_id))
+    def dataset_ready(self, dsv_id: str, path: Path, row_count: int, schema: dict[str, str]) -> Commit:
+        """Registers an ingested file as the version's data, when (and only if) its ingest job succeeds."""
+        fields = {"path": str(path), "row_count": row_count, "byte_size": path.stat().st_size,
+                  "schema_json": json.dumps(schema)}  # fmt: skip
+        return lambda c: L.finish_version(c, "dataset_versions", dsv_id, **fields)
 
     def _dataset_version_dict(self, v: Any) -> dict[str, Any]:
         return {
@@ -185,8 +196,15 @@ class Store:
             "current_version": self._dataset_version_dict(v) if v else None,
         }  # fmt: skip
 
-    def get_dataset(self, ref: str) -> dict[str, Any]:
-        return self._dataset_dict(self._resolve("datasets", "dataset", ref))
+    def get_dataset(self, ref: str, version_id: str | None = None) -> dict[str, Any]:
+        """A dataset with its latest ready version as ``current_version``, or the version ``version_id``."""
+        d = self._dataset_dict(self._resolve("datasets", "dataset", ref))
+        if version_id:
+            d["current_version"] = self._dataset_version_dict(
+                self.db.one("SELECT * FROM dataset_versions WHERE id=? AND dataset_id=?", (version_id, d["id"]))
+                or _missing(f'The dataset "{d["name"]}" has no version "{version_id}".')
+            )
+        return d
 
     def dataset_version(self, ref: str, version_id: str | None = None) -> dict[str, Any]:
         """The pinned version, or the latest ready version of a dataset named by id, name or version id."""
@@ -215,14 +233,26 @@ class Store:
         rows = self.db.query("SELECT * FROM datasets ORDER BY created_at DESC LIMIT ?", (limit,))
         return [self._dataset_dict(d) for d in rows if not q or q.lower() in d["name"].lower()]
 
-    def delete_dataset(self, ref: str) -> None:
+    def delete_dataset(self, ref: str) -> list[str]:
+        """Delete a dataset, its versions and files. Its open work (ingest, training on it, inference over it) is
+        canceled first, in the same transaction; returns those job ids."""
         d = self._resolve("datasets", "dataset", ref)
-        paths = [r["path"] for r in self.db.query("SELECT path FROM dataset_versions WHERE dataset_id=?", (d["id"],))]
+        return self._delete("datasets", d["id"], f'the dataset "{d["name"]}" was deleted')
+
+    def _delete(self, table: str, rec_id: str, why: str) -> list[str]:
+        col, vtable = ("dataset_id", "dataset_versions") if table == "datasets" else ("model_id", "model_versions")
         with self.db.tx() as c:
-            c.execute("DELETE FROM datasets WHERE id=?", (d["id"],))
+            paths = [r["path"] for r in c.execute(f"SELECT path FROM {vtable} WHERE {col}=?", (rec_id,))]
+            work = [r["id"] for r in c.execute(
+                f"SELECT id FROM jobs WHERE {col}=? AND status IN ({','.join('?' * len(OPEN))})", (rec_id, *OPEN)
+            )]  # fmt: skip
+            canceled = [j for j in work if self._cancel_in(c, j, f"canceled: {why}", OPEN)]
+            c.execute(f"DELETE FROM {table} WHERE id=?", (rec_id,))
         for p in paths:
             if p:
-                Path(p).unlink(missing_ok=True)
+                _files.remove(Path(p))
+        _files.release(self, canceled)
+        return canceled
 
     # ---- models --------------------------------------------------------------------------------------------------
     def create_model_version(
@@ -244,27 +274,13 @@ class Store:
             ).fetchone()[0]
             mdlv_id = new_id("mdlv_")
             cols = ["id", "model_id", "version", "status", "created_at", *fields]
-            vals = [mdlv_id, mdl_id, version, "processing", t, *[_enc(v) for v in fields.values()]]
+            vals = [mdlv_id, mdl_id, version, VersionStatus.PROCESSING, t, *map(encode, fields.values())]
             c.execute(f"INSERT INTO model_versions ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})", vals)
         return mdl_id, mdlv_id, version
 
-    def finish_model_version(self, mdlv_id: str, **fields: Any) -> None:
-        fields = {**fields, "status": "ready", "ready_at": now()}
-        sets = ", ".join(f"{k}=?" for k in fields)
-        with self.db.tx() as c:
-            c.execute(f"UPDATE model_versions SET {sets} WHERE id=?", [*map(_enc, fields.values()), mdlv_id])
-
-    def fail_model_version(self, mdlv_id: str, message: str) -> None:
-        """A version whose training failed or was canceled: removed, so it never shadows a ready version."""
-        with self.db.tx() as c:
-            row = c.execute("SELECT model_id FROM model_versions WHERE id=?", (mdlv_id,)).fetchone()
-            c.execute("DELETE FROM model_versions WHERE id=?", (mdlv_id,))
-            if row is not None:
-                left = c.execute("SELECT COUNT(*) FROM model_versions WHERE model_id=?", (row["model_id"],)).fetchone()[
-                    0
-                ]
-                if left == 0:
-                    c.execute("DELETE FROM models WHERE id=?", (row["model_id"],))
+    def model_ready(self, mdlv_id: str, **fields: Any) -> Commit:
+        """Registers a trained model file as the version's, when (and only if) its training job succeeds."""
+        return lambda c: L.finish_version(c, "model_versions", mdlv_id, **fields)
 
     def _model_version_dict(self, v: Any) -> dict[str, Any]:
         return {
@@ -328,55 +344,72 @@ class Store:
                 raise ConflictError(f'The model "{m["name"]}" has no ready version yet (is it still training?).')
         return self._model_dict(m), self._model_version_dict(v)
 
-    def delete_model(self, ref: str) -> None:
+    def delete_model(self, ref: str) -> list[str]:
+        """Delete a model, its versions and files. Its open work (training a version, inference with it) is
+        canceled first, in the same transaction; returns those job ids."""
         m = self._resolve("models", "model", ref)
-        paths = [r["path"] for r in self.db.query("SELECT path FROM model_versions WHERE model_id=?", (m["id"],))]
-        with self.db.tx() as c:
-            c.execute("DELETE FROM models WHERE id=?", (m["id"],))
-        for p in paths:
-            if p:
-                Path(p).unlink(missing_ok=True)
+        return self._delete("models", m["id"], f'the model "{m["name"]}" was deleted')
 
     # ---- jobs ----------------------------------------------------------------------------------------------------
-    def create_job(self, type: str, status: str = "queued", **fields: Any) -> dict[str, Any]:
+    def create_job(self, type: str, status: str = JobStatus.QUEUED, **fields: Any) -> dict[str, Any]:
+        assert status in OPEN, status
         t = now()
         job_id = fields.pop("id", None) or new_id("job_")
         row = {"id": job_id, "type": type, "status": status, "created_at": t, "heartbeat_at": t, **fields}
-        if status == "running":
+        if status == JobStatus.RUNNING:
             row.setdefault("started_at", t)
         with self.db.tx() as c:
             c.execute(
                 f"INSERT INTO jobs ({','.join(row)}) VALUES ({','.join('?' * len(row))})",
-                [_enc(v) for v in row.values()],
+                [encode(v) for v in row.values()],
             )
         return self.get_job(job_id)
 
     def update_job(self, job_id: str, **fields: Any) -> None:
+        """Set fields of a job other than its status (a status changes only through the lifecycle)."""
+        assert "status" not in fields, "status changes go through start_job, finish_job, request_cancel, ..."
         if not fields:
             return
         sets = ", ".join(f"{k}=?" for k in fields)
         with self.db.tx() as c:
-            c.execute(f"UPDATE jobs SET {sets} WHERE id=?", [*map(_enc, fields.values()), job_id])
+            c.execute(f"UPDATE jobs SET {sets} WHERE id=?", [*map(encode, fields.values()), job_id])
+
+    def report_progress(self, job_id: str, **fields: Any) -> bool:
+        """Progress of a job that is still active; False (and nothing written) once it has ended."""
+        assert "status" not in fields
+        sets = ", ".join(f"{k}=?" for k in fields)
+        with self.db.tx() as c:
+            cur = c.execute(
+                f"UPDATE jobs SET {sets} WHERE id=? AND status IN ({','.join('?' * len(ACTIVE))})",
+                [*map(encode, fields.values()), job_id, *ACTIVE],
+            )
+            return cur.rowcount == 1
 
     def start_job(self, job_id: str, owner: str) -> bool:
         """Claim a queued job for this process; False if someone else has it or it was canceled."""
         t = now()
         with self.db.tx() as c:
-            cur = c.execute(
-                "UPDATE jobs SET status='running', started_at=?, heartbeat_at=?, owner=? "
-                "WHERE id=? AND status='queued' AND cancel_requested=0",
-                (t, t, owner, job_id),
-            )
-            return cur.rowcount == 1
+            fields = {"started_at": t, "heartbeat_at": t, "owner": owner}
+            return L.move(c, "jobs", job_id, JobStatus.RUNNING, fields, where="cancel_requested=0")
 
-    def finish_job(self, job_id: str, status: str, error_message: str | None = None, **fields: Any) -> None:
-        """The one way a job ends: terminal status, finish time, cleared ETA."""
-        assert status in TERMINAL
-        extra = {"progress": 100.0} if status == "succeeded" else {}
-        self.update_job(
-            job_id, status=status, error_message=error_message, finished_at=now(),
-            estimated_seconds_remaining=None if status != "succeeded" else 0.0, **extra, **fields,
-        )  # fmt: skip
+    def finish_job(
+        self, job_id: str, status: str, error_message: str | None = None, commit: Sequence[Commit] = (), **fields: Any
+    ) -> bool:
+        """The one way a running job ends. ``commit`` registers what it made (the version's data) in the same
+        transaction. True if this call ended the job. False if it had already ended (canceled, failed by the stale
+        sweep, its model deleted: someone else decided first) or if the version it made was removed meanwhile
+        (then the job fails): the caller discards its work."""
+        try:
+            with self.db.tx() as c:
+                ended = L.end_job(c, job_id, status, error_message, **fields)
+                for fn in commit if ended else ():
+                    fn(c)
+        except L.Lost as e:
+            with self.db.tx() as c:
+                L.end_job(c, job_id, JobStatus.FAILED, f"{e}; its work was discarded")
+            ended = False
+        _files.release(self, [job_id])
+        return ended
 
     def heartbeat(self, job_ids: list[str]) -> None:
         if not job_ids:
@@ -384,39 +417,64 @@ class Store:
         with self.db.tx() as c:
             c.execute(
                 f"UPDATE jobs SET heartbeat_at=? WHERE id IN ({','.join('?' * len(job_ids))}) AND status IN "
-                "('queued','running')",
-                [now(), *job_ids],
+                f"({','.join('?' * len(ACTIVE))})",
+                [now(), *job_ids, *ACTIVE],
             )
 
     def sweep_stale(self) -> int:
-        """Mark active jobs whose worker stopped refreshing the heartbeat as failed (SPEC §9)."""
-        cutoff = ago(STALE_SECONDS)
-        stale = self.db.query(
-            "SELECT id, type, request FROM jobs WHERE status IN ('queued','running') AND heartbeat_at < ?",
-            (cutoff,),
+        """Fail active jobs whose worker stopped refreshing the heartbeat, and uploads whose URL expired before
+        they were completed (SPEC §9); remove what they leave behind. Cheap: every read of jobs runs it."""
+        cutoff, t = ago(STALE_SECONDS), now()
+        expired = "json_extract(request, '$.upload_expires_at') < ?"
+        rows = self.db.query(
+            f"SELECT id, status FROM jobs WHERE (status IN ('queued','running') AND heartbeat_at < ?) "
+            f"OR (status='waiting_for_upload' AND {expired})",
+            (cutoff, t),
         )
-        if not stale:
-            return 0
+        ended = []
+        if rows:
+            with self.db.tx() as c:
+                for r in rows:
+                    if r["status"] == JobStatus.WAITING_FOR_UPLOAD:
+                        ok = L.end_job(c, r["id"], JobStatus.FAILED, "the upload URL expired before the upload was "
+                                       "completed; prepare a new upload", where=expired, args=(t,))  # fmt: skip
+                    else:
+                        ok = L.end_job(c, r["id"], JobStatus.FAILED, f"worker stopped (no heartbeat for "
+                                       f"{STALE_SECONDS:.0f} s)", only_from=ACTIVE, where="heartbeat_at < ?",
+                                       args=(cutoff,))  # fmt: skip
+                    if ok:
+                        ended.append(r["id"])
+            _files.release(self, ended)
+        self.sweep_orphans(force=bool(ended))
+        return len(ended)
+
+    def sweep_orphans(self, force: bool = False) -> list[str]:
+        """Remove the store files no live job or record owns (see ``_files``); at most once per stale period per
+        process unless ``force``. Returns what was removed (``folder/name``)."""
+        t = time.monotonic()
+        if not force and t - self._last_orphan_sweep < STALE_SECONDS:
+            return []
+        if not self._sweeping.acquire(blocking=False):
+            return []
+        try:
+            self._last_orphan_sweep = t
+            return _files.remove_orphans(self, grace_seconds=max(2 * STALE_SECONDS, 10.0))
+        finally:
+            self._sweeping.release()
+
+    def fail_jobs_of(self, owner: str, message: str) -> list[str]:
+        """A dead process's open jobs cannot finish: fail them now (the stale sweep would, 30 s later), and remove
+        its temporaries. Returns the job ids failed."""
+        rows = self.db.query(
+            f"SELECT id FROM jobs WHERE owner=? AND status IN ({','.join('?' * len(ACTIVE))})", (owner, *ACTIVE)
+        )
+        ended = []
         with self.db.tx() as c:
-            n = c.execute(
-                "UPDATE jobs SET status='failed', error_message=?, finished_at=?, estimated_seconds_remaining=NULL "
-                "WHERE status IN ('queued','running') AND heartbeat_at < ?",
-                (f"worker stopped (no heartbeat for {STALE_SECONDS:.0f} s)", now(), cutoff),
-            ).rowcount
-        for row in stale:
-            # a killed writer leaves its temporary result file behind; nobody will rename it now
-            for tmp in self.path("results").glob(f".{row['id']}.*.tmp-*"):
-                if tmp.is_dir():  # a Dask job's temporary directory of parts
-                    shutil.rmtree(tmp, ignore_errors=True)
-                else:
-                    tmp.unlink(missing_ok=True)
-        for row in stale:  # a training job leaves no half-made model version behind
-            req = _loads(row["request"], {})
-            if row["type"] == "train" and req.get("model_version_id"):
-                self.fail_model_version(req["model_version_id"], "worker stopped")
-            if row["type"] == "dataset_ingest" and req.get("dataset_version_id"):
-                self.fail_dataset_version(req["dataset_version_id"], "worker stopped")
-        return n
+            for r in rows:
+                if L.end_job(c, r["id"], JobStatus.FAILED, message, only_from=ACTIVE):
+                    ended.append(r["id"])
+        _files.release(self, ended)
+        return ended
 
     def _job_dict(self, r: Any) -> dict[str, Any]:
         d = {k: r[k] for k in JOB_FIELDS}
@@ -472,22 +530,52 @@ class Store:
         return int(self.db.scalar(sql, args))
 
     def request_cancel(self, job_id: str) -> dict[str, Any]:
-        """Any process may ask; the worker stops at its next check. A queued job is canceled at once."""
+        """Any process may ask; the worker stops at its next check. A queued job, or one waiting for its upload,
+        is canceled at once (its dataset version fails with it and its staged bytes are removed)."""
         job = self.get_job(job_id)
         if job["status"] in TERMINAL:
             return job
         with self.db.tx() as c:
-            c.execute("UPDATE jobs SET cancel_requested=1 WHERE id=?", (job_id,))
-            c.execute(
-                "UPDATE jobs SET status='canceled', finished_at=?, error_message='canceled before it started' "
-                "WHERE id=? AND status='queued'",
-                (now(), job_id),
+            ended = self._cancel_in(c, job_id, "canceled before it started", (JobStatus.QUEUED,))
+            ended = ended or self._cancel_in(
+                c, job_id, "canceled before the upload was completed", (JobStatus.WAITING_FOR_UPLOAD,)
             )
+        if ended:
+            _files.release(self, [job_id])
         return self.get_job(job_id)
 
-    def cancel_requested(self, job_id: str) -> bool:
-        r = self.db.one("SELECT cancel_requested FROM jobs WHERE id=?", (job_id,))
-        return bool(r and r[0])
+    def _cancel_in(self, c: sqlite3.Connection, job_id: str, message: str, only_from: Iterable[str]) -> bool:
+        """In a transaction: flag the job for cancel (its worker stops at the next check) and end it canceled if
+        it is in ``only_from``."""
+        c.execute(
+            f"UPDATE jobs SET cancel_requested=1 WHERE id=? AND status IN ({','.join('?' * len(OPEN))})",
+            (job_id, *OPEN),
+        )
+        return L.end_job(c, job_id, JobStatus.CANCELED, message, only_from=only_from)
+
+    def should_stop(self, job_id: str) -> bool:
+        """True once a cancel was asked for, or the job ended elsewhere (failed by the stale sweep, its model
+        deleted): the worker stops and its work is discarded."""
+        r = self.db.one("SELECT cancel_requested, status FROM jobs WHERE id=?", (job_id,))
+        return r is None or bool(r["cancel_requested"]) or r["status"] not in ACTIVE
+
+    def queue_upload(self, job_id: str, request: dict[str, Any]) -> bool:
+        """``/complete``: the ingest waiting for its upload is queued (False if it is no longer waiting)."""
+        with self.db.tx() as c:
+            return L.move(c, "jobs", job_id, JobStatus.QUEUED, {"request": request, "heartbeat_at": now()},
+                          only_from=(JobStatus.WAITING_FOR_UPLOAD,))  # fmt: skip
+
+    def accept_upload(self, job_id: str, part: Path, dest: Path) -> bool:
+        """Put an uploaded file in place for its ingest, only while the job still waits for it (atomically with
+        ``/complete``); False (the part is removed) once it was completed, canceled or expired."""
+        with self.db.tx() as c:
+            row = c.execute("SELECT status FROM jobs WHERE id=?", (job_id,)).fetchone()
+            if row is not None and row["status"] == JobStatus.WAITING_FOR_UPLOAD:
+                with self.writing("uploads/"):
+                    os.replace(part, dest)
+                return True
+        part.unlink(missing_ok=True)
+        return False
 
     def prune_jobs(self, older_than_days: float) -> int:
         """Delete finished jobs (and their result files) older than this many days."""
@@ -497,30 +585,32 @@ class Store:
             raise OptionError(f"older_than_days must be a number of days, not {older_than_days!r}.") from None
         if not days >= 0:  # also refuses NaN
             raise OptionError(f"older_than_days must be 0 or more; got {older_than_days}.")
-        older_than_days = days
-        cutoff = ago(older_than_days * 86400)
         rows = self.db.query(
-            "SELECT id, result_path FROM jobs WHERE status IN ('succeeded','failed','canceled') AND created_at < ?",
-            (cutoff,),
+            f"SELECT id FROM jobs WHERE status IN ({','.join('?' * len(TERMINAL))}) AND created_at < ?",
+            (*TERMINAL, ago(days * 86400)),
         )
+        return self.delete_jobs([r["id"] for r in rows])
+
+    def delete_jobs(self, job_ids: list[str]) -> int:
+        """Delete ended jobs and their result files (open ones are left alone); returns how many."""
+        gone: list[tuple[str, str | None]] = []
         with self.db.tx() as c:
-            for r in rows:
-                c.execute("DELETE FROM jobs WHERE id=?", (r["id"],))
-        for r in rows:
-            if r["result_path"]:
-                p = Path(r["result_path"])
-                if p.is_dir():
-                    shutil.rmtree(p, ignore_errors=True)
-                else:
-                    p.unlink(missing_ok=True)
-        return len(rows)
+            for jid in job_ids:
+                r = c.execute(
+                    f"DELETE FROM jobs WHERE id=? AND status IN ({','.join('?' * len(TERMINAL))}) RETURNING result_path",
+                    (jid, *TERMINAL),
+                ).fetchone()
+                if r is not None:
+                    gone.append((jid, r["result_path"]))
+        for _jid, path in gone:
+            if path:
+                _files.remove(Path(path))
+        return len(gone)
+
+    def apply_retention(self) -> int:
+        """Delete the sync results the retention policy no longer keeps; returns how many jobs were deleted."""
+        return self.delete_jobs(self.retention.expired(self.db))
 
 
-def _enc(v: Any) -> Any:
-    if isinstance(v, dict | list | tuple):
-        return json.dumps(v)
-    if isinstance(v, bool):
-        return int(v)
-    if isinstance(v, Path):
-        return str(v)
-    return v
+def _missing(message: str) -> Any:
+    raise NotFoundError(message)
