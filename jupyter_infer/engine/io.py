@@ -8,12 +8,14 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -187,21 +189,37 @@ def to_frame(data: Any, what: str = "the input") -> pd.DataFrame:
 
 
 class BatchReader:
-    """A file as bounded batches of DataFrames, with the total row count when the format knows it."""
+    """An input as batches of ``batch_rows`` rows each (the last may be shorter), and how far it has been read.
 
-    def __init__(self, path: str | os.PathLike[str], batch_rows: int = BATCH_ROWS) -> None:
+    The input is a csv/parquet/json file, a Parquet directory, a DataFrame or an Arrow table. ``batch_rows`` may
+    be changed between batches (a job starts small to report progress early); every batch is cut to the value it
+    has when the batch is cut. ``fraction_done`` is the share of the input behind the last batch: rows of a known
+    total (Parquet footers, tables, whole JSON documents) or bytes of the file (CSV, JSON Lines), so a file of
+    unknown length still reports a true fraction from its first batch.
+    """
+
+    def __init__(self, source: str | os.PathLike[str] | pd.DataFrame | pa.Table, batch_rows: int = BATCH_ROWS) -> None:
         self.batch_rows = batch_rows
         self.rows_total: int | None = None
+        self.rows_read = 0
         self.columns: list[str] = []
-        self._bytes_done = 0
+        self._bytes_done = 0.0
+        self._bytes_total = 0
         self._files: list[pq.ParquetFile] = []
-        if Path(path).is_dir():  # a Parquet dataset: its files one after the other
-            self.path, self.format = Path(path), "parquet"
+        self._frame: pd.DataFrame | None = None
+        if isinstance(source, pd.DataFrame | pa.Table):
+            self._frame = to_frame(source)
+            self.path, self.format = Path(""), "frame"
+            self.rows_total = len(self._frame)
+            self.columns = [str(c) for c in self._frame.columns]
+            return
+        if Path(source).is_dir():  # a Parquet dataset: its files one after the other
+            self.path, self.format = Path(source), "parquet"
             paths = parquet_dataset_files(self.path)
         else:
-            self.path, self.format = check_file(path)
-            paths = [self.path] if self.format == "parquet" else []
-        self._bytes_total = sum(os.path.getsize(p) for p in paths) if paths else os.path.getsize(self.path)
+            self.path, self.format = check_file(source)
+            paths = [self.path]
+        self._bytes_total = sum(os.path.getsize(p) for p in paths)
         if self.format == "parquet":
             for p in paths:
                 try:
@@ -217,68 +235,152 @@ class BatchReader:
             _check_csv_header(self.path, pd.DataFrame(columns=range(1)))
 
     def fraction_done(self) -> float | None:
+        if self.rows_total:
+            return min(1.0, self.rows_read / self.rows_total)
         if self._bytes_total <= 0:
             return None
         return min(1.0, self._bytes_done / self._bytes_total)
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
+        batches: Iterator[tuple[pd.DataFrame, float]]
         try:
             if self.format == "parquet":
-                yield from self._parquet()
+                if self.rows_total == 0:
+                    raise InputError(f"{self.path.name} has no rows.")
+                blocks = ((rb, None) for f in self._files for rb in f.iter_batches(batch_size=BATCH_ROWS))
+                batches = ((rb.to_pandas(), 0.0) for rb, _ in _rebatch(blocks, self._rows))
             elif self.format == "csv":
-                yield from self._csv()
+                batches = ((rb.to_pandas(), pos) for rb, pos in _rebatch(self._csv_blocks(), self._rows))
+            elif self.format == "json" and _is_json_lines(self.path):
+                batches = self._json_lines()
             else:
-                df = read_file(self.path)
-                self.rows_total = len(df)
-                for start in range(0, len(df), self.batch_rows):
-                    yield df.iloc[start : start + self.batch_rows]
+                frame = self._frame if self._frame is not None else read_file(self.path)
+                self.rows_total = len(frame)
+                batches = self._slices(frame)
+            for df, pos in batches:
+                self.rows_read += len(df)
+                self._bytes_done = max(self._bytes_done, pos)
+                yield df
+            self._bytes_done = self._bytes_total
         except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as e:
             raise _arrow_error(self.path, e) from None
 
-    def _parquet(self, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
-        if self.rows_total == 0:
-            raise InputError(f"{self.path.name} has no rows.")
-        for f in self._files:
-            for rb in f.iter_batches(batch_size=self.batch_rows, columns=columns):
-                yield rb.to_pandas()
+    def _rows(self) -> int:
+        return max(1, int(self.batch_rows))
 
-    def _csv(self) -> Iterator[pd.DataFrame]:
+    def _slices(self, frame: pd.DataFrame) -> Iterator[tuple[pd.DataFrame, float]]:
+        start = 0
+        while start < len(frame):
+            n = self._rows()
+            yield frame.iloc[start : start + n], 0.0
+            start += n
+
+    def _csv_blocks(self) -> Iterator[tuple[pa.RecordBatch, np.ndarray | None]]:
+        """The parsed blocks of the file, each with the file position after each of its rows. pyarrow cuts the
+        file into blocks of ``block_size`` bytes (each ends at its last full row; the rest goes with the next) and
+        parses ahead of the reader, so the bytes read from the file run ahead of the rows returned: block ``i``
+        is taken to span ``[i * block_size, (i + 1) * block_size)``, shared among its rows by their text length."""
         # Every column is read as text and converted by the schema, so a value that does not parse becomes null
         # (Wood Wide's rule) instead of failing a batch deep in the file.
         types = {c: pa.string() for c in self.columns}
-        with _CountingFile(self.path) as raw:
-            reader = pacsv.open_csv(
-                raw,
-                read_options=pacsv.ReadOptions(block_size=1 << 24),
-                convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True),
-            )
-            any_rows = False
-            for rb in reader:
-                if rb.num_rows == 0:
-                    continue
-                any_rows = True
-                self._bytes_done = raw.count
-                yield rb.to_pandas()
-        self._bytes_done = self._bytes_total
+        block = _csv_block_size(self.path)
+        reader = pacsv.open_csv(
+            str(self.path),
+            read_options=pacsv.ReadOptions(block_size=block),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True),
+        )
+        any_rows = False
+        for i, rb in enumerate(reader):
+            any_rows = any_rows or rb.num_rows > 0
+            start, end = min(i * block, self._bytes_total), min((i + 1) * block, self._bytes_total)
+            yield rb, start + (end - start) * _row_shares(rb)
         if not any_rows:
             raise InputError(f"{self.path.name} has no rows (only a header).")
 
+    def _json_lines(self) -> Iterator[tuple[pd.DataFrame, float]]:
+        """JSON Lines as batches of lines, each parsed as pandas does the whole file; a key absent from a batch
+        but seen before is a column of nulls there, as it is when the whole file is read."""
+        seen: dict[str, None] = {}
+        pos = 0
+        with open(self.path, "rb") as f:
+            while True:
+                lines: list[bytes] = []
+                want = self._rows()
+                for line in f:
+                    pos += len(line)
+                    if line.strip():
+                        lines.append(line)
+                        if len(lines) == want:
+                            break
+                if not lines:
+                    break
+                try:
+                    df = pd.read_json(io.BytesIO(b"".join(lines)), lines=True)
+                except ValueError as e:
+                    raise InputError(f"{self.path.name} is not valid JSON Lines: {e}.") from None
+                seen.update(dict.fromkeys(map(str, df.columns)))
+                self.columns = list(seen)
+                if len(df.columns) < len(seen):
+                    df = df.reindex(columns=self.columns)
+                yield df, float(pos)
+        if not seen:
+            raise InputError(f"{self.path.name} has no rows.")
 
-class _CountingFile(io.RawIOBase):
-    """A binary file that counts the bytes read through it (CSV progress when the row count is unknown)."""
 
-    def __init__(self, path: Path) -> None:
-        self._f = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self.count = 0
+def _row_shares(rb: pa.RecordBatch) -> np.ndarray:
+    """The share of a block's text up to and including each row: its fields' lengths plus a separator each."""
+    widths = np.full(rb.num_rows, float(rb.num_columns))
+    for col in rb.columns:
+        widths += pc.fill_null(pc.binary_length(col), 0).to_numpy(zero_copy_only=False)
+    ends = np.cumsum(widths)
+    return ends / ends[-1] if len(ends) else ends
 
-    def readable(self) -> bool:
-        return True
 
-    def readinto(self, b: Any) -> int:
-        n = self._f.readinto(b)
-        self.count += n or 0
-        return n or 0
+def _rebatch(
+    blocks: Iterator[tuple[pa.RecordBatch, np.ndarray | None]], size: Callable[[], int]
+) -> Iterator[tuple[pa.RecordBatch, float]]:
+    """Record batches of ``size()`` rows cut from ``blocks``, each with the input position after its last row
+    (blocks come with the position after each of their rows, or None: then 0)."""
+    parts: list[pa.RecordBatch] = []
+    have = 0
+    pos = 0.0
+    for rb, ends in blocks:
+        off = 0
+        while off < rb.num_rows:
+            take = min(size() - have, rb.num_rows - off)
+            parts.append(rb if take == rb.num_rows else rb.slice(off, take))
+            have, off = have + take, off + take
+            pos = float(ends[off - 1]) if ends is not None else 0.0
+            if have >= size():
+                yield (parts[0] if len(parts) == 1 else pa.concat_batches(parts)), pos
+                parts, have = [], 0
+    if parts:
+        yield (parts[0] if len(parts) == 1 else pa.concat_batches(parts)), pos
 
-    def close(self) -> None:
-        self._f.close()
-        super().close()
+
+def _csv_block_size(path: Path) -> int:
+    """About ``BATCH_ROWS`` rows a block, from the line lengths of the file's first MiB; 1 to 16 MiB, and room for
+    the longest line seen."""
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+    lines = head.count(b"\n") or 1
+    longest = max((len(line) for line in head.split(b"\n")), default=0)
+    return int(min(16 << 20, max(1 << 20, 4 * longest, len(head) // lines * BATCH_ROWS)))
+
+
+def _is_json_lines(path: Path) -> bool:
+    """A first line that is a whole JSON object, and another line after it that starts one: JSON Lines (reading
+    the whole file as one document would fail with "Extra data"). Anything else is read as one document."""
+    with open(path, "rb") as f:
+        first = f.readline(1 << 20)
+        if not first.endswith(b"\n"):
+            return False
+        try:
+            if not isinstance(json.loads(first), dict):
+                return False
+        except ValueError:
+            return False
+        for line in f:
+            if line.strip():
+                return line.lstrip().startswith(b"{")
+    return False
