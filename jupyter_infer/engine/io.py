@@ -301,15 +301,17 @@ class BatchReader:
         """JSON Lines as batches of lines, each parsed as pandas does the whole file; a key absent from a batch
         but seen before is a column of nulls there, as it is when the whole file is read."""
         seen: dict[str, None] = {}
-        pos = 0
+        pos = number = 0
         with open(self.path, "rb") as f:
             while True:
                 lines: list[bytes] = []
+                numbers: list[int] = []
                 want = self._rows()
                 for line in f:
-                    pos += len(line)
+                    pos, number = pos + len(line), number + 1
                     if line.strip():
                         lines.append(line)
+                        numbers.append(number)
                         if len(lines) == want:
                             break
                 if not lines:
@@ -317,7 +319,9 @@ class BatchReader:
                 try:
                     df = pd.read_json(io.BytesIO(b"".join(lines)), lines=True)
                 except ValueError as e:
-                    raise InputError(f"{self.path.name} is not valid JSON Lines: {e}.") from None
+                    raise InputError(
+                        f"{self.path.name} is not valid JSON Lines: {_bad_line(lines, numbers, e)}."
+                    ) from None
                 seen.update(dict.fromkeys(map(str, df.columns)))
                 self.columns = list(seen)
                 if len(df.columns) < len(seen):
@@ -325,6 +329,16 @@ class BatchReader:
                 yield df, float(pos)
         if not seen:
             raise InputError(f"{self.path.name} has no rows.")
+
+
+def _bad_line(lines: list[bytes], numbers: list[int], error: ValueError) -> str:
+    """Which line of a batch of JSON Lines does not parse, and why (pandas only says where in the batch)."""
+    for line, number in zip(lines, numbers, strict=True):
+        try:
+            json.loads(line)
+        except ValueError as e:
+            return f"line {number}: {e}"
+    return str(error)
 
 
 def _row_shares(rb: pa.RecordBatch) -> np.ndarray:
