@@ -246,6 +246,7 @@ def _score(pool: ThreadPoolExecutor, ctx: JobContext, scorer: BatchScorer, batch
             return fut.result(timeout=CANCEL_POLL)
         except FutureTimeout:
             ctx.check_cancel()
+            ctx.progress()  # writes the last batch's figures if the throttle held them back
 
 
 def export_result(
