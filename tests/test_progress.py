@@ -311,3 +311,20 @@ def test_json_lines_keys_seen_late_are_not_reported_missing(
     res = client.models.infer_async(model, str(path)).result(timeout=60)
     assert "d" not in res.reconciliation["missing"]
     assert len(res.to_pandas()) == 600
+
+
+def test_a_row_wider_than_a_parse_block_deep_in_a_csv_is_read(tmp_path: Path) -> None:
+    """Blocks start small so the first batch comes fast; a 3 MiB value far into the file (wider than those blocks)
+    is read again with bigger blocks from where the reader was, not refused."""
+    path = tmp_path / "wide.csv"
+    path.write_text("a,b\n" + "".join(f"{i},y\n" for i in range(100_000)) + "7," + "x" * (3 << 20) + "\n8,z\n")
+    reader = BatchReader(path, batch_rows=30_000)
+    got = pd.concat(list(reader), ignore_index=True)
+    assert len(got) == 100_002 and got["a"].iloc[-3:].tolist() == ["99999", "7", "8"]
+    assert len(got["b"].iloc[-2]) == 3 << 20 and reader.fraction_done() == 1.0
+
+
+def test_json_lines_that_are_not_objects_fail_with_a_message(tmp_path: Path) -> None:
+    (path := tmp_path / "mixed.jsonl").write_text('{"a": 1}\n[1, 2]\n')
+    with pytest.raises(ji.InputError, match=r"mixed\.jsonl is not valid JSON Lines"):
+        list(BatchReader(path))

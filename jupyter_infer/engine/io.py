@@ -23,6 +23,7 @@ from .._exceptions import InputError
 from .schema import check_frame
 
 BATCH_ROWS = 131_072
+MAX_CSV_BLOCK = 128 << 20  # bytes: the widest CSV row read
 FORMATS = {
     ".csv": "csv",
     ".parquet": "parquet",
@@ -115,7 +116,7 @@ def _read_json(p: Path) -> pd.DataFrame:
         if "Extra data" in str(e):  # JSON Lines
             try:
                 return pd.read_json(p, lines=True)
-            except ValueError as e2:
+            except (ValueError, TypeError) as e2:  # TypeError: a line that is not an object
                 raise InputError(f"{p.name} is not valid JSON Lines: {e2}.") from None
         raise InputError(f"{p.name} is not valid JSON ({e}).") from None
     if isinstance(obj, list):
@@ -271,30 +272,38 @@ class BatchReader:
     def _slices(self, frame: pd.DataFrame) -> Iterator[tuple[pd.DataFrame, float]]:
         start = 0
         while start < len(frame):
-            n = self._rows()
-            yield frame.iloc[start : start + n], 0.0
-            start += n
+            end = start + self._rows()
+            yield frame.iloc[start:end], 0.0
+            start = end
 
     def _csv_blocks(self) -> Iterator[tuple[pa.RecordBatch, np.ndarray | None]]:
         """The parsed blocks of the file, each with the file position after each of its rows. pyarrow cuts the
         file into blocks of ``block_size`` bytes (each ends at its last full row; the rest goes with the next) and
         parses ahead of the reader, so the bytes read from the file run ahead of the rows returned: block ``i``
-        is taken to span ``[i * block_size, (i + 1) * block_size)``, shared among its rows by their text length."""
+        is taken to span ``[i * block_size, (i + 1) * block_size)``, shared among its rows by their text length.
+        Blocks start small (the first batch comes fast); a row wider than a block is read again with bigger ones,
+        from where the last block ended."""
         # Every column is read as text and converted by the schema, so a value that does not parse becomes null
         # (Wood Wide's rule) instead of failing a batch deep in the file.
-        types = {c: pa.string() for c in self.columns}
-        block = _csv_block_size(self.path)
-        reader = pacsv.open_csv(
-            str(self.path),
-            read_options=pacsv.ReadOptions(block_size=block),
-            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True),
-        )
-        any_rows = False
-        for i, rb in enumerate(reader):
-            any_rows = any_rows or rb.num_rows > 0
-            start, end = min(i * block, self._bytes_total), min((i + 1) * block, self._bytes_total)
-            yield rb, start + (end - start) * _row_shares(rb)
-        if not any_rows:
+        convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in self.columns}, strings_can_be_null=True)
+        block, passed = _csv_block_size(self.path), 0
+        while True:
+            seen = 0
+            try:
+                reader = pacsv.open_csv(str(self.path), pacsv.ReadOptions(block_size=block), convert_options=convert)
+                for i, rb in enumerate(reader):
+                    if seen + rb.num_rows > passed:
+                        start, end = min(i * block, self._bytes_total), min((i + 1) * block, self._bytes_total)
+                        ends, cut = start + (end - start) * _row_shares(rb), passed - seen
+                        yield (rb.slice(cut), ends[cut:]) if cut > 0 else (rb, ends)
+                        passed = seen + rb.num_rows
+                    seen += rb.num_rows
+                break
+            except pa.ArrowInvalid as e:
+                if "straddl" not in str(e) or block >= MAX_CSV_BLOCK:
+                    raise
+                block = min(MAX_CSV_BLOCK, block * 8)
+        if not passed:
             raise InputError(f"{self.path.name} has no rows (only a header).")
 
     def _json_lines(self) -> Iterator[tuple[pd.DataFrame, float]]:
@@ -373,13 +382,10 @@ def _rebatch(
 
 
 def _csv_block_size(path: Path) -> int:
-    """About ``BATCH_ROWS`` rows a block, from the line lengths of the file's first MiB; 1 to 16 MiB, and room for
-    the longest line seen."""
+    """About ``BATCH_ROWS`` rows a block, from the line lengths of the file's first MiB; 1 to 16 MiB."""
     with open(path, "rb") as f:
         head = f.read(1 << 20)
-    lines = head.count(b"\n") or 1
-    longest = max((len(line) for line in head.split(b"\n")), default=0)
-    return int(min(16 << 20, max(1 << 20, 4 * longest, len(head) // lines * BATCH_ROWS)))
+    return int(min(16 << 20, max(1 << 20, len(head) // (head.count(b"\n") or 1) * BATCH_ROWS)))
 
 
 def _is_json_lines(path: Path) -> bool:
@@ -387,10 +393,8 @@ def _is_json_lines(path: Path) -> bool:
     the whole file as one document would fail with "Extra data"). Anything else is read as one document."""
     with open(path, "rb") as f:
         first = f.readline(1 << 20)
-        if not first.endswith(b"\n"):
-            return False
         try:
-            if not isinstance(json.loads(first), dict):
+            if not first.endswith(b"\n") or not isinstance(json.loads(first), dict):
                 return False
         except ValueError:
             return False
