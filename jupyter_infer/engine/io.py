@@ -190,14 +190,10 @@ def to_frame(data: Any, what: str = "the input") -> pd.DataFrame:
 
 
 class BatchReader:
-    """An input as batches of ``batch_rows`` rows each (the last may be shorter), and how far it has been read.
-
-    The input is a csv/parquet/json file, a Parquet directory, a DataFrame or an Arrow table. ``batch_rows`` may
-    be changed between batches (a job starts small to report progress early); every batch is cut to the value it
-    has when the batch is cut. ``fraction_done`` is the share of the input behind the last batch: rows of a known
-    total (Parquet footers, tables, whole JSON documents) or bytes of the file (CSV, JSON Lines), so a file of
-    unknown length still reports a true fraction from its first batch.
-    """
+    """A csv/parquet/json file, Parquet directory, DataFrame or Arrow table as batches of ``batch_rows`` rows (the
+    last may be shorter; it may change between batches), and ``fraction_done``: the share of the input behind the
+    last batch, in rows of a known total (Parquet footers, tables, JSON documents) or else in bytes of the file
+    (CSV, JSON Lines), so a file of unknown length reports a true fraction from its first batch."""
 
     def __init__(self, source: str | os.PathLike[str] | pd.DataFrame | pa.Table, batch_rows: int = BATCH_ROWS) -> None:
         self.batch_rows = batch_rows
@@ -277,12 +273,10 @@ class BatchReader:
             start = end
 
     def _csv_blocks(self) -> Iterator[tuple[pa.RecordBatch, np.ndarray | None]]:
-        """The parsed blocks of the file, each with the file position after each of its rows. pyarrow cuts the
-        file into blocks of ``block_size`` bytes (each ends at its last full row; the rest goes with the next) and
-        parses ahead of the reader, so the bytes read from the file run ahead of the rows returned: block ``i``
-        is taken to span ``[i * block_size, (i + 1) * block_size)``, shared among its rows by their text length.
-        Blocks start small (the first batch comes fast); a row wider than a block is read again with bigger ones,
-        from where the last block ended."""
+        """The parsed blocks, each with the file position after each of its rows. pyarrow parses ahead of us, so
+        the bytes it has read say nothing; but block ``i`` holds the rows of bytes ``[i, i + 1) * block_size``
+        (the last one cut short goes with the next), shared here by their text length. Blocks start small (a fast
+        first batch); a row wider than a block makes us read on with bigger ones from where we were."""
         # Every column is read as text and converted by the schema, so a value that does not parse becomes null
         # (Wood Wide's rule) instead of failing a batch deep in the file.
         convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in self.columns}, strings_can_be_null=True)
@@ -361,8 +355,8 @@ def _row_shares(rb: pa.RecordBatch) -> np.ndarray:
 
 def _rebatch(
     blocks: Iterator[tuple[pa.RecordBatch, np.ndarray | None]], size: Callable[[], int]
-) -> Iterator[tuple[pa.RecordBatch, float]]:
-    """Record batches of ``size()`` rows cut from ``blocks``, each with the input position after its last row
+) -> Iterator[tuple[pa.RecordBatch | pa.Table, float]]:
+    """Record batches (or tables of them) of ``size()`` rows cut from ``blocks``, each with the input position after its last row
     (blocks come with the position after each of their rows, or None: then 0)."""
     parts: list[pa.RecordBatch] = []
     have = 0
@@ -375,10 +369,14 @@ def _rebatch(
             have, off = have + take, off + take
             pos = float(ends[off - 1]) if ends is not None else 0.0
             if have >= size():
-                yield (parts[0] if len(parts) == 1 else pa.concat_batches(parts)), pos
+                yield _joined(parts), pos
                 parts, have = [], 0
     if parts:
-        yield (parts[0] if len(parts) == 1 else pa.concat_batches(parts)), pos
+        yield _joined(parts), pos
+
+
+def _joined(parts: list[pa.RecordBatch]) -> pa.RecordBatch | pa.Table:
+    return parts[0] if len(parts) == 1 else pa.Table.from_batches(parts)  # pa.concat_batches needs pyarrow 19
 
 
 def _csv_block_size(path: Path) -> int:
