@@ -530,3 +530,28 @@ def test_a_worker_that_cannot_see_the_result_directory_sends_the_part_back(
     assert pq.read_table(pa.BufferReader(sent["data"])).equals(on_disk)
     assert on_disk.column("id").to_pylist() == list(range(part.start, part.start + part.rows))
     assert on_disk.schema.metadata[b"job_id"] == b"x"
+
+
+def test_progress_moves_inside_a_partition_and_a_cancel_keeps_it(
+    client: ji.Client, models: dict[str, ji.Model], inputs: dict[str, Path], cluster: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """One partition of 1,032 rows scored at 200 rows/s: its worker reports rows batch by batch (Dask events), so
+    the job's progress rises while the partition runs, and a cancel keeps the rows it reached."""
+    monkeypatch.setenv("JUPYTER_INFER_DASK_PARTITION_ROWS", "100000")
+    monkeypatch.setenv("JUPYTER_INFER_TEST_ROWS_PER_SECOND", "200")
+    job = client.models.infer_batch(
+        models["prediction"], inputs["whole"], executor="dask", scheduler=cluster.scheduler_address
+    )
+    seen: list[dict[str, Any]] = []
+    while len({r["rows_done"] for r in seen if 0 < r["rows_done"] < 1032}) < 3:  # three figures inside it
+        seen.append(dict(job.refresh()._record))
+        assert seen[-1]["status"] in ("queued", "running"), seen[-1]
+        time.sleep(0.02)
+    job.cancel().wait(timeout=120)
+    rec = dict(job.refresh()._record)
+    assert rec["status"] == "canceled"
+    during = [float(r["progress"] or 0) for r in seen if r["status"] == "running"]
+    assert during == sorted(during) and 0 < max(during) < 50
+    assert seen[-1]["rows_done"] <= rec["rows_done"] < 1032 and rec["rows_total"] == 1032
+    assert 0 < rec["progress"] == pytest.approx(100 * rec["rows_done"] / 1032, abs=0.01)

@@ -24,10 +24,15 @@ from ..store._store import STALE_SECONDS, Commit
 HEARTBEAT_SECONDS = min(5.0, STALE_SECONDS / 4)  # several beats fit in the stale window
 WRITE_INTERVAL = 0.25  # at most ~4 progress writes a second per job
 CANCEL_POLL = 0.2
+ETA_AFTER = 0.5  # seconds of a measured stretch before its rate predicts an ETA
 
 
 class JobContext:
-    """Handed to the work function: report progress, check for cancel."""
+    """Handed to the work function: report progress, check for cancel.
+
+    The ETA is the rate of the current measured stretch (since ``begin``, else since the job started) applied to
+    the work left. Whatever is reported is written before the job ends, so a failed or cancelled job keeps the
+    progress and rows it really reached."""
 
     def __init__(self, store: Store, job_id: str, cancel_event: threading.Event) -> None:
         self.store = store
@@ -36,6 +41,7 @@ class JobContext:
         self._last_write = 0.0
         self._last_cancel_check = 0.0
         self._t0 = time.monotonic()
+        self._eta_from = (self._t0, 0.0)  # (time, fraction) the rate is measured from
         self._rows_total: int | None = None
         self._pending: dict[str, Any] = {}
         self.commits: list[Commit] = []
@@ -58,6 +64,13 @@ class JobContext:
         self.commits.clear()
         self._pending.clear()
 
+    def begin(self, phase: str, rows_total: int | None = None) -> None:
+        """A stretch of work whose rate predicts the rest starts now (scoring, after loading a model or planning):
+        the ETA counts from here; written at once."""
+        self._eta_from = (time.monotonic(), 0.0)
+        self._pending["estimated_seconds_remaining"] = None  # unknown until this stretch is measured
+        self.progress(rows_done=0, rows_total=rows_total, phase=phase, fraction=0.0, force=True)
+
     def progress(
         self,
         rows_done: int | None = None,
@@ -76,13 +89,14 @@ class JobContext:
                 fraction = rows_done / self._rows_total if fraction is None else fraction
         if phase is not None:
             self._pending["current_phase"] = phase
+        now = time.monotonic()
         if fraction is not None:
             fraction = min(max(fraction, 0.0), 1.0)
             self._pending["progress"] = round(100.0 * fraction, 2)
-            elapsed = time.monotonic() - self._t0
-            if fraction > 0.01 and elapsed > 0.5:
-                self._pending["estimated_seconds_remaining"] = round(elapsed * (1 - fraction) / fraction, 1)
-        now = time.monotonic()
+            t_from, f_from = self._eta_from
+            if fraction > f_from and now - t_from >= ETA_AFTER:
+                rate = (fraction - f_from) / (now - t_from)
+                self._pending["estimated_seconds_remaining"] = round((1 - fraction) / rate, 1)
         if force or now - self._last_write >= WRITE_INTERVAL:
             self.flush()
             self._last_write = now
@@ -98,15 +112,18 @@ class JobContext:
         self.progress(phase=phase, fraction=fraction)
 
     def check_cancel(self) -> None:
-        """Raise JobCanceled if anyone (this process or another) asked to cancel this job."""
-        if self.cancel_event.is_set():
-            raise JobCanceled("canceled")
-        now = time.monotonic()
-        if now - self._last_cancel_check >= CANCEL_POLL:
+        """Raise JobCanceled if anyone (this process or another) asked to cancel this job; what was reported so
+        far is written first."""
+        if not self.cancel_event.is_set():
+            now = time.monotonic()
+            if now - self._last_cancel_check < CANCEL_POLL:
+                return
             self._last_cancel_check = now
-            if self.store.should_stop(self.job_id):
-                self.cancel_event.set()
-                raise JobCanceled("canceled")
+            if not self.store.should_stop(self.job_id):
+                return
+            self.cancel_event.set()
+        self.flush()
+        raise JobCanceled("canceled")
 
 
 Work = Callable[[JobContext], dict[str, Any] | None]

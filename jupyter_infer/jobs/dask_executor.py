@@ -42,7 +42,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .._exceptions import InferError, InputError, JobCanceled, JobFailed, OptionError
+from .._exceptions import InferError, InputError, JobFailed, OptionError
 from ..engine import persist
 from ..engine.io import BATCH_ROWS, is_hidden_part
 from ..engine.model import Artifact, BatchScorer
@@ -205,9 +205,11 @@ def score_part(
     token: str,
     file_meta: dict[bytes, bytes],
     rows_per_second: float = 0.0,
+    progress_topic: str | None = None,
 ) -> dict[str, Any]:
-    """Runs on a worker: read the partition's row groups, score them, write ``part-NNNNN.parquet``.
-    ``rows_per_second`` (tests only) caps the rate, so a test can watch and cancel a running job."""
+    """Runs on a worker: read the partition's row groups, score them, write ``part-NNNNN.parquet``; after each
+    batch, tell ``progress_topic`` how many rows of the partition are done. ``rows_per_second`` (tests only) caps
+    the rate, so a test can watch and cancel a running job."""
     t_wall, t_cpu = time.perf_counter(), time.thread_time()
     art = worker_model(version_id, model_bytes)
     scorer = art.scorer(InferOptions(**options))
@@ -230,6 +232,7 @@ def score_part(
                 df = rb.to_pandas()
                 out = scorer.score(df, pos)
                 pos += len(df)
+                _tell(progress_topic, part.index, pos - part.start)
                 if out is None:
                     continue
                 table = pa.Table.from_pandas(out, preserve_index=False)
@@ -276,6 +279,40 @@ def score_part(
         "seconds": time.perf_counter() - t_wall,  # the task's wall time, and the CPU time its thread got
         "cpu_seconds": time.thread_time() - t_cpu,
     }
+
+
+def _tell(topic: str | None, index: int, rows: int) -> None:
+    """Rows done in a partition, as a Dask event the job process subscribes to (nothing outside a worker)."""
+    if topic is None:
+        return
+    try:
+        from distributed import get_worker
+
+        get_worker().log_event(topic, {"part": index, "rows": rows})
+    except ValueError:  # not on a worker (a test calling score_part directly)
+        pass
+
+
+class PartProgress:
+    """Rows done per partition, from the workers' events while they score and from each finished partition:
+    the job's rows_done counts rows inside running partitions too. A partition that is run again (its worker
+    died) keeps the most it reached, so progress never goes back."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def event(self, event: tuple[float, dict[str, Any]]) -> None:
+        msg = event[1]
+        self.reached(int(msg["part"]), int(msg["rows"]))
+
+    def reached(self, index: int, rows: int) -> None:
+        with self._lock:
+            self._rows[index] = max(rows, self._rows.get(index, 0))
+
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._rows.values())
 
 
 # ---- connecting ---------------------------------------------------------------------------------------------------
@@ -436,8 +473,11 @@ def run(store: Store, job: dict[str, Any], ctx: JobContext, model: dict[str, Any
     # Test-only, as in the local job: JUPYTER_INFER_TEST_ROWS_PER_SECOND caps each task's scoring rate.
     rps = float(os.environ.get("JUPYTER_INFER_TEST_ROWS_PER_SECOND") or 0)
     futures: list[Any] = []
+    topic = f"jupyter-infer-progress-{job['id']}"
+    done_rows = PartProgress()
     try:
         ctx.check_cancel()
+        client.subscribe_topic(topic, done_rows.event)
         model_future = client.scatter(Path(model_path).read_bytes(), broadcast=True)
         futures = [
             client.submit(
@@ -450,18 +490,18 @@ def run(store: Store, job: dict[str, Any], ctx: JobContext, model: dict[str, Any
                 token,
                 file_meta,
                 rps,
+                topic,
                 key=f"jupyter-infer-{job['id']}-{p.index:05d}",
                 retries=RETRIES,
             )
             for p in parts
         ]
         key_index = {f.key: p.index for f, p in zip(futures, parts, strict=True)}
-        ctx.progress(phase=f"scoring on Dask (0/{len(parts)} partitions)", force=True)
+        ctx.begin(f"scoring on Dask (0/{len(parts)} partitions)", rows_total=rows_total)
         from distributed import as_completed
 
         ac = as_completed(futures, loop=client.loop)
         results: list[dict[str, Any]] = []
-        rows_done = 0
         t0 = time.monotonic()
         while len(results) < len(futures):
             ctx.check_cancel()
@@ -472,7 +512,8 @@ def run(store: Store, job: dict[str, Any], ctx: JobContext, model: dict[str, Any
                     raise _worker_error(f.exception(), part)
                 r = f.result()
                 results.append(r)
-                rows_done += r["rows"]
+                done_rows.reached(part.index, r["rows"])
+            rows_done = done_rows.total()
             elapsed = time.monotonic() - t0
             ctx.progress(
                 rows_done=rows_done,
@@ -490,15 +531,18 @@ def run(store: Store, job: dict[str, Any], ctx: JobContext, model: dict[str, Any
             scoring_seconds=round(t_scored - t0, 3),
             commit_seconds=round(time.monotonic() - t_scored, 3),
         )
-    except JobCanceled:
-        _release(client, futures)
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise
     except BaseException:
+        if futures:  # a failed or cancelled job keeps the rows its partitions really reached
+            ctx.progress(rows_done=done_rows.total())
+        ctx.flush()
         _release(client, futures)
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
     finally:
+        try:
+            client.unsubscribe_topic(topic)
+        except Exception:
+            pass
         try:
             client.close()
         except Exception:

@@ -8,6 +8,8 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +19,8 @@ import pyarrow.parquet as pq
 
 from .._exceptions import InputError
 from ..engine import persist
-from ..engine.io import BatchReader, read_file
-from ..engine.model import Artifact, train
+from ..engine.io import BATCH_ROWS, BatchReader, read_file
+from ..engine.model import Artifact, BatchScorer, train
 from ..engine.options import InferOptions
 from ..engine.outputs import metadata_for, read_metadata, read_result_table, write_result
 from ..engine.schema import kind_of
@@ -26,9 +28,10 @@ from ..engine.tables import to_arrow
 from ..store import Store
 from ..store._errors import dataset_file_label, read_stored_table, stored_file
 from ._confine import confined_input, confined_write, recheck, result_writer
-from ._runner import JobContext, Work
+from ._runner import CANCEL_POLL, JobContext, Work
 
 _CACHE_SIZE = 8
+FIRST_BATCH_ROWS = 8_192  # then x4 a batch up to BATCH_ROWS: progress within a second, throughput kept
 _cache: OrderedDict[str, Artifact] = OrderedDict()
 _cache_lock = threading.Lock()
 
@@ -226,31 +229,37 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
     try:
         if "path" in source:
             path = confined.enter_context(confined_input(path, req.get("root")))
-        reader = BatchReader(path, batch_rows=max(1, int(rps / 10))) if rps > 0 else BatchReader(path)
+        reader = BatchReader(path, batch_rows=max(1, int(rps / 10)) if rps > 0 else FIRST_BATCH_ROWS)
     except BaseException:
         confined.close()
         raise
-    ctx.progress(rows_done=0, rows_total=reader.rows_total, phase="scoring", force=True)
+    ctx.begin("scoring", rows_total=reader.rows_total)
     t0 = time.monotonic()
     final = store.path("results", f"{job['id']}.parquet")
     out = ResultWriter(final, store.tmp_path(final))
+    pool = ThreadPoolExecutor(1, thread_name_prefix=f"jupyter-infer-score-{job['id']}")
     try:
         for batch in reader:
             ctx.check_cancel()
-            out.write(scorer.score(batch, from_text=reader.format == "csv"))
-            fraction = None if reader.rows_total else reader.fraction_done()
-            ctx.progress(rows_done=scorer.rows_in, fraction=fraction)
+            out.write(_score(pool, ctx, scorer, batch, from_text=reader.format == "csv"))
+            ctx.progress(rows_done=scorer.rows_in, rows_total=reader.rows_total, fraction=reader.fraction_done())
+            if rps <= 0:  # small first batches report progress early; then the batch that keeps throughput
+                reader.batch_rows = min(BATCH_ROWS, reader.batch_rows * 4)
             while rps > 0 and scorer.rows_in > rps * (time.monotonic() - t0):
                 ctx.check_cancel()
                 time.sleep(0.02)
         ctx.check_cancel()
         out.write(scorer.finish())
+        if reader.format == "json":  # JSON Lines: a key absent from the first lines but seen later is not missing
+            scorer.reconciliation.missing = [c for c in scorer.reconciliation.missing if c not in reader.columns]
         meta = result_meta(model, version, job["id"], scorer)
         ctx.produced(out.commit(meta))  # kept only if the job ends succeeded
     except BaseException:
+        ctx.flush()  # a failed or cancelled job keeps the progress and rows it really reached
         out.abort()
         raise
     finally:
+        pool.shutdown(wait=False, cancel_futures=True)
         confined.close()
         if source.get("delete_after") and source.get("path"):  # a staged upload, not the user's file
             store.discard_staged(source["path"])
@@ -271,6 +280,19 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
         "rows_done": scorer.rows_in,
         "rows_total": scorer.rows_in,
     }
+
+
+def _score(pool: ThreadPoolExecutor, ctx: JobContext, scorer: BatchScorer, batch: pd.DataFrame, from_text: bool) -> Any:
+    """Score a batch on the job's scoring thread while this one keeps checking for cancel: a cancel ends the job
+    within ``CANCEL_POLL`` even while a slow model scores a big batch (that batch finishes in the background
+    and is dropped)."""
+    fut = pool.submit(scorer.score, batch, from_text=from_text)
+    while True:
+        try:
+            return fut.result(timeout=CANCEL_POLL)
+        except FutureTimeout:
+            ctx.check_cancel()
+            ctx.progress()  # writes the last batch's figures if the throttle held them back
 
 
 def export_result(

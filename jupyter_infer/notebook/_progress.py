@@ -53,10 +53,11 @@ def describe(rec: dict[str, Any], rate: float | None = None) -> str:
         infer = str(rec.get("type") or "").startswith("infer")
         speed = f" ({done / took:,.0f} rows/s)" if took and done >= 10_000 and infer else ""
         return f"succeeded: {done:,} rows in {fmt_seconds(took)}{speed}"
-    if status == "failed":
-        return f"failed: {rec.get('error_message') or 'unknown error'}"
-    if status == "canceled":
-        return f"canceled after {rows}"
+    if status in ("failed", "canceled"):  # where it stopped, as the job reported it (never a full bar)
+        pct = float(rec.get("progress") or 0)
+        where = f" at {pct:.0f}%" + (f" after {rows}" if done else "") if pct or done else ""
+        error = f": {rec.get('error_message') or 'unknown error'}" if status == "failed" else ""
+        return f"{status}{where}{error}"
     parts = [status, rows, f"{rec.get('progress') or 0:.0f}%"]
     if rate:
         parts.append(f"{rate:,.0f} rows/s")
