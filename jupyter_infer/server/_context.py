@@ -148,8 +148,10 @@ class ServerContext:
             home = {str(self.store.home), str(Path(self.store.home).resolve())}
             root = {str(self.root), os.path.realpath(self.root)}
             tail = r"((?:/[^\s'\"`,;:()\[\]{}<>]*)*)"
+            homes = "|".join(re.escape(h) for h in sorted(home, key=len, reverse=True))
             self._redactors = [
-                (re.compile("|".join(re.escape(h) for h in sorted(home, key=len, reverse=True)) + tail),
+                (re.compile(rf"\bstore at (?:{homes})(?=[\s:.,;)]|$)"), lambda m: "store"),
+                (re.compile(homes + tail),
                  lambda m: Path(m.group(1)).name if m.group(1).strip("/") else "the store"),
                 (re.compile("|".join(re.escape(r) for r in sorted(root, key=len, reverse=True)) + tail),
                  lambda m: m.group(1).lstrip("/") or "."),

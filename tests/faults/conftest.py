@@ -211,20 +211,14 @@ class SmallDisk:
 
     def fill(self) -> None:
         """Take every free byte (the store's next write fails with ENOSPC)."""
-        with open(self.filler, "ab") as f:
-            try:
-                while True:
-                    f.write(b"\0" * (1 << 16))
-                    f.flush()
-            except OSError:
-                pass
-        try:
-            with open(self.path / "filler-small.bin", "ab") as f:  # the last partial block too
-                while True:
-                    f.write(b"\0" * 512)
-                    f.flush()
-        except OSError:
-            pass
+        # unbuffered: a buffered file would try its failed write again on close and raise there
+        for name, block in (("filler.bin", 1 << 16), ("filler-small.bin", 512)):  # then the last partial block
+            with open(self.path / name, "ab", buffering=0) as f:
+                try:
+                    while True:
+                        f.write(b"\0" * block)
+                except OSError:
+                    pass
 
     def free(self) -> None:
         self.filler.unlink(missing_ok=True)

@@ -25,7 +25,9 @@ def frame(n: int, seed: int = 0) -> pd.DataFrame:
 def assert_507(r: Any, home: Path) -> None:
     assert r.status_code == 507, (r.status_code, r.text[:300])
     assert r.headers["content-type"].startswith("application/json")
-    assert "is full" in r.json()["detail"] and str(home) in r.json()["detail"]
+    detail = r.json()["detail"]
+    # over HTTP the store is named, not its server path (SPEC §8: details never expose server paths)
+    assert "The jupyter-infer store is full" in detail and str(home) not in detail, detail
 
 
 def test_a_full_disk_is_a_507_over_http_and_the_store_stays_consistent(serve: Any, small_disk: Any) -> None:
