@@ -194,3 +194,28 @@ def test_compressed_members_and_missing_members_are_refused(artifact) -> None:  
     del parts[next(n for n in parts if n.endswith(".nodes"))]
     with pytest.raises(ji.UnsafeModelError, match="missing"):
         persist.loads(zipped(parts))
+
+
+def test_the_artifact_a_training_built_serves_the_next_inference_without_loading(
+    local_client: ji.Client, penguins: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    m = local_client.models.train(penguins, "prediction", label_column="species", params={"training_mode": "fast"})
+
+    def no_load(path: object) -> None:
+        raise AssertionError("the model file was loaded again")
+
+    monkeypatch.setattr(persist, "load", no_load)
+    assert len(local_client.models.infer(m, penguins.head(3))) == 3
+
+
+def test_loaded_models_are_cached_within_a_byte_bound(artifact, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from jupyter_infer.jobs import work
+
+    monkeypatch.setattr(work, "_cache", type(work._cache)())
+    monkeypatch.setattr(work, "CACHE_BYTES", 1000)
+    work.remember_artifact("v1", artifact, 600)
+    work.remember_artifact("v2", artifact, 300)
+    work.remember_artifact("v1", artifact, 600)  # used again: v2 is now the least recently used
+    work.remember_artifact("v3", artifact, 300)
+    work.remember_artifact("huge", artifact, 5000)  # bigger than the whole cache: not kept
+    assert list(work._cache) == ["v1", "v3"]

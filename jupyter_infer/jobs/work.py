@@ -24,27 +24,38 @@ from ..engine.schema import kind_of
 from ..store import Store
 from ._runner import JobContext, Work
 
-_CACHE_SIZE = 8
-_cache: OrderedDict[str, Artifact] = OrderedDict()
+# Loaded artifacts, per process, by model version id (artifacts never change). Bounded by their size in bytes (the
+# model file's size: its arrays are stored raw), least recently used first out. JUPYTER_INFER_MODEL_CACHE_MB sets it.
+CACHE_BYTES = int(float(os.environ.get("JUPYTER_INFER_MODEL_CACHE_MB") or 1024) * (1 << 20))
+_cache: OrderedDict[str, tuple[Artifact, int]] = OrderedDict()
 _cache_lock = threading.Lock()
+
+
+def remember_artifact(version_id: str, art: Artifact, size: int) -> None:
+    """Keep ``art`` for the next inference with this version in this process (the training just built it)."""
+    if size > CACHE_BYTES:
+        return
+    with _cache_lock:
+        _cache[version_id] = (art, size)
+        _cache.move_to_end(version_id)
+        total = sum(n for _, n in _cache.values())
+        while total > CACHE_BYTES:
+            total -= _cache.popitem(last=False)[1][1]
 
 
 def load_artifact(version: dict[str, Any]) -> Artifact:
     """A model version's artifact, loaded safely once per process (artifacts are immutable)."""
     key = version["id"]
     with _cache_lock:
-        art = _cache.get(key)
-        if art is not None:
+        hit = _cache.get(key)
+        if hit is not None:
             _cache.move_to_end(key)
-            return art
+            return hit[0]
     path = version.get("path")
     if not path or not Path(path).exists():
         raise InputError(f"The file of model version {key} is missing from the store; retrain the model.")
     art = persist.load(path)
-    with _cache_lock:
-        _cache[key] = art
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    remember_artifact(key, art, Path(path).stat().st_size)
     return art
 
 
@@ -101,12 +112,13 @@ def train_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
         ctx.check_cancel()
         ctx.progress(phase="saving", fraction=0.98, force=True)
         path = store.path("models", f"{mdlv}.jimodel")
-        persist.save(art, path)
+        size = persist.save(art, path)
         store.finish_model_version(
             mdlv, path=str(path), metrics=art.metrics, descriptions=art.descriptions, info=art.info,
             params=art.info.get("params", {}), input_columns=art.input_columns,
             library_versions=persist.library_versions(),
         )  # fmt: skip
+        remember_artifact(mdlv, art, size)  # the next inference in this process needs no load
     except BaseException as e:
         store.fail_model_version(mdlv, str(e))
         raise
