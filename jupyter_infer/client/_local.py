@@ -17,7 +17,7 @@ from ..engine.model import validate_training
 from ..engine.options import InferOptions, check_model_type, check_params
 from ..engine.outputs import read_metadata, read_result_table
 from ..jobs import Runner, load_artifact, work_for
-from ..jobs.work import result_meta
+from ..jobs.work import ingest, result_meta
 from ..store import Store, new_id
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
@@ -42,11 +42,19 @@ class LocalBackend:
         self.runner = Runner.for_store(self.store, owner_kind)
         self.dispatch = dispatch
 
-    def _submit(self, job: dict[str, Any]) -> None:
+    def _submit(self, job: dict[str, Any], frame: pd.DataFrame | None = None) -> None:
+        """Run a queued job in the background: on this process's runner (``frame``: its data, in memory), or
+        handed to ``dispatch`` (then its data must be on disk: another process runs it)."""
         if self.dispatch is not None:
+            assert frame is None, "a dispatched job reads its data from the store"
             self.dispatch(job)
         else:
-            self.runner.submit(job["id"], work_for(self.store, job))
+            self.runner.submit(job["id"], work_for(self.store, job, frame))
+
+    @property
+    def in_process(self) -> bool:
+        """Background jobs run in this process, so they can take their data from memory."""
+        return self.dispatch is None
 
     # ---- helpers ---------------------------------------------------------------------------------------------
     def _stage(self, data: Any, what: str) -> tuple[str, bool, str | None]:
@@ -65,19 +73,33 @@ class LocalBackend:
 
     # ---- datasets --------------------------------------------------------------------------------------------
     def create_dataset(self, data: Any, name: str | None, description: str | None = None) -> dict[str, Any]:
-        source, delete, label = self._stage(data, "the dataset")
+        return self._ingest(data, name, description)[0]
+
+    def _ingest(
+        self, data: Any, name: str | None, description: str | None = None
+    ) -> tuple[dict[str, Any], str, pd.DataFrame | None]:
+        """Store ``data`` as a new dataset version, in this thread. A table is written once, from memory, straight
+        into the store (the ingest job runs here). Returns the dataset, the version made and, for a table, its rows
+        as the store gives them back (what training on that version sees), else None."""
+        table = stored = None
+        if isinstance(data, str | os.PathLike):
+            source, label = self._stage(data, "the dataset")[0], Path(data).name
+        else:
+            source, label = None, None
+            table = pa.Table.from_pandas(to_frame(data, "the dataset"), preserve_index=False)
+            stored = table.to_pandas()
         name = name or (Path(label).stem if label else f"dataset-{new_id('')[:6].lower()}")
         job_id = new_id("job_")
         ds_id, dsv_id, version = self.store.create_dataset_version(name, description, label, job_id)
         job = self.store.create_job(
             "dataset_ingest", id=job_id, dataset_id=ds_id, dataset_name=name, dataset_version_id=dsv_id,
             dataset_version=version, input_filename=label, owner=self.runner.owner,
-            request={"op": "ingest", "source": source, "dataset_version_id": dsv_id, "delete_source": delete},
+            request={"op": "ingest", "source": source, "dataset_version_id": dsv_id, "delete_source": False},
         )  # fmt: skip
-        err = self.runner.run(job["id"], work_for(self.store, job))
+        err = self.runner.run(job["id"], lambda ctx: ingest(self.store, job, ctx, stored, table))
         if err is not None:
             raise err
-        return self.store.get_dataset(ds_id)
+        return self.store.get_dataset(ds_id), dsv_id, stored
 
     def list_datasets(self) -> list[dict[str, Any]]:
         return self.store.list_datasets()
@@ -112,9 +134,10 @@ class LocalBackend:
         else:
             frame = to_frame(data, "the training data")
         validate_training(frame, model_type, label_column, input_columns, params, id_column)
+        stored = None
         if not isinstance(data, Dataset):
-            ds = self.create_dataset(frame, training_dataset_name(name, source_label(data), model_type))
-            dsv = self.store.dataset_version(ds["id"])
+            _, dsv_id, stored = self._ingest(frame, training_dataset_name(name, source_label(data), model_type))
+            dsv = self.store.dataset_version(dsv_id)
         name = name or f"{model_type}-{dsv['dataset_name']}"
         job_id = new_id("job_")
         mdl_id, mdlv_id, version = self.store.create_model_version(
@@ -131,7 +154,8 @@ class LocalBackend:
                 "id_column": id_column,
             },
         )  # fmt: skip
-        self._submit(job)
+        # in this process the job trains on the rows just stored, as the store gives them back (no re-read)
+        self._submit(job, stored if self.in_process else None)
         return job
 
     def list_models(self) -> list[dict[str, Any]]:
@@ -195,10 +219,11 @@ class LocalBackend:
     def _infer_job(
         self, model: str, source: dict[str, Any], label: str | None, options: InferOptions,
         model_version_id: str | None, executor: str | None, scheduler: str | None, extra: dict[str, Any] | None = None,
+        frame: pd.DataFrame | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         m, v = self.store.model_version(model, model_version_id)
         opts = options.resolve(m["model_type"])
-        ds = {}
+        ds: dict[str, Any] = {"rows_total": len(frame)} if frame is not None else {}
         if "dataset_version_id" in source:
             dsv = self.store.dataset_version(source["dataset_version_id"])
             ds = {"dataset_id": dsv["dataset_id"], "dataset_name": dsv["dataset_name"], "dataset_version_id": dsv["id"],
@@ -210,7 +235,7 @@ class LocalBackend:
                      "options": opts.to_dict(), "executor": executor or "local", "scheduler": scheduler, **(extra or {})},
             **ds,
         )  # fmt: skip
-        self._submit(job)
+        self._submit(job, frame)
         return job
 
     def infer_async(
@@ -220,6 +245,13 @@ class LocalBackend:
         self.store.model_version(model, model_version_id)  # unknown model: fail before staging data
         if executor == "dask" and isinstance(data, str) and ("://" in data or any(c in data for c in "*?[")):
             return self.infer_batch(model, data, options, model_version_id, executor, scheduler)  # workers read it
+        if self.in_process and executor != "dask" and not isinstance(data, str | os.PathLike):
+            # scored from memory by this process's runner; a shallow copy is a snapshot (pandas copy-on-write), so
+            # changing the frame in the next cell does not change what this job scores
+            frame = to_frame(data, "the inference data").copy(deep=False)
+            return self._infer_job(
+                model, {"in_memory": True}, None, options, model_version_id, executor, scheduler, frame=frame
+            )
         path, delete, label = self._stage(data, "the inference data")
         return self._infer_job(
             model,

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from ._runner import JobContext, Work
 
 # Loaded artifacts, per process, by model version id (artifacts never change). Bounded by their size in bytes (the
 # model file's size: its arrays are stored raw), least recently used first out. JUPYTER_INFER_MODEL_CACHE_MB sets it.
+FRAME_BATCH_ROWS = 262_144  # rows per batch when scoring an in-memory table
 CACHE_BYTES = int(float(os.environ.get("JUPYTER_INFER_MODEL_CACHE_MB") or 1024) * (1 << 20))
 _cache: OrderedDict[str, tuple[Artifact, int]] = OrderedDict()
 _cache_lock = threading.Lock()
@@ -59,30 +61,47 @@ def load_artifact(version: dict[str, Any]) -> Artifact:
     return art
 
 
-def work_for(store: Store, job: dict[str, Any]) -> Work:
+def work_for(store: Store, job: dict[str, Any], frame: pd.DataFrame | None = None) -> Work:
+    """The work of a queued job. ``frame``: its data, held in memory by this process (ingest, train and infer jobs
+    of the embedded engine run in the process that submitted them; their requests then name no file)."""
     op = job["request"].get("op")
     if op == "ingest":
-        return lambda ctx: ingest(store, job, ctx)
+        return lambda ctx: ingest(store, job, ctx, frame)
     if op == "train":
-        return lambda ctx: train_job(store, job, ctx)
+        return lambda ctx: train_job(store, job, ctx, frame)
     if op == "infer":
-        return lambda ctx: infer_job(store, job, ctx)
+        return lambda ctx: infer_job(store, job, ctx, frame)
     raise ValueError(f"job {job['id']} has an unknown operation {op!r}")
 
 
 # ---- ingest ---------------------------------------------------------------------------------------------------
-def ingest(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+def _in_memory(job: dict[str, Any]) -> InputError:
+    return InputError(
+        f"Job {job['id']} was given its data in memory by the process that submitted it; only that process can run "
+        "it. Submit the data again."
+    )
+
+
+def ingest(
+    store: Store, job: dict[str, Any], ctx: JobContext, frame: pd.DataFrame | None = None, table: pa.Table | None = None
+) -> dict[str, Any]:
+    """Store a dataset version: from the request's file, or from ``frame`` in memory (``table``: the same rows as
+    Arrow, when the caller has them already)."""
     req = job["request"]
     dsv = req["dataset_version_id"]
     try:
-        ctx.progress(phase="reading", fraction=0.1, force=True)
-        df = read_file(req["source"])
+        if frame is not None:  # in memory: written once, straight to the store
+            df = frame
+        elif not req.get("source"):
+            raise _in_memory(job)
+        else:
+            ctx.progress(phase="reading", fraction=0.1, force=True)
+            df = read_file(req["source"])
         ctx.check_cancel()
         ctx.progress(phase="writing", fraction=0.6, rows_total=len(df))
         final = store.path("datasets", f"{dsv}.parquet")
         tmp = store.tmp_path(final)
-        table = pa.Table.from_pandas(df, preserve_index=False)
-        pq.write_table(table, tmp)
+        pq.write_table(table if table is not None else pa.Table.from_pandas(df, preserve_index=False), tmp)
         os.replace(tmp, final)
         schema = {str(c): (kind_of(df[c]) or "unusable") for c in df.columns}
         store.finish_dataset_version(dsv, final, len(df), schema)
@@ -90,19 +109,23 @@ def ingest(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]
         store.fail_dataset_version(dsv, str(e))
         raise
     finally:
-        if req.get("delete_source"):
+        if req.get("delete_source") and req.get("source"):
             store.discard_staged(req["source"])
     return {"rows_done": len(df), "rows_total": len(df)}
 
 
 # ---- train ----------------------------------------------------------------------------------------------------
-def train_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+def train_job(store: Store, job: dict[str, Any], ctx: JobContext, frame: pd.DataFrame | None = None) -> dict[str, Any]:
+    """``frame``: the rows of the request's dataset version, as its ingest just stored them (no read back)."""
     req = job["request"]
     mdlv = req["model_version_id"]
     try:
         ctx.progress(phase="loading data", fraction=0.0, force=True)
-        dsv = store.dataset_version(req["dataset_version_id"])
-        df = pd.read_parquet(dsv["path"])
+        if frame is not None:
+            df = frame
+        else:
+            dsv = store.dataset_version(req["dataset_version_id"])
+            df = pd.read_parquet(dsv["path"])
         ctx.progress(rows_total=len(df))
         art = train(
             df, req["model_type"], label_column=req.get("label_column"), input_columns=req.get("input_columns"),
@@ -180,7 +203,23 @@ def result_meta(model: dict[str, Any], version: dict[str, Any], job_id: str, sco
     }
 
 
-def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+class FrameBatches:
+    """An in-memory table as batches, like ``BatchReader`` over a file (the job runs in the process holding it)."""
+
+    format = "frame"
+
+    def __init__(self, df: pd.DataFrame, batch_rows: int = FRAME_BATCH_ROWS) -> None:
+        self.df, self.batch_rows, self.rows_total = df, batch_rows, len(df)
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        for start in range(0, len(self.df), self.batch_rows):
+            yield self.df.iloc[start : start + self.batch_rows]
+
+    def fraction_done(self) -> float | None:
+        return None
+
+
+def infer_job(store: Store, job: dict[str, Any], ctx: JobContext, frame: pd.DataFrame | None = None) -> dict[str, Any]:
     req = job["request"]
     model, version = store.model_version(req["model_id"], req["model_version_id"])
     if req.get("executor", "local") == "dask":
@@ -190,15 +229,21 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
     art = load_artifact(version)
     scorer = art.scorer(InferOptions(**req["options"]))
     source = req["source"]
-    path = (
-        store.dataset_version(source["dataset_version_id"])["path"]
-        if "dataset_version_id" in source
-        else source["path"]
-    )
     # Test-only: JUPYTER_INFER_TEST_ROWS_PER_SECOND caps the scoring rate (small batches, sleeps that still check
     # cancel) so tests can watch and cancel a running job on small generated data. Unset in normal use.
     rps = float(os.environ.get("JUPYTER_INFER_TEST_ROWS_PER_SECOND") or 0)
-    reader = BatchReader(path, batch_rows=max(1, int(rps / 10))) if rps > 0 else BatchReader(path)
+    reader: BatchReader | FrameBatches
+    if frame is not None:
+        reader = FrameBatches(frame, batch_rows=max(1, int(rps / 10))) if rps > 0 else FrameBatches(frame)
+    elif "dataset_version_id" not in source and "path" not in source:
+        raise _in_memory(job)
+    else:
+        path = (
+            store.dataset_version(source["dataset_version_id"])["path"]
+            if "dataset_version_id" in source
+            else source["path"]
+        )
+        reader = BatchReader(path, batch_rows=max(1, int(rps / 10))) if rps > 0 else BatchReader(path)
     ctx.progress(rows_done=0, rows_total=reader.rows_total, phase="scoring", force=True)
     t0 = time.monotonic()
     final = store.path("results", f"{job['id']}.parquet")
