@@ -83,3 +83,32 @@ def test_an_in_memory_job_run_by_anyone_else_fails_with_a_clear_message(
     with pytest.raises(ji.InputError, match="in memory by the process that submitted it"):
         work.work_for(store, store.get_job(job.id))(None)  # type: ignore[arg-type]
     job.cancel()
+
+
+def test_a_sync_result_is_stored_as_scored_even_when_the_caller_changes_it_at_once(local_client: ji.Client) -> None:
+    model = local_client.models.train(frame(300), "prediction", label_column="label", params={"training_mode": "fast"})
+    res = local_client.models.infer(model, frame(2000, seed=2).drop(columns="label"))
+    scored = res.to_pandas().copy()
+    res.to_pandas()["prediction"] = "changed by the caller"  # while the result is being stored
+    job = local_client.jobs.get(res.job_id).wait(timeout=60)
+    assert job.status == "succeeded" and job.type == "infer_sync"
+    pd.testing.assert_frame_equal(job.result().to_pandas(), scored)
+
+
+def test_a_sync_result_is_stored_when_the_process_exits_right_after(local_client: ji.Client, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    local_client.models.train(frame(300), "prediction", label_column="label", name="exits", params={"training_mode": "fast"})  # fmt: skip
+    data = tmp_path / "rows.parquet"
+    frame(50_000, seed=3).drop(columns="label").to_parquet(data)
+    home = local_client.backend.home  # type: ignore[attr-defined]
+    code = (
+        "import sys, pandas as pd, jupyter_infer as ji\n"
+        f"r = ji.connect(home={str(home)!r}).models.infer('exits', pd.read_parquet({str(data)!r}))\n"
+        "print(r.job_id)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    job = local_client.jobs.get(out.stdout.strip())
+    assert job.status == "succeeded", job.error_message
+    assert len(job.result().to_pandas()) == 50_000

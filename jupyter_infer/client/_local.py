@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from .._exceptions import ConflictError, InputError, NotFoundError
 from ..engine.io import read_file, to_frame
 from ..engine.model import validate_training
 from ..engine.options import InferOptions, check_model_type, check_params
-from ..engine.outputs import read_metadata, read_result_table
+from ..engine.outputs import read_metadata, read_result_table, with_metadata
 from ..jobs import Runner, load_artifact, work_for
 from ..jobs.work import ingest, result_meta
 from ..store import Store, new_id
@@ -24,6 +26,17 @@ from ._objects import Dataset
 from ._result import InferenceResult
 
 SYNC_BATCH_ROWS = 262_144
+_POOL: list[ThreadPoolExecutor] = []
+_POOL_LOCK = threading.Lock()
+
+
+def _sync_pool() -> ThreadPoolExecutor:
+    """Threads that run sync inference jobs for their callers (not daemons: a result being stored when Python
+    exits is finished first)."""
+    with _POOL_LOCK:
+        if not _POOL:
+            _POOL.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="jupyter-infer-sync"))
+        return _POOL[0]
 
 
 class LocalBackend:
@@ -34,13 +47,21 @@ class LocalBackend:
         home: str | os.PathLike[str] | None = None,
         owner_kind: str = "kernel",
         dispatch: Callable[[dict[str, Any]], None] | None = None,
+        background_results: bool = True,
     ) -> None:
         """``dispatch``: called with each queued background job instead of running it on this process's runner
-        (the server hands its jobs to a worker process this way)."""
+        (the server hands its jobs to a worker process this way). ``background_results``: sync inference returns
+        its result as soon as it is scored and stores it right after (the job succeeds then); False waits for
+        the stored result (the server's sync endpoint reports the job as succeeded)."""
         self.store = Store(home)
         self.home = self.store.home
         self.runner = Runner.for_store(self.store, owner_kind)
         self.dispatch = dispatch
+        self.background_results = background_results
+        self._ended: dict[str, threading.Event] = {}
+        self._storing: set[Future[None]] = (
+            set()
+        )  # sync jobs still storing their results (background_results)  # background jobs this process runs, set when each ends
 
     def _submit(self, job: dict[str, Any], frame: pd.DataFrame | None = None) -> None:
         """Run a queued job in the background: on this process's runner (``frame``: its data, in memory), or
@@ -49,7 +70,24 @@ class LocalBackend:
             assert frame is None, "a dispatched job reads its data from the store"
             self.dispatch(job)
         else:
-            self.runner.submit(job["id"], work_for(self.store, job, frame))
+            ended = self._ended[job["id"]] = threading.Event()
+            future = self.runner.submit(job["id"], work_for(self.store, job, frame))
+
+            def done(_: object) -> None:
+                self._ended.pop(job["id"], None)
+                ended.set()
+
+            future.add_done_callback(done)
+
+    def job_ended(self, job_id: str) -> threading.Event | None:
+        """An event set when a background job of this process ends (its final state is then stored), so waiting
+        needs no polling; None for jobs another process runs or that have ended."""
+        return self._ended.get(job_id)
+
+    def _settle(self) -> None:
+        """Wait for the sync results this process is still storing, so what it reads next about jobs is final."""
+        if self._storing:
+            wait(self._storing.copy())  # copy(): atomic, while callbacks discard entries
 
     @property
     def in_process(self) -> bool:
@@ -108,6 +146,7 @@ class LocalBackend:
         return self.store.get_dataset(ref)
 
     def delete_dataset(self, ref: str) -> None:
+        self._settle()
         self.store.delete_dataset(ref)
 
     def preview_dataset(self, ref: str, max_rows: int = 10) -> dict[str, Any]:
@@ -165,6 +204,7 @@ class LocalBackend:
         return self.store.get_model(ref)
 
     def delete_model(self, ref: str) -> None:
+        self._settle()
         self.store.delete_model(ref)
 
     def model_versions(self, ref: str) -> list[dict[str, Any]]:
@@ -186,15 +226,17 @@ class LocalBackend:
             model_type=m["model_type"], input_filename=label, output_type=opts.output_type, rows_total=len(df),
             owner=self.runner.owner, request={"op": "infer_sync", "options": opts.to_dict()},
         )  # fmt: skip
-        box: dict[str, InferenceResult] = {}
+        handoff: Future[InferenceResult] = Future()
 
         def work(ctx: Any) -> dict[str, Any]:
             art = load_artifact(v)
             scorer = art.scorer(opts)
             parts = []
-            for start in range(0, len(df), SYNC_BATCH_ROWS):
+            # equal batches: a small last one would be scored on one thread (see engine threads_for)
+            size = -(-len(df) // max(1, -(-len(df) // SYNC_BATCH_ROWS)))
+            for start in range(0, len(df), size):
                 ctx.check_cancel()
-                out = scorer.score(df.iloc[start : start + SYNC_BATCH_ROWS], start)
+                out = scorer.score(df.iloc[start : start + size], start)
                 if out is not None:
                     parts.append(out)
                 ctx.progress(rows_done=scorer.rows_in, phase="scoring")
@@ -203,18 +245,40 @@ class LocalBackend:
                 parts.append(tail)
             frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
             meta = result_meta(m, v, job["id"], scorer)
-            res = InferenceResult(meta, frame=frame)
+            kept = frame.copy(deep=False)  # a snapshot (copy-on-write): the caller may change its frame meanwhile
+            handoff.set_result(InferenceResult(meta, frame=frame))
+            # SPEC §2: sync results are kept too; the job succeeds once the file is in place
             final = self.store.path("results", f"{job['id']}.parquet")
             tmp = self.store.tmp_path(final)
-            res.save(tmp, format="parquet")
+            table = pa.Table.from_pandas(kept, preserve_index=False, nthreads=1)  # no pool: Python may be exiting
+            pq.write_table(with_metadata(table, meta), tmp)
             os.replace(tmp, final)
-            box["result"] = res
             return {"result_path": str(final), "result_meta": meta, "rows_done": scorer.rows_in}
 
-        err = self.runner.run(job["id"], work)
-        if err is not None:
-            raise err
-        return box["result"]
+        if not self.background_results:
+            err = self.runner.run(job["id"], work)
+            if err is not None:
+                raise err
+            return handoff.result()
+
+        def run() -> None:
+            try:
+                err: BaseException | None = self.runner.run(job["id"], work)
+            except BaseException as e:
+                err = e
+            if not handoff.done():
+                handoff.set_exception(err or RuntimeError(f"job {job['id']} ended without a result"))
+
+        # the job runs on a helper thread that hands the result back as soon as it is scored, then writes the
+        # result file and finishes the job off the caller's path
+        storing = _sync_pool().submit(run)
+        self._storing.add(storing)
+        storing.add_done_callback(self._storing.discard)
+        try:
+            return handoff.result()
+        except KeyboardInterrupt:
+            self.runner.cancel(job["id"])
+            raise
 
     def _infer_job(
         self, model: str, source: dict[str, Any], label: str | None, options: InferOptions,
@@ -294,9 +358,11 @@ class LocalBackend:
 
     # ---- jobs ------------------------------------------------------------------------------------------------
     def get_job(self, job_id: str) -> dict[str, Any]:
+        self._settle()
         return self.store.get_job(job_id)
 
     def list_jobs(self, status: str | None, type: str | None, limit: int) -> list[dict[str, Any]]:
+        self._settle()
         return self.store.list_jobs(status=status, type=type, limit=limit)
 
     def cancel_job(self, job_id: str) -> dict[str, Any]:
@@ -304,9 +370,11 @@ class LocalBackend:
         return self.store.get_job(job_id)
 
     def prune_jobs(self, older_than_days: float) -> int:
+        self._settle()
         return self.store.prune_jobs(older_than_days)
 
     def job_result(self, job_id: str) -> InferenceResult:
+        self._settle()
         job = self.store.get_job(job_id)
         if job["status"] != "succeeded":
             raise ConflictError(f"Job {job_id} has no result: it is {job['status']}.")

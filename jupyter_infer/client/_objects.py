@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -184,8 +185,14 @@ class Job:
         while self.refresh()._record["status"] not in TERMINAL:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"job {self.id} is still {self._record['status']} after {timeout} s")
-            time.sleep(poll)
+            self.pause(poll)
         return self
+
+    def pause(self, seconds: float, wake: threading.Event | None = None) -> None:
+        """Sleep ``seconds``, or only until the job ends when this process runs it (no polling delay), else until
+        ``wake`` is set."""
+        ended = getattr(self._client.backend, "job_ended", lambda _: None)(self.id)
+        (ended or wake or threading.Event()).wait(seconds)
 
     def result(self, timeout: float | None = None) -> Any:
         """Wait, then: an InferenceResult for inference, the Model for training, the Dataset for ingest.
