@@ -56,7 +56,8 @@ def test_a_dataframe_scored_in_the_background_is_the_frame_as_submitted(
     job = local_client.models.infer_async(model, data)
     data.loc[:, "a"] = -data["a"]  # the next cell changes the frame while the job runs
     assert job.rows_total == 300
-    pd.testing.assert_frame_equal(job.result(timeout=60).to_pandas(), expected)
+    pd.testing.assert_frame_equal(job.result(timeout=60).to_pandas(), expected)  # handed over from memory
+    pd.testing.assert_frame_equal(job.result().to_pandas(), expected)  # read from the stored file
 
 
 def test_jobs_another_process_runs_get_their_tables_from_files(local_client: ji.Client) -> None:

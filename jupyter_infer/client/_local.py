@@ -26,6 +26,7 @@ from ._objects import Dataset
 from ._result import InferenceResult
 
 SYNC_BATCH_ROWS = 262_144
+KEPT_RESULTS = 4
 _POOL: list[ThreadPoolExecutor] = []
 _POOL_LOCK = threading.Lock()
 
@@ -58,10 +59,9 @@ class LocalBackend:
         self.runner = Runner.for_store(self.store, owner_kind)
         self.dispatch = dispatch
         self.background_results = background_results
-        self._ended: dict[str, threading.Event] = {}
-        self._storing: set[Future[None]] = (
-            set()
-        )  # sync jobs still storing their results (background_results)  # background jobs this process runs, set when each ends
+        self._ended: dict[str, threading.Event] = {}  # background jobs this process runs, set when each ends
+        self._storing: set[Future[None]] = set()  # sync jobs still storing their results (background_results)
+        self._results: dict[str, pd.DataFrame] = {}  # see _remember_result
 
     def _submit(self, job: dict[str, Any], frame: pd.DataFrame | None = None) -> None:
         """Run a queued job in the background: on this process's runner (``frame``: its data, in memory), or
@@ -71,7 +71,8 @@ class LocalBackend:
             self.dispatch(job)
         else:
             ended = self._ended[job["id"]] = threading.Event()
-            future = self.runner.submit(job["id"], work_for(self.store, job, frame))
+            keep = (lambda out: self._remember_result(job["id"], out)) if frame is not None else None
+            future = self.runner.submit(job["id"], work_for(self.store, job, frame, keep))
 
             def done(_: object) -> None:
                 self._ended.pop(job["id"], None)
@@ -83,6 +84,13 @@ class LocalBackend:
         """An event set when a background job of this process ends (its final state is then stored), so waiting
         needs no polling; None for jobs another process runs or that have ended."""
         return self._ended.get(job_id)
+
+    def _remember_result(self, job_id: str, frame: pd.DataFrame) -> None:
+        """The output of an in-memory job, for its first ``job_result`` here (the latest few, unfetched)."""
+        with _POOL_LOCK:
+            self._results[job_id] = frame
+            while len(self._results) > KEPT_RESULTS:
+                self._results.pop(next(iter(self._results)))
 
     def _settle(self) -> None:
         """Wait for the sync results this process is still storing, so what it reads next about jobs is final."""
@@ -382,6 +390,10 @@ class LocalBackend:
         if not path or not Path(path).exists():
             raise NotFoundError(f"The result of job {job_id} is no longer stored (pruned or deleted).")
         meta = job.get("result_meta") or {}
+        with _POOL_LOCK:
+            frame = self._results.pop(job_id, None)
+        if frame is not None:  # scored from memory here a moment ago: handed over once, not read back
+            return InferenceResult(meta, frame=frame)
 
         def load() -> pa.Table:
             t = read_result_table(path)  # a file, or a directory of parts (Dask executor)

@@ -7,7 +7,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,16 +61,22 @@ def load_artifact(version: dict[str, Any]) -> Artifact:
     return art
 
 
-def work_for(store: Store, job: dict[str, Any], frame: pd.DataFrame | None = None) -> Work:
+def work_for(
+    store: Store,
+    job: dict[str, Any],
+    frame: pd.DataFrame | None = None,
+    keep: Callable[[pd.DataFrame], None] | None = None,
+) -> Work:
     """The work of a queued job. ``frame``: its data, held in memory by this process (ingest, train and infer jobs
-    of the embedded engine run in the process that submitted them; their requests then name no file)."""
+    of the embedded engine run in the process that submitted them; their requests then name no file). ``keep``:
+    given an inference's whole output once it is stored, so this process can hand it over without reading it."""
     op = job["request"].get("op")
     if op == "ingest":
         return lambda ctx: ingest(store, job, ctx, frame)
     if op == "train":
         return lambda ctx: train_job(store, job, ctx, frame)
     if op == "infer":
-        return lambda ctx: infer_job(store, job, ctx, frame)
+        return lambda ctx: infer_job(store, job, ctx, frame, keep)
     raise ValueError(f"job {job['id']} has an unknown operation {op!r}")
 
 
@@ -152,8 +158,9 @@ def train_job(store: Store, job: dict[str, Any], ctx: JobContext, frame: pd.Data
 class ResultWriter:
     """Streams result batches to one Parquet file under a temporary name; ``commit`` renames it into place."""
 
-    def __init__(self, final: Path, tmp: Path) -> None:
+    def __init__(self, final: Path, tmp: Path, keep_frames: bool = False) -> None:
         self.final, self.tmp = final, tmp
+        self.frames: list[pd.DataFrame] | None = [] if keep_frames else None  # what was written, if asked
         self.writer: pq.ParquetWriter | None = None
         self.schema: pa.Schema | None = None
         self.rows = 0
@@ -161,6 +168,8 @@ class ResultWriter:
     def write(self, df: pd.DataFrame | None) -> None:
         if df is None:
             return
+        if self.frames is not None:
+            self.frames.append(df)
         table = pa.Table.from_pandas(df, preserve_index=False)
         if self.writer is None:
             self.schema = table.schema.remove_metadata()
@@ -219,7 +228,13 @@ class FrameBatches:
         return None
 
 
-def infer_job(store: Store, job: dict[str, Any], ctx: JobContext, frame: pd.DataFrame | None = None) -> dict[str, Any]:
+def infer_job(
+    store: Store,
+    job: dict[str, Any],
+    ctx: JobContext,
+    frame: pd.DataFrame | None = None,
+    keep: Callable[[pd.DataFrame], None] | None = None,
+) -> dict[str, Any]:
     req = job["request"]
     model, version = store.model_version(req["model_id"], req["model_version_id"])
     if req.get("executor", "local") == "dask":
@@ -247,7 +262,7 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext, frame: pd.Data
     ctx.progress(rows_done=0, rows_total=reader.rows_total, phase="scoring", force=True)
     t0 = time.monotonic()
     final = store.path("results", f"{job['id']}.parquet")
-    out = ResultWriter(final, store.tmp_path(final))
+    out = ResultWriter(final, store.tmp_path(final), keep_frames=keep is not None)
     try:
         for batch in reader:
             ctx.check_cancel()
@@ -261,6 +276,8 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext, frame: pd.Data
         out.write(scorer.finish())
         meta = result_meta(model, version, job["id"], scorer)
         out.commit(meta)
+        if keep is not None and out.frames:
+            keep(out.frames[0] if len(out.frames) == 1 else pd.concat(out.frames, ignore_index=True))
     except BaseException:
         out.abort()
         raise
