@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from pathlib import Path
 from typing import Any
 
@@ -17,27 +17,16 @@ from .._exceptions import ConflictError, InputError, NotFoundError
 from ..engine.io import read_file, to_frame
 from ..engine.model import validate_training
 from ..engine.options import InferOptions, check_model_type, check_params
-from ..engine.outputs import read_metadata, read_result_table, with_metadata
-from ..jobs import Runner, load_artifact, work_for
-from ..jobs.work import ingest, result_meta
+from ..engine.outputs import read_metadata, read_result_table
+from ..jobs import Runner, work_for
+from ..jobs.work import ingest
 from ..store import Store, new_id
+from . import _sync
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
 from ._result import InferenceResult
 
-SYNC_BATCH_ROWS = 262_144
 KEPT_RESULTS = 4
-_POOL: list[ThreadPoolExecutor] = []
-_POOL_LOCK = threading.Lock()
-
-
-def _sync_pool() -> ThreadPoolExecutor:
-    """Threads that run sync inference jobs for their callers (not daemons: a result being stored when Python
-    exits is finished first)."""
-    with _POOL_LOCK:
-        if not _POOL:
-            _POOL.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="jupyter-infer-sync"))
-        return _POOL[0]
 
 
 class LocalBackend:
@@ -62,6 +51,7 @@ class LocalBackend:
         self._ended: dict[str, threading.Event] = {}  # background jobs this process runs, set when each ends
         self._storing: set[Future[None]] = set()  # sync jobs still storing their results (background_results)
         self._results: dict[str, pd.DataFrame] = {}  # see _remember_result
+        self._lock = threading.Lock()
 
     def _submit(self, job: dict[str, Any], frame: pd.DataFrame | None = None) -> None:
         """Run a queued job in the background: on this process's runner (``frame``: its data, in memory), or
@@ -87,7 +77,7 @@ class LocalBackend:
 
     def _remember_result(self, job_id: str, frame: pd.DataFrame) -> None:
         """The output of an in-memory job, for its first ``job_result`` here (the latest few, unfetched)."""
-        with _POOL_LOCK:
+        with self._lock:
             self._results[job_id] = frame
             while len(self._results) > KEPT_RESULTS:
                 self._results.pop(next(iter(self._results)))
@@ -234,59 +224,11 @@ class LocalBackend:
             model_type=m["model_type"], input_filename=label, output_type=opts.output_type, rows_total=len(df),
             owner=self.runner.owner, request={"op": "infer_sync", "options": opts.to_dict()},
         )  # fmt: skip
-        handoff: Future[InferenceResult] = Future()
-
-        def work(ctx: Any) -> dict[str, Any]:
-            art = load_artifact(v)
-            scorer = art.scorer(opts)
-            parts = []
-            # equal batches: a small last one would be scored on one thread (see engine threads_for)
-            size = -(-len(df) // max(1, -(-len(df) // SYNC_BATCH_ROWS)))
-            for start in range(0, len(df), size):
-                ctx.check_cancel()
-                out = scorer.score(df.iloc[start : start + size], start)
-                if out is not None:
-                    parts.append(out)
-                ctx.progress(rows_done=scorer.rows_in, phase="scoring")
-            tail = scorer.finish()
-            if tail is not None:
-                parts.append(tail)
-            frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-            meta = result_meta(m, v, job["id"], scorer)
-            kept = frame.copy(deep=False)  # a snapshot (copy-on-write): the caller may change its frame meanwhile
-            handoff.set_result(InferenceResult(meta, frame=frame))
-            # SPEC §2: sync results are kept too; the job succeeds once the file is in place
-            final = self.store.path("results", f"{job['id']}.parquet")
-            tmp = self.store.tmp_path(final)
-            table = pa.Table.from_pandas(kept, preserve_index=False, nthreads=1)  # no pool: Python may be exiting
-            pq.write_table(with_metadata(table, meta), tmp)
-            os.replace(tmp, final)
-            return {"result_path": str(final), "result_meta": meta, "rows_done": scorer.rows_in}
-
-        if not self.background_results:
-            err = self.runner.run(job["id"], work)
-            if err is not None:
-                raise err
-            return handoff.result()
-
-        def run() -> None:
-            try:
-                err: BaseException | None = self.runner.run(job["id"], work)
-            except BaseException as e:
-                err = e
-            if not handoff.done():
-                handoff.set_exception(err or RuntimeError(f"job {job['id']} ended without a result"))
-
-        # the job runs on a helper thread that hands the result back as soon as it is scored, then writes the
-        # result file and finishes the job off the caller's path
-        storing = _sync_pool().submit(run)
-        self._storing.add(storing)
-        storing.add_done_callback(self._storing.discard)
-        try:
-            return handoff.result()
-        except KeyboardInterrupt:
-            self.runner.cancel(job["id"])
-            raise
+        result, storing = _sync.infer(self.store, self.runner, job, df, m, v, opts, self.background_results)
+        if storing is not None:
+            self._storing.add(storing)
+            storing.add_done_callback(self._storing.discard)
+        return result
 
     def _infer_job(
         self, model: str, source: dict[str, Any], label: str | None, options: InferOptions,
@@ -390,7 +332,7 @@ class LocalBackend:
         if not path or not Path(path).exists():
             raise NotFoundError(f"The result of job {job_id} is no longer stored (pruned or deleted).")
         meta = job.get("result_meta") or {}
-        with _POOL_LOCK:
+        with self._lock:
             frame = self._results.pop(job_id, None)
         if frame is not None:  # scored from memory here a moment ago: handed over once, not read back
             return InferenceResult(meta, frame=frame)
