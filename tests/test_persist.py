@@ -219,3 +219,17 @@ def test_loaded_models_are_cached_within_a_byte_bound(artifact, monkeypatch: pyt
     work.remember_artifact("v3", artifact, 300)
     work.remember_artifact("huge", artifact, 5000)  # bigger than the whole cache: not kept
     assert list(work._cache) == ["v1", "v3"]
+
+
+def test_a_first_format_file_with_a_looping_tree_is_refused_too(artifact) -> None:  # type: ignore[no-untyped-def]
+    import copy
+
+    est = copy.deepcopy(artifact.core["estimator"])
+    nodes = est._predictors[0][0].nodes
+    split = first_split(nodes, "is_leaf")
+    nodes["left"][split] = split  # predict would walk this split forever
+    state = {**artifact.to_state(), "core": {**artifact.core, "estimator": est}}
+    meta = {**persist.read_meta(persist.dumps(artifact))[0], "format_version": 1}
+    old = zipped({"meta.json": json.dumps(meta).encode(), "model.skops": sio.dumps(state)})
+    with pytest.raises(ji.UnsafeModelError, match="backwards"):
+        persist.loads(old)

@@ -206,7 +206,9 @@ class Unpacker:
             d = vars(obj)
             for k, v in d.items():
                 d[k] = self.part(obj, v) if isinstance(v, dict) and MARK in v else self.visit(v)
-            if isinstance(obj, IsolationForest):
+            if isinstance(obj, HGB):
+                check_boosting(obj)
+            elif isinstance(obj, IsolationForest):
                 check_forest(obj)
         return obj
 
@@ -215,7 +217,7 @@ class Unpacker:
         if not isinstance(p, str):
             raise PackError(f"a packed part without a name ({marker!r})")
         if kind == "hgb_predictors" and isinstance(owner, HGB):
-            return self.hgb(owner, p)
+            return self.hgb(p)
         if kind == "trees" and isinstance(owner, IsolationForest):
             return self.trees(p)
         if kind == "ragged" and isinstance(owner, IsolationForest):
@@ -226,7 +228,7 @@ class Unpacker:
             return tuple(items) if marker.get("tuple") else items
         raise PackError(f"an unknown packed part {kind!r} on {type(owner).__name__}")
 
-    def hgb(self, est: Any, p: str) -> list[list[TreePredictor]]:
+    def hgb(self, p: str) -> list[list[TreePredictor]]:
         counts = self.npy(p, "counts", np.int64, 3)
         nodes = self.npy(p, "nodes", PREDICTOR_RECORD_DTYPE, 1)
         bitsets = [self.npy(p, part, X_BITSET_INNER_DTYPE, 2) for part in ("binned", "raw")]
@@ -238,20 +240,6 @@ class Unpacker:
             raise PackError(f"{p}: a tree without nodes, or bitsets that do not pair up")
         node_at, bits_at = _bounds(n_nodes, len(nodes), p), _bounds(n_bits, len(bitsets[1]), p)
         _bounds(flat[:, 1], len(bitsets[0]), p)
-        mapper_cats = np.asarray(getattr(getattr(est, "_bin_mapper", None), "is_categorical_", ()), dtype=bool)
-        n_features = int(getattr(est, "n_features_in_", 0))
-        if mapper_cats.ndim != 1 or len(mapper_cats) != n_features:
-            raise PackError(f"{p}: the model's feature count and its categorical mask disagree")
-        inner = nodes["is_leaf"] == 0
-        feature = nodes["feature_idx"]
-        ok_feature = (feature >= 0) & (feature < n_features)
-        categorical = inner & (nodes["is_categorical"] != 0)
-        ok_categorical = ~categorical | (
-            ok_feature & mapper_cats[np.where(ok_feature, feature, 0)] & (nodes["bitset_idx"] < np.repeat(n_bits, n_nodes))
-        )  # fmt: skip
-        _check_links(nodes["left"], nodes["right"], inner, n_nodes, p)
-        if not np.all(ok_feature | ~inner) or not np.all(ok_categorical):
-            raise PackError(f"{p}: a split names a feature or category set the model does not have")
         trees = [
             TreePredictor(nodes[node_at[i] : node_at[i + 1]], bitsets[0][bits_at[i] : bits_at[i + 1]],
                           bitsets[1][bits_at[i] : bits_at[i + 1]])
@@ -275,13 +263,6 @@ class Unpacker:
             raise PackError(f"{p}: a tree without nodes, features or outputs")
         node_at = _bounds(n_nodes, len(nodes), p)
         value_at = _bounds(n_nodes * n_classes, len(values), p)
-        inner = nodes["left_child"] != -1
-        if np.any(~inner & (nodes["right_child"] != -1)):
-            raise PackError(f"{p}: a leaf with a child")
-        _check_links(nodes["left_child"], nodes["right_child"], inner, n_nodes, p)
-        f = nodes["feature"]
-        if np.any(inner & ((f < 0) | (f >= np.repeat(n_features, n_nodes)))):
-            raise PackError(f"{p}: a split on a feature the tree does not have")
         out = []
         for i, a in enumerate(attrs):
             if not isinstance(a, dict) or any(isinstance(v, list | dict) for v in a.values()):
@@ -308,7 +289,7 @@ def _bounds(lengths: np.ndarray, total: int, p: str) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(lengths)])
 
 
-def _check_links(left: np.ndarray, right: np.ndarray, inner: np.ndarray, n_nodes: np.ndarray, p: str) -> None:
+def _check_links(left: np.ndarray, right: np.ndarray, inner: np.ndarray, n_nodes: np.ndarray, what: str) -> None:
     """Every split's children lie after it and inside its own tree, so a walk from the root ends at a leaf."""
     starts = np.repeat(np.concatenate([[0], np.cumsum(n_nodes)[:-1]]), n_nodes)
     local = np.arange(len(left)) - starts
@@ -316,18 +297,70 @@ def _check_links(left: np.ndarray, right: np.ndarray, inner: np.ndarray, n_nodes
     left, right = left.astype(np.int64), right.astype(np.int64)
     ok = (left > local) & (left < size) & (right > local) & (right < size)
     if not np.all(ok | ~inner):
-        raise PackError(f"{p}: a split points outside its tree or backwards")
+        raise PackError(f"{what}: a split points outside its tree or backwards")
+
+
+def check_boosting(est: Any) -> None:
+    """Every boosted tree, however it was stored, can be walked safely: its links point forward inside it, and
+    each split names a feature the model has (a categorical one for a category split, with a bitset that exists).
+    scikit-learn's predict reads these without bounds checks."""
+    preds = vars(est).get("_predictors")
+    flat = (
+        [t for it in preds for t in it] if isinstance(preds, list) and all(isinstance(i, list) for i in preds) else None
+    )
+    if flat is None or not all(isinstance(t, TreePredictor) for t in flat):
+        raise PackError("the boosted trees are not a list of lists of tree predictors")
+    if not flat:
+        return
+    ok = all(
+        isinstance(t.nodes, np.ndarray) and t.nodes.dtype == PREDICTOR_RECORD_DTYPE and t.nodes.ndim == 1
+        and isinstance(t.raw_left_cat_bitsets, np.ndarray) and t.raw_left_cat_bitsets.ndim == 2
+        for t in flat
+    )  # fmt: skip
+    if not ok:
+        raise PackError("a boosted tree holds arrays of the wrong kind")
+    nodes = _concat([t.nodes for t in flat], PREDICTOR_RECORD_DTYPE)
+    n_nodes = np.asarray([len(t.nodes) for t in flat], dtype=np.int64)
+    n_bits = np.asarray([len(t.raw_left_cat_bitsets) for t in flat], dtype=np.int64)
+    mapper_cats = np.asarray(getattr(vars(est).get("_bin_mapper"), "is_categorical_", ()), dtype=bool)
+    n_features = vars(est).get("n_features_in_")
+    if np.any(n_nodes < 1) or type(n_features) is not int or mapper_cats.shape != (n_features,):
+        raise PackError("the boosted trees, the feature count and the categorical mask disagree")
+    inner = nodes["is_leaf"] == 0
+    feature = nodes["feature_idx"]
+    ok_feature = (feature >= 0) & (feature < n_features)
+    categorical = inner & (nodes["is_categorical"] != 0)
+    ok_category = ok_feature & mapper_cats[np.where(ok_feature, feature, 0)]
+    ok_category &= nodes["bitset_idx"] < np.repeat(n_bits, n_nodes)
+    _check_links(nodes["left"], nodes["right"], inner, n_nodes, "a boosted tree")
+    if not np.all(ok_feature | ~inner) or not np.all(ok_category | ~categorical):
+        raise PackError("a boosted tree's split names a feature or category set the model does not have")
 
 
 def check_forest(forest: IsolationForest) -> None:
-    """The trees fit the columns the forest hands them (it skips the usual input checks when it calls them)."""
-    trees, features = forest.__dict__.get("estimators_"), forest.__dict__.get("estimators_features_")
+    """The same for an isolation forest's trees, which the forest also hands column subsets without checks."""
+    trees, features = vars(forest).get("estimators_"), vars(forest).get("estimators_features_")
     if not isinstance(trees, list) or not isinstance(features, list | tuple) or len(trees) != len(features):
         raise PackError("the forest's trees and their feature lists disagree")
-    n_in = int(getattr(forest, "n_features_in_", 0))
+    if not all(isinstance(getattr(t, "tree_", None), Tree) for t in trees):
+        raise PackError("a tree of the forest is not a fitted tree")
+    n_in = vars(forest).get("n_features_in_")
     for t, f in zip(trees, features, strict=True):
-        if t.tree_.n_features != len(f) or t.tree_.n_features > n_in or np.any((f < 0) | (f >= n_in)):
+        if type(n_in) is not int or t.tree_.n_features != len(f) or t.tree_.n_features > n_in:
+            raise PackError("a tree of the forest reads more columns than the forest has")
+        if not isinstance(f, np.ndarray) or f.dtype.kind not in "iu" or np.any((f < 0) | (f >= n_in)):
             raise PackError("a tree of the forest reads columns the forest does not have")
+    if not trees:
+        return
+    nodes = _concat([t.tree_.__getstate__()["nodes"] for t in trees], NODE_DTYPE)
+    n_nodes = np.asarray([t.tree_.node_count for t in trees], dtype=np.int64)
+    inner = nodes["left_child"] != -1
+    if np.any(n_nodes < 1) or np.any(~inner & (nodes["right_child"] != -1)):
+        raise PackError("a tree of the forest is empty or has a leaf with a child")
+    _check_links(nodes["left_child"], nodes["right_child"], inner, n_nodes, "a tree of the forest")
+    f = nodes["feature"]
+    if np.any(inner & ((f < 0) | (f >= np.repeat([t.tree_.n_features for t in trees], n_nodes)))):
+        raise PackError("a tree of the forest splits on a feature it does not have")
 
 
 def unpack(state: Any, read: Reader) -> Any:

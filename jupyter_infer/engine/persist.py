@@ -256,7 +256,7 @@ def _loads(data: bytes, name: str) -> Artifact:
     try:
         state = _packed.unpack(skeleton, member)
         return Artifact.from_state(state)
-    except (_packed.PackError, ValueError, TypeError, KeyError) as e:
+    except Exception as e:  # PackError, or anything else that shows the parts do not fit together
         raise UnsafeModelError(f"{name} is damaged or was tampered with ({e}); it was not loaded.") from None
 
 
