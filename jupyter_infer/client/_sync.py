@@ -51,7 +51,8 @@ def infer(
             out = scorer.score(df.iloc[start : start + size], start)
             if out is not None:
                 parts.append(out)
-            ctx.progress(rows_done=scorer.rows_in, phase="scoring")
+            if start + size < len(df):  # the last batch's count is written when the job finishes
+                ctx.progress(rows_done=scorer.rows_in, phase="scoring")
         tail = scorer.finish()
         if tail is not None:
             parts.append(tail)
