@@ -192,7 +192,12 @@ class Job:
         """Sleep ``seconds``, or only until the job ends when this process runs it (no polling delay), else until
         ``wake`` is set."""
         ended = getattr(self._client.backend, "job_ended", lambda _: None)(self.id)
-        (ended or wake or threading.Event()).wait(seconds)
+        if ended is None or wake is None:
+            (ended or wake or threading.Event()).wait(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        while not ended.wait(0.02) and not wake.is_set() and time.monotonic() < deadline:
+            pass
 
     def result(self, timeout: float | None = None) -> Any:
         """Wait, then: an InferenceResult for inference, the Model for training, the Dataset for ingest.
