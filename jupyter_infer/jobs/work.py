@@ -25,9 +25,9 @@ from ..engine.schema import kind_of
 from ..store import Store
 from ._runner import JobContext, Work
 
+FRAME_BATCH_ROWS = 262_144  # rows per batch when scoring an in-memory table
 # Loaded artifacts, per process, by model version id (artifacts never change). Bounded by their size in bytes (the
 # model file's size: its arrays are stored raw), least recently used first out. JUPYTER_INFER_MODEL_CACHE_MB sets it.
-FRAME_BATCH_ROWS = 262_144  # rows per batch when scoring an in-memory table
 CACHE_BYTES = int(float(os.environ.get("JUPYTER_INFER_MODEL_CACHE_MB") or 1024) * (1 << 20))
 _cache: OrderedDict[str, tuple[Artifact, int]] = OrderedDict()
 _cache_lock = threading.Lock()
