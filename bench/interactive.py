@@ -219,8 +219,8 @@ def scoring(client: Any, home: Path, rows: int, runs: int) -> None:
     r_pipe, r_raw = [], []
     for _ in range(reps):
         t_ours = timed(lambda: client.models.infer(model, one).to_pandas())
-        t_pipe = pipe_one()
-        t_raw = raw_one()
+        t_pipe = timed(pipe_one)
+        t_raw = timed(raw_one)
         r_pipe.append(t_ours / t_pipe)
         r_raw.append(t_ours / t_raw)
     ours_ms = median_of(lambda: client.models.infer(model, one).to_pandas(), reps) * 1000
