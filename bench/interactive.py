@@ -211,33 +211,34 @@ def scoring(client: Any, home: Path, rows: int, runs: int) -> None:
     one = make_frame(1, seed=3).drop(columns="label")
     aligned, _ = align(one, art.featurizer.schema)
     X1 = np.ascontiguousarray(art.featurizer.tree_matrix(aligned))
-    pipe_one = fastest_threads(lambda: by_hand(one))
-    raw_one = fastest_threads(lambda: est.predict_proba(X1))
-    client.models.infer(model, one)  # warm
-    reps = 15 * runs
-    t_ours = t_pipe = t_raw = 0.0
-    r_pipe, r_raw = [], []
-    for _ in range(reps):
-        t_ours = timed(lambda: client.models.infer(model, one).to_pandas())
-        t_pipe = timed(pipe_one)
-        t_raw = timed(raw_one)
-        r_pipe.append(t_ours / t_pipe)
-        r_raw.append(t_ours / t_raw)
-    ours_ms = median_of(lambda: client.models.infer(model, one).to_pandas(), reps) * 1000
-    report(
-        "one-row models.infer, model warm",
-        "plain pipeline one-row predict",
-        statistics.median(r_pipe),
-        "<= 1.0",
-        f"({ours_ms:.1f} ms vs {median_of(pipe_one, reps) * 1000:.1f} ms)",
-    )
-    report(
-        "one-row models.infer, model warm",
-        "raw estimator predict_proba",
-        statistics.median(r_raw),
-        "<= 2",
-        f"(raw {median_of(raw_one, reps) * 1000:.1f} ms)",
-    )
+    # one-row calls take milliseconds, so a busy machine's spikes swamp medians: each figure is the ratio of the
+    # fastest of many interleaved calls (as timeit does); a baseline runs with default threads and with one thread
+    from threadpoolctl import threadpool_limits
+
+    def one_thread(fn: Callable[[], Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            with threadpool_limits(1):
+                return fn()
+
+        return run
+
+    calls = {
+        "ours": lambda: client.models.infer(model, one).to_pandas(),
+        "pipeline": lambda: by_hand(one),
+        "pipeline, 1 thread": one_thread(lambda: by_hand(one)),
+        "raw": lambda: est.predict_proba(X1),
+        "raw, 1 thread": one_thread(lambda: est.predict_proba(X1)),
+    }
+    best = {k: float("inf") for k in calls}
+    for _ in range(40 * runs):
+        for k, fn in calls.items():
+            best[k] = min(best[k], timed(fn))
+    pipe, raw = min(best["pipeline"], best["pipeline, 1 thread"]), min(best["raw"], best["raw, 1 thread"])
+    ours_ms = best["ours"] * 1000
+    report("one-row models.infer, model warm", "plain pipeline one-row predict", best["ours"] / pipe, "<= 1.0",
+           f"(fastest of {40 * runs}: {ours_ms:.2f} ms vs {pipe * 1000:.2f} ms)")  # fmt: skip
+    report("one-row models.infer, model warm", "raw estimator predict_proba", best["ours"] / raw, "<= 2",
+           f"(raw {raw * 1000:.2f} ms)")  # fmt: skip
 
     data = make_frame(rows, seed=2).drop(columns="label")
     ours, base, ratio = paired(

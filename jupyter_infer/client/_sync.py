@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from ..engine.options import InferOptions
 from ..engine.outputs import with_metadata
 from ..jobs import JobContext, Runner, load_artifact
-from ..jobs.work import FRAME_BATCH_ROWS, result_meta
+from ..jobs.work import FrameBatches, result_meta
 from ..store import Store
 from ._result import InferenceResult
 
@@ -44,14 +44,12 @@ def infer(
     def work(ctx: JobContext) -> dict[str, Any]:
         scorer = load_artifact(version).scorer(opts)
         parts = []
-        # equal batches: a small last one would be scored on one thread (see engine threads_for)
-        size = -(-len(df) // max(1, -(-len(df) // FRAME_BATCH_ROWS)))
-        for start in range(0, len(df), size):
+        for batch in FrameBatches(df):
             ctx.check_cancel()
-            out = scorer.score(df.iloc[start : start + size], start)
+            out = scorer.score(batch)
             if out is not None:
                 parts.append(out)
-            if start + size < len(df):  # the last batch's count is written when the job finishes
+            if scorer.rows_in < len(df):  # the last batch's count is written when the job finishes
                 ctx.progress(rows_done=scorer.rows_in, phase="scoring")
         tail = scorer.finish()
         if tail is not None:

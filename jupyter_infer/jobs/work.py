@@ -218,10 +218,12 @@ class FrameBatches:
     format = "frame"
 
     def __init__(self, df: pd.DataFrame, batch_rows: int = FRAME_BATCH_ROWS) -> None:
-        self.df, self.batch_rows, self.rows_total = df, batch_rows, len(df)
+        # equal batches of at most batch_rows: a small last one would be scored on one thread (engine threads_for)
+        self.df, self.rows_total = df, len(df)
+        self.batch_rows = -(-len(df) // max(1, -(-len(df) // batch_rows)))
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
-        for start in range(0, len(self.df), self.batch_rows):
+        for start in range(0, len(self.df), max(1, self.batch_rows)):
             yield self.df.iloc[start : start + self.batch_rows]
 
     def fraction_done(self) -> float | None:
