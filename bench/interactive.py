@@ -106,13 +106,8 @@ def training(client: Any, runs: int) -> None:
 
         ours, base, ratio = paired(ours_fit, fastest_threads(lambda: HistGradientBoostingClassifier().fit(X, y)), runs)
         goal = "<= 1.5" if mode == "fast" else "<= 3"
-        report(
-            f"train wine (178 rows), {mode}",
-            "HistGradientBoostingClassifier.fit",
-            ratio,
-            goal,
-            f"({ours:.3f} s vs {base:.3f} s)",
-        )
+        report(f"train wine (178 rows), {mode}", "HistGradientBoostingClassifier.fit", ratio, goal,
+               f"({ours:.3f} s vs {base:.3f} s)")  # fmt: skip
 
 
 # ---- 2. loading a big model in a new process ----------------------------------------------------------------------
@@ -158,14 +153,10 @@ def load_in_new_process(home: Path, runs: int) -> None:
         base.append(child("pickle"))
         ratios.append(ours[-1] / base[-1])
     first = statistics.median(child("infer") for _ in range(max(1, runs // 2)))
-    report(
-        f"load a {trees}-tree model in a new process",
-        "pickle.loads of the same artifact",
-        statistics.median(ratios),
-        "<= 5",
-        f"({statistics.median(ours) * 1000:.1f} ms vs {statistics.median(base) * 1000:.1f} ms; first one-row "
-        f"models.infer in a new process {first * 1000:.0f} ms)",
-    )
+    report(f"load a {trees}-tree model in a new process", "pickle.loads of the same artifact",
+           statistics.median(ratios), "<= 5",
+           f"({statistics.median(ours) * 1000:.1f} ms vs {statistics.median(base) * 1000:.1f} ms; first one-row "
+           f"models.infer in a new process {first * 1000:.0f} ms)")  # fmt: skip
 
 
 # ---- 3. first inference right after training ----------------------------------------------------------------------
@@ -180,13 +171,8 @@ def first_after_training(client: Any, runs: int) -> None:
         firsts.append(timed(lambda m=m: client.models.infer(m, rows)))
         warms.append(median_of(lambda m=m: client.models.infer(m, rows), 5))
         ratios.append(firsts[-1] / warms[-1])
-    report(
-        "first infer right after training (5 rows)",
-        "a warm call",
-        statistics.median(ratios),
-        "<= 1.2",
-        f"({statistics.median(firsts) * 1000:.1f} ms vs {statistics.median(warms) * 1000:.1f} ms)",
-    )
+    report("first infer right after training (5 rows)", "a warm call", statistics.median(ratios), "<= 1.2",
+           f"({statistics.median(firsts) * 1000:.1f} ms vs {statistics.median(warms) * 1000:.1f} ms)")  # fmt: skip
 
 
 # ---- 4-6. one row, 300k rows, %%infer ---------------------------------------------------------------------------
@@ -244,13 +230,8 @@ def scoring(client: Any, home: Path, rows: int, runs: int) -> None:
     ours, base, ratio = paired(
         lambda: client.models.infer(model, data).to_pandas(), fastest_threads(lambda: by_hand(data)), runs
     )
-    report(
-        f"models.infer(df).to_pandas(), {rows // 1000}k rows",
-        "plain pipeline predict",
-        ratio,
-        "<= 0.95",
-        f"({ours:.3f} s vs {base:.3f} s)",
-    )
+    report(f"models.infer(df).to_pandas(), {rows // 1000}k rows", "plain pipeline predict", ratio, "<= 0.95",
+           f"({ours:.3f} s vs {base:.3f} s)")  # fmt: skip
 
     from IPython.core.interactiveshell import InteractiveShell
 
@@ -266,13 +247,8 @@ def scoring(client: Any, home: Path, rows: int, runs: int) -> None:
 
     magic()  # warm: the magic's client
     ours, base, ratio = paired(magic, lambda: client.models.infer("bench", data).to_pandas(), runs)
-    report(
-        f"%%infer MODEL dest, {rows // 1000}k-row DataFrame",
-        "models.infer(...).to_pandas()",
-        ratio,
-        "<= 1.05",
-        f"({ours:.3f} s vs {base:.3f} s)",
-    )
+    report(f"%%infer MODEL dest, {rows // 1000}k-row DataFrame", "models.infer(...).to_pandas()", ratio, "<= 1.05",
+           f"({ours:.3f} s vs {base:.3f} s)")  # fmt: skip
 
 
 # ---- 7. the command line ------------------------------------------------------------------------------------------
@@ -286,13 +262,8 @@ def command_line(home: Path, runs: int) -> None:
 
     for args, goal in ((["models"], 0.5), (["jobs"], 0.5), (["--help"], 0.3)):
         ours, base, ratio = paired(run([*prog, *args]), run([sys.executable, "-c", "pass"]), runs)
-        report(
-            f"jupyter-infer {' '.join(args)} (new process)",
-            "python -c pass",
-            ratio,
-            f"<= {goal} s",
-            f"({ours:.2f} s vs {base:.2f} s)",
-        )
+        report(f"jupyter-infer {' '.join(args)} (new process)", "python -c pass", ratio, f"<= {goal} s",
+               f"({ours:.2f} s vs {base:.2f} s)")  # fmt: skip
 
 
 # ---- 8. CSV progress and cancel -----------------------------------------------------------------------------------
@@ -352,13 +323,8 @@ def remote(client: Any, home: Path, runs: int) -> None:
             lambda: client.models.infer("bench", one).to_pandas(),
             10 * runs,
         )
-        report(
-            "one-row infer, remote client (127.0.0.1)",
-            "the embedded client",
-            ratio,
-            "-",
-            f"({ours * 1000:.1f} ms vs {base * 1000:.1f} ms)",
-        )
+        report("one-row infer, remote client (127.0.0.1)", "the embedded client", ratio, "-",
+               f"({ours * 1000:.1f} ms vs {base * 1000:.1f} ms)")  # fmt: skip
     finally:
         stop()
 
