@@ -8,6 +8,7 @@ import pickle
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import skops.io as sio
@@ -24,13 +25,26 @@ def artifact(penguins: pd.DataFrame):  # type: ignore[no-untyped-def]
     return train(penguins, "prediction", label_column="species", params={"training_mode": "fast"})
 
 
-def rezip(data: bytes, meta: dict | None = None, payload: bytes | None = None) -> bytes:
-    old_meta, old_payload = persist.read_meta(data)
+def members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def zipped(parts: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> bytes:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("meta.json", json.dumps(meta if meta is not None else old_meta))
-        z.writestr("model.skops", payload if payload is not None else old_payload)
+    with zipfile.ZipFile(buf, "w", compression=compression) as z:
+        for name, value in parts.items():
+            z.writestr(name, value)
     return buf.getvalue()
+
+
+def rezip(data: bytes, meta: dict | None = None, payload: bytes | None = None) -> bytes:
+    parts = members(data)
+    if meta is not None:
+        parts["meta.json"] = json.dumps(meta).encode()
+    if payload is not None:
+        parts["model.skops"] = payload
+    return zipped(parts)
 
 
 @pytest.mark.parametrize("model_type", ["prediction", "clustering", "anomaly", "embedding", "search", "factors"])
@@ -46,8 +60,7 @@ def test_every_model_type_round_trips_through_the_allow_list(penguins: pd.DataFr
 
 
 def test_a_payload_with_a_foreign_type_is_refused_unloaded(artifact) -> None:  # type: ignore[no-untyped-def]
-    state = artifact.to_state()
-    state["core"]["estimator"] = SVC()  # not on the allow-list
+    state = {**artifact.to_state(), "core": {**artifact.core, "estimator": SVC()}}  # SVC: not on the allow-list
     tampered = rezip(persist.dumps(artifact), payload=sio.dumps(state))
     with pytest.raises(ji.UnsafeModelError, match=r"outside the allow-list.*sklearn\.svm"):
         persist.loads(tampered)
@@ -82,3 +95,141 @@ def test_a_tampered_file_in_the_store_fails_inference_cleanly(local_client: ji.C
         local_client.models.infer(m, penguins)
     job = local_client.jobs.list(type="infer_sync", limit=1)[0]
     assert job.status == "failed" and "allow-list" in job.error_message
+
+
+def test_a_model_file_of_the_first_format_still_loads(artifact, penguins: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
+    # format 1 kept everything in the skops payload; models trained before format 2 keep working
+    meta = {**persist.read_meta(persist.dumps(artifact))[0], "format_version": 1}
+    old = zipped({"meta.json": json.dumps(meta).encode(), "model.skops": sio.dumps(artifact.to_state())})
+    back = persist.loads(old)
+    opts = InferOptions()
+    pd.testing.assert_frame_equal(artifact.scorer(opts).score(penguins), back.scorer(opts).score(penguins))
+
+
+def test_tree_arrays_are_stored_as_npy_members_not_as_skops_objects(artifact) -> None:  # type: ignore[no-untyped-def]
+    parts = members(persist.dumps(artifact))
+    assert any(name.endswith(".nodes") for name in parts)
+    assert not any("TreePredictor" in t for t in persist.types_in(parts["model.skops"]))
+
+
+def npy(arr: np.ndarray, allow_pickle: bool = False) -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, arr, allow_pickle=allow_pickle)
+    return buf.getvalue()
+
+
+def with_nodes(data: bytes, change) -> bytes:  # type: ignore[no-untyped-def]
+    """The model file with its first tree-node array replaced by ``change(array)`` (raw bytes or an array)."""
+    parts = members(data)
+    name = next(n for n in parts if n.endswith(".nodes"))
+    new = change(np.lib.format.read_array(io.BytesIO(parts[name])))
+    parts[name] = new if isinstance(new, bytes) else npy(new)
+    return zipped(parts)
+
+
+EXECUTED: list[str] = []
+
+
+def _record_execution() -> None:
+    EXECUTED.append("code ran")
+
+
+class _Payload:
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (_record_execution, ())
+
+
+def test_a_pickle_hidden_in_an_array_member_is_refused_without_running_it(artifact) -> None:  # type: ignore[no-untyped-def]
+    evil = with_nodes(persist.dumps(artifact), lambda a: npy(np.array([_Payload()], dtype=object), allow_pickle=True))
+    with pytest.raises(ji.UnsafeModelError, match="tampered"):
+        persist.loads(evil)
+    assert EXECUTED == []
+
+
+def test_an_array_header_announcing_more_than_the_file_holds_is_refused(artifact) -> None:  # type: ignore[no-untyped-def]
+    def forge(a: np.ndarray) -> bytes:
+        head = io.BytesIO()
+        header = {"descr": np.lib.format.dtype_to_descr(a.dtype), "fortran_order": False, "shape": (10**9,)}
+        np.lib.format.write_array_header_1_0(head, header)
+        return head.getvalue() + a.tobytes()  # 10**9 nodes announced (57 GB), a few KB present
+
+    with pytest.raises(ji.UnsafeModelError, match=r"announces \(1000000000,\)"):
+        persist.loads(with_nodes(persist.dumps(artifact), forge))
+
+
+def first_split(a: np.ndarray, leaf: str) -> int:
+    inner = a[leaf] == 0 if leaf == "is_leaf" else a[leaf] != -1
+    return int(np.flatnonzero(inner)[0])
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [("left", 0, "backwards"), ("right", 10**6, "outside its tree"), ("feature_idx", 10**6, "feature")],
+)
+def test_boosted_trees_that_would_read_out_of_bounds_or_never_end_are_refused(artifact, field, value, message) -> None:  # type: ignore[no-untyped-def]
+    def tamper(a: np.ndarray) -> np.ndarray:
+        a[field][first_split(a, "is_leaf")] = value  # a split pointing at itself would loop forever
+        return a
+
+    with pytest.raises(ji.UnsafeModelError, match=message):
+        persist.loads(with_nodes(persist.dumps(artifact), tamper))
+
+
+def test_forest_trees_that_would_read_out_of_bounds_are_refused(penguins: pd.DataFrame) -> None:
+    data = persist.dumps(train(penguins, "anomaly"))
+    assert persist.loads(data).model_type == "anomaly"
+
+    def tamper(a: np.ndarray) -> np.ndarray:
+        a["feature"][first_split(a, "left_child")] = 99
+        return a
+
+    with pytest.raises(ji.UnsafeModelError, match="feature"):
+        persist.loads(with_nodes(data, tamper))
+
+
+def test_compressed_members_and_missing_members_are_refused(artifact) -> None:  # type: ignore[no-untyped-def]
+    parts = members(persist.dumps(artifact))
+    with pytest.raises(ji.UnsafeModelError, match="compressed"):  # a zip bomb would be compressed
+        persist.loads(zipped(parts, zipfile.ZIP_DEFLATED))
+    del parts[next(n for n in parts if n.endswith(".nodes"))]
+    with pytest.raises(ji.UnsafeModelError, match="missing"):
+        persist.loads(zipped(parts))
+
+
+def test_the_artifact_a_training_built_serves_the_next_inference_without_loading(
+    local_client: ji.Client, penguins: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    m = local_client.models.train(penguins, "prediction", label_column="species", params={"training_mode": "fast"})
+
+    def no_load(path: object) -> None:
+        raise AssertionError("the model file was loaded again")
+
+    monkeypatch.setattr(persist, "load", no_load)
+    assert len(local_client.models.infer(m, penguins.head(3))) == 3
+
+
+def test_loaded_models_are_cached_within_a_byte_bound(artifact, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from jupyter_infer.jobs import work
+
+    monkeypatch.setattr(work, "_cache", type(work._cache)())
+    monkeypatch.setattr(work, "CACHE_BYTES", 1000)
+    work.remember_artifact("v1", artifact, 600)
+    work.remember_artifact("v2", artifact, 300)
+    work.remember_artifact("v1", artifact, 600)  # used again: v2 is now the least recently used
+    work.remember_artifact("v3", artifact, 300)
+    work.remember_artifact("huge", artifact, 5000)  # bigger than the whole cache: not kept
+    assert list(work._cache) == ["v1", "v3"]
+
+
+def test_a_first_format_file_with_a_looping_tree_is_refused_too(artifact) -> None:  # type: ignore[no-untyped-def]
+    import copy
+
+    est = copy.deepcopy(artifact.core["estimator"])
+    nodes = est._predictors[0][0].nodes
+    split = first_split(nodes, "is_leaf")
+    nodes["left"][split] = split  # predict would walk this split forever
+    state = {**artifact.to_state(), "core": {**artifact.core, "estimator": est}}
+    meta = {**persist.read_meta(persist.dumps(artifact))[0], "format_version": 1}
+    old = zipped({"meta.json": json.dumps(meta).encode(), "model.skops": sio.dumps(state)})
+    with pytest.raises(ji.UnsafeModelError, match="backwards"):
+        persist.loads(old)

@@ -33,6 +33,7 @@ def test_a_store_from_a_newer_version_is_refused_with_a_message(tmp_path: Path) 
 def test_prune_removes_old_finished_jobs_and_their_results(local_client: ji.Client, penguins: pd.DataFrame) -> None:
     m = local_client.models.train(penguins, "embedding", name="prune-me")
     res = local_client.models.infer(m, penguins)
+    local_client.jobs.get(res.job_id).wait()  # a sync result is stored just after it is handed back
     store: Store = local_client.backend.store  # type: ignore[attr-defined]
     result_file = Path(store.get_job(res.job_id)["result_path"])
     assert result_file.exists()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,14 +27,20 @@ if TYPE_CHECKING:
 # pandas, pyarrow and the engine are imported by the methods that read or score data, so that listing models and
 # jobs (the command line, the panel's server) does not pay for them.
 
-SYNC_BATCH_ROWS = 262_144
+KEPT_RESULTS = 4
 
 
-def _work_for(store: Store, job: dict[str, Any]) -> Any:
+def _copy_on_write() -> bool:
+    import pandas as pd
+
+    return int(pd.__version__.split(".")[0]) >= 3 or pd.get_option("mode.copy_on_write") is True
+
+
+def _work_for(store: Store, job: dict[str, Any], frame: pd.DataFrame | None = None, keep: Any = None) -> Any:
     """The job's work; ``jobs.work`` imports the engine (scikit-learn), so listing models and jobs never does."""
     from ..jobs.work import work_for
 
-    return work_for(store, job)
+    return work_for(store, job, frame, keep)
 
 
 class LocalBackend:
@@ -43,19 +51,60 @@ class LocalBackend:
         home: str | os.PathLike[str] | None = None,
         owner_kind: str = "kernel",
         dispatch: Callable[[dict[str, Any]], None] | None = None,
+        background_results: bool = True,
     ) -> None:
         """``dispatch``: called with each queued background job instead of running it on this process's runner
-        (the server hands its jobs to a worker process this way)."""
+        (the server hands its jobs to a worker process this way). ``background_results``: sync inference returns
+        its result as soon as it is scored and stores it right after (the job succeeds then); False waits for
+        the stored result (the server's sync endpoint reports the job as succeeded)."""
         self.store = Store(home)
         self.home = self.store.home
         self.runner = Runner.for_store(self.store, owner_kind)
         self.dispatch = dispatch
+        self.background_results = background_results
+        self._ended: dict[str, threading.Event] = {}  # background jobs this process runs, set when each ends
+        self._storing: set[Future[None]] = set()  # sync jobs still storing their results (background_results)
+        self._results: dict[str, pd.DataFrame] = {}  # see _remember_result
+        self._lock = threading.Lock()
 
-    def _submit(self, job: dict[str, Any]) -> None:
+    def _submit(self, job: dict[str, Any], frame: pd.DataFrame | None = None) -> None:
+        """Run a queued job in the background: on this process's runner (``frame``: its data, in memory), or
+        handed to ``dispatch`` (then its data must be on disk: another process runs it)."""
         if self.dispatch is not None:
+            assert frame is None, "a dispatched job reads its data from the store"
             self.dispatch(job)
         else:
-            self.runner.submit(job["id"], _work_for(self.store, job))
+            ended = self._ended[job["id"]] = threading.Event()
+            keep = (lambda out: self._remember_result(job["id"], out)) if frame is not None else None
+            future = self.runner.submit(job["id"], _work_for(self.store, job, frame, keep))
+
+            def done(_: object) -> None:
+                self._ended.pop(job["id"], None)
+                ended.set()
+
+            future.add_done_callback(done)
+
+    def job_ended(self, job_id: str) -> threading.Event | None:
+        """An event set when a background job of this process ends (its final state is then stored), so waiting
+        needs no polling; None for jobs another process runs or that have ended."""
+        return self._ended.get(job_id)
+
+    def _remember_result(self, job_id: str, frame: pd.DataFrame) -> None:
+        """The output of an in-memory job, for its first ``job_result`` here (the latest few, unfetched)."""
+        with self._lock:
+            self._results[job_id] = frame
+            while len(self._results) > KEPT_RESULTS:
+                self._results.pop(next(iter(self._results)))
+
+    def _settle(self) -> None:
+        """Wait for the sync results this process is still storing, so what it reads next about jobs is final."""
+        if self._storing:
+            wait(self._storing.copy())  # copy(): atomic, while callbacks discard entries
+
+    @property
+    def in_process(self) -> bool:
+        """Background jobs run in this process, so they can take their data from memory."""
+        return self.dispatch is None
 
     # ---- helpers ---------------------------------------------------------------------------------------------
     def _stage(self, data: Any, what: str) -> tuple[str, bool, str | None]:
@@ -85,24 +134,38 @@ class LocalBackend:
     def create_dataset(self, data: Any, name: str | None, description: str | None = None) -> dict[str, Any]:
         """Ingest a table; the record's ``current_version`` is the version this ingest made (another process may
         have made a newer one meanwhile)."""
-        job = self._ingest(data, name, description)
-        return self.store.get_dataset(job["dataset_id"], version_id=job["dataset_version_id"])
+        return self._ingest(data, name, description)[0]
 
-    def _ingest(self, data: Any, name: str | None, description: str | None) -> dict[str, Any]:
-        """Run an ingest job here and now; returns the job (its dataset and dataset version ids)."""
-        source, delete, label = self._stage(data, "the dataset")
+    def _ingest(
+        self, data: Any, name: str | None, description: str | None = None
+    ) -> tuple[dict[str, Any], str, pd.DataFrame | None]:
+        """Store ``data`` as a new dataset version, in this thread. A table is written once, from memory, straight
+        into the store (the ingest job runs here). Returns the dataset (its ``current_version`` the one made), the
+        version made and, for a table, its rows as the store gives them back (what training on that version sees),
+        else None."""
+        from ..engine.io import to_frame
+        from ..engine.tables import to_arrow
+        from ..jobs.work import ingest
+
+        table = stored = None
+        if isinstance(data, str | os.PathLike):
+            source, label = self._stage(data, "the dataset")[0], Path(data).name
+        else:
+            source, label = None, None
+            table = to_arrow(to_frame(data, "the dataset"))
+            stored = table.to_pandas()
         name = name or (Path(label).stem if label else f"dataset-{new_id('')[:6].lower()}")
         job_id = new_id("job_")
         ds_id, dsv_id, version = self.store.create_dataset_version(name, description, label, job_id)
         job = self.store.create_job(
             "dataset_ingest", id=job_id, dataset_id=ds_id, dataset_name=name, dataset_version_id=dsv_id,
             dataset_version=version, input_filename=label, owner=self.runner.owner,
-            request={"op": "ingest", "source": source, "dataset_version_id": dsv_id, "delete_source": delete},
+            request={"op": "ingest", "source": source, "dataset_version_id": dsv_id, "delete_source": False},
         )  # fmt: skip
-        err = self.runner.run(job["id"], _work_for(self.store, job))
+        err = self.runner.run(job["id"], lambda ctx: ingest(self.store, job, ctx, stored, table))
         if err is not None:
             raise err
-        return job
+        return self.store.get_dataset(ds_id, version_id=dsv_id), dsv_id, stored
 
     def list_datasets(self) -> list[dict[str, Any]]:
         return self.store.list_datasets()
@@ -111,6 +174,7 @@ class LocalBackend:
         return self.store.get_dataset(ref)
 
     def delete_dataset(self, ref: str) -> None:
+        self._settle()
         self.store.delete_dataset(ref)
 
     def preview_dataset(self, ref: str, max_rows: int = 10, offset: int = 0) -> dict[str, Any]:
@@ -141,9 +205,10 @@ class LocalBackend:
         from ..engine.model import validate_training  # scikit-learn: imported when work needs it
 
         validate_training(frame, model_type, label_column, input_columns, params, id_column)
+        stored = None
         if not isinstance(data, Dataset):  # train on exactly the version this ingest makes
-            ingest = self._ingest(frame, training_dataset_name(name, source_label(data), model_type), None)
-            dsv = self.store.dataset_version(ingest["dataset_version_id"])
+            _, dsv_id, stored = self._ingest(frame, training_dataset_name(name, source_label(data), model_type))
+            dsv = self.store.dataset_version(dsv_id)
         name = name or f"{model_type}-{dsv['dataset_name']}"
         job_id = new_id("job_")
         mdl_id, mdlv_id, version = self.store.create_model_version(
@@ -160,7 +225,8 @@ class LocalBackend:
                 "id_column": id_column,
             },
         )  # fmt: skip
-        self._submit(job)
+        # in this process the job trains on the rows just stored, as the store gives them back (no re-read)
+        self._submit(job, stored if self.in_process else None)
         return job
 
     def list_models(self) -> list[dict[str, Any]]:
@@ -170,6 +236,7 @@ class LocalBackend:
         return self.store.get_model(ref)
 
     def delete_model(self, ref: str) -> None:
+        self._settle()
         self.store.delete_model(ref)
 
     def model_versions(self, ref: str) -> list[dict[str, Any]]:
@@ -177,10 +244,7 @@ class LocalBackend:
 
     # ---- inference -------------------------------------------------------------------------------------------
     def infer(self, model: str, data: Any, options: InferOptions, model_version_id: str | None) -> InferenceResult:
-        import pandas as pd
-
         from ..engine.io import read_file, to_frame
-        from ._result import InferenceResult
 
         m, v = self.store.model_version(model, model_version_id)
         opts = options.resolve(m["model_type"])
@@ -196,50 +260,22 @@ class LocalBackend:
             model_type=m["model_type"], input_filename=label, output_type=opts.output_type, rows_total=len(df),
             owner=self.runner.owner, request={"op": "infer_sync", "options": opts.to_dict()},
         )  # fmt: skip
-        box: dict[str, InferenceResult] = {}
+        from . import _sync  # pandas, pyarrow and the engine
 
-        def work(ctx: Any) -> dict[str, Any]:
-            from ..jobs.work import load_artifact, result_meta
-
-            art = load_artifact(v)
-            scorer = art.scorer(opts)
-            parts = []
-            for start in range(0, len(df), SYNC_BATCH_ROWS):
-                ctx.check_cancel()
-                out = scorer.score(df.iloc[start : start + SYNC_BATCH_ROWS], start)
-                if out is not None:
-                    parts.append(out)
-                ctx.progress(rows_done=scorer.rows_in, phase="scoring")
-            tail = scorer.finish()
-            if tail is not None:
-                parts.append(tail)
-            frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-            meta = result_meta(m, v, job["id"], scorer)
-            res = InferenceResult(meta, frame=frame)
-            final = self.store.path("results", f"{job['id']}.parquet")
-            tmp = self.store.tmp_path(final)
-            try:
-                res.save(tmp, format="parquet")
-                os.replace(tmp, final)
-            finally:
-                tmp.unlink(missing_ok=True)
-            ctx.produced(final)
-            box["result"] = res
-            return {"result_path": str(final), "result_meta": meta, "rows_done": scorer.rows_in}
-
-        err = self.runner.run(job["id"], work)
-        self.store.apply_retention()  # sync results are kept, within the retention policy (SPEC §8)
-        if err is not None:
-            raise err
-        return box["result"]
+        result, storing = _sync.infer(self.store, self.runner, job, df, m, v, opts, self.background_results)
+        if storing is not None:
+            self._storing.add(storing)
+            storing.add_done_callback(self._storing.discard)
+        return result
 
     def _infer_job(
         self, model: str, source: dict[str, Any], label: str | None, options: InferOptions,
         model_version_id: str | None, executor: str | None, scheduler: str | None, extra: dict[str, Any] | None = None,
+        frame: pd.DataFrame | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         m, v = self.store.model_version(model, model_version_id)
         opts = options.resolve(m["model_type"])
-        ds = {}
+        ds: dict[str, Any] = {"rows_total": len(frame)} if frame is not None else {}
         if "dataset_version_id" in source:
             dsv = self.store.dataset_version(source["dataset_version_id"])
             ds = {"dataset_id": dsv["dataset_id"], "dataset_name": dsv["dataset_name"], "dataset_version_id": dsv["id"],
@@ -251,7 +287,7 @@ class LocalBackend:
                      "options": opts.to_dict(), "executor": executor or "local", "scheduler": scheduler, **(extra or {})},
             **ds,
         )  # fmt: skip
-        self._submit(job)
+        self._submit(job, frame)
         return job
 
     def infer_async(
@@ -261,6 +297,15 @@ class LocalBackend:
         self.store.model_version(model, model_version_id)  # unknown model: fail before staging data
         if executor == "dask" and isinstance(data, str) and ("://" in data or any(c in data for c in "*?[")):
             return self.infer_batch(model, data, options, model_version_id, executor, scheduler)  # workers read it
+        if self.in_process and executor != "dask" and not isinstance(data, str | os.PathLike):
+            from ..engine.io import to_frame
+
+            # scored from memory by this process's runner; a snapshot, so changing the frame in the next cell does not
+            # change what this job scores: a shallow copy under copy-on-write (pandas 3, or 2.x with the option on)
+            frame = to_frame(data, "the inference data").copy(deep=not _copy_on_write())
+            return self._infer_job(
+                model, {"in_memory": True}, None, options, model_version_id, executor, scheduler, frame=frame
+            )
         path, delete, label = self._stage(data, "the inference data")
         return self._infer_job(
             model,
@@ -303,9 +348,11 @@ class LocalBackend:
 
     # ---- jobs ------------------------------------------------------------------------------------------------
     def get_job(self, job_id: str) -> dict[str, Any]:
+        self._settle()
         return self.store.get_job(job_id)
 
     def list_jobs(self, status: str | None, type: str | None, limit: int) -> list[dict[str, Any]]:
+        self._settle()
         return self.store.list_jobs(status=status, type=type, limit=limit)
 
     def cancel_job(self, job_id: str) -> dict[str, Any]:
@@ -313,12 +360,14 @@ class LocalBackend:
         return self.store.get_job(job_id)
 
     def prune_jobs(self, older_than_days: float) -> int:
+        self._settle()
         return self.store.prune_jobs(older_than_days)
 
     def job_result(self, job_id: str) -> InferenceResult:
         from ..engine.outputs import read_metadata, read_result_table
         from ._result import InferenceResult
 
+        self._settle()
         job = self.store.get_job(job_id)
         if job["status"] != "succeeded":
             raise ConflictError(f"Job {job_id} has no result: it is {job['status']}.")
@@ -326,6 +375,10 @@ class LocalBackend:
         if not path or not Path(path).exists():
             raise NotFoundError(f"The result of job {job_id} is no longer stored (pruned or deleted).")
         meta = job.get("result_meta") or {}
+        with self._lock:
+            frame = self._results.pop(job_id, None)
+        if frame is not None:  # scored from memory here a moment ago: handed over once, not read back
+            return InferenceResult(meta, frame=frame)
 
         def load() -> pa.Table:
             with stored_file(f"the result of job {job_id}", "run the job again"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -196,9 +197,20 @@ class Job:
         while self.refresh()._record["status"] not in TERMINAL:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"job {self.id} is still {self._record['status']} after {timeout} s")
-            time.sleep(interval)
+            self.pause(interval)  # returns at once when this process runs the job and it ends
             interval = min(poll, interval * 1.5)
         return self
+
+    def pause(self, seconds: float, wake: threading.Event | None = None) -> None:
+        """Sleep ``seconds``, or only until the job ends when this process runs it (no polling delay), else until
+        ``wake`` is set."""
+        ended = getattr(self._client.backend, "job_ended", lambda _: None)(self.id)
+        if ended is None or wake is None:
+            (ended or wake or threading.Event()).wait(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        while not ended.wait(0.02) and not wake.is_set() and time.monotonic() < deadline:
+            pass
 
     def result(self, timeout: float | None = None) -> Any:
         """Wait, then: an InferenceResult for inference, the Model for training, the Dataset for ingest.

@@ -1,5 +1,6 @@
-"""Model files that cannot execute code on load: a zip of ``meta.json`` (versions, type) and a skops payload
-loaded only with an allow-list of types. Foreign, tampered or incompatible files are refused before loading."""
+"""Model files that cannot execute code on load: a zip of ``meta.json`` (versions, type), a skops payload loaded
+only with an allow-list of types, and the big numeric parts as ``.npy`` members read without pickle (see
+``_packed``). Foreign, tampered or incompatible files are refused before loading."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ from typing import Any
 import numpy as np
 import sklearn
 import skops.io as sio
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from .._exceptions import IncompatibleModelError, UnsafeModelError
+from . import _packed
 from .model import Artifact
 
 FORMAT = "jupyter-infer-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: big arrays as .npy members beside the skops payload
+READABLE_VERSIONS = (1, 2)  # version 1 files (all in skops) still load, only slower
 
 # Every non-builtin type a jupyter-infer model may contain. Anything else in a file means it was not made by us
 # (or was tampered with) and it is refused without being loaded.
@@ -121,7 +125,7 @@ def _minor(v: str) -> tuple[int, ...]:
 
 
 def dumps(art: Artifact) -> bytes:
-    payload = sio.dumps(art.to_state())
+    skeleton, members = _packed.pack(art.to_state())
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as z:
         meta = {
@@ -131,7 +135,13 @@ def dumps(art: Artifact) -> bytes:
             "versions": library_versions(),
         }
         z.writestr("meta.json", json.dumps(meta))
-        z.writestr("model.skops", payload)
+        z.writestr("model.skops", sio.dumps(skeleton))
+        for name, value in members.items():
+            if isinstance(value, bytes):
+                z.writestr(name, value)
+            else:
+                with z.open(name, "w") as f:
+                    np.lib.format.write_array(f, np.ascontiguousarray(value), allow_pickle=False)
     return buf.getvalue()
 
 
@@ -146,21 +156,40 @@ def save(art: Artifact, path: str | os.PathLike[str]) -> int:
     return len(data)
 
 
-def read_meta(data: bytes, name: str = "model file") -> tuple[dict[str, Any], bytes]:
+def _open(data: bytes, name: str) -> zipfile.ZipFile:
+    """The zip, refused unless every member is stored uncompressed: what it unpacks to is then no bigger than
+    the file (no zip bomb)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            meta = json.loads(z.read("meta.json"))
-            payload = z.read("model.skops")
-    except (zipfile.BadZipFile, KeyError, ValueError) as e:
+        z = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError) as e:
         raise UnsafeModelError(f"{name} is not a jupyter-infer model file ({e}); it was not loaded.") from None
-    if meta.get("format") != FORMAT:
-        raise UnsafeModelError(f"{name} is not a jupyter-infer model file; it was not loaded.")
+    if any(i.compress_type != zipfile.ZIP_STORED or i.file_size != i.compress_size for i in z.infolist()):
+        raise UnsafeModelError(f"{name} holds compressed members, which jupyter-infer never writes; it was not loaded.")
+    return z
+
+
+def read_meta(data: bytes, name: str = "model file") -> tuple[dict[str, Any], bytes]:
+    meta, payload, _ = _read(data, name)
     return meta, payload
 
 
+def _read(data: bytes, name: str) -> tuple[dict[str, Any], bytes, zipfile.ZipFile]:
+    z = _open(data, name)
+    try:
+        meta = json.loads(z.read("meta.json"))
+        payload = z.read("model.skops")
+    except (zipfile.BadZipFile, KeyError, ValueError) as e:
+        raise UnsafeModelError(f"{name} is not a jupyter-infer model file ({e}); it was not loaded.") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise UnsafeModelError(f"{name} is not a jupyter-infer model file; it was not loaded.")
+    _open(payload, name)  # the skops payload is a zip too
+    return meta, payload, z
+
+
 def check_compatible(meta: dict[str, Any], name: str = "model file") -> None:
-    made = meta.get("versions", {}).get("scikit-learn", "?")
-    if meta.get("format_version") != FORMAT_VERSION or _minor(made) != _minor(sklearn.__version__):
+    versions = meta.get("versions")
+    made = versions.get("scikit-learn", "?") if isinstance(versions, dict) else "?"
+    if meta.get("format_version") not in READABLE_VERSIONS or _minor(str(made)) != _minor(sklearn.__version__):
         raise IncompatibleModelError(
             f"{name} was made with scikit-learn {made}; this is scikit-learn {sklearn.__version__}. "
             "Retrain the model with this version."
@@ -194,26 +223,45 @@ def loads(data: bytes, name: str = "model file") -> Artifact:
         return _loads(data, name)
 
 
-def _loads(data: bytes, name: str) -> Artifact:
-    meta, payload = read_meta(data, name)
-    check_compatible(meta, name)
-    try:
-        untrusted = sio.get_untrusted_types(data=payload)
-        present = types_in(payload)
-    except Exception as e:
-        raise UnsafeModelError(f"{name} could not be audited ({e}); it was not loaded.") from None
+def _refuse_foreign(types: set[str], name: str) -> None:
     # skops trusts many types by default; ours is stricter: every type in the file must be on our list
-    foreign = sorted((set(untrusted) | present) - ALLOWED_TYPES)
+    foreign = sorted(types - ALLOWED_TYPES)
     if foreign:
         raise UnsafeModelError(
             f"{name} contains types outside the allow-list ({', '.join(foreign[:5])}); it may have been tampered "
             "with and was not loaded."
         )
+
+
+def _loads(data: bytes, name: str) -> Artifact:
+    meta, payload, z = _read(data, name)
+    check_compatible(meta, name)
     try:
-        state = sio.loads(payload, trusted=list(untrusted))
+        present = types_in(payload)
+    except Exception as e:
+        raise UnsafeModelError(f"{name} could not be audited ({e}); it was not loaded.") from None
+    _refuse_foreign(present, name)
+    try:
+        # skops checks every type it meets against this list, which holds only allowed types named in the schema
+        skeleton = sio.loads(payload, trusted=sorted(present))
+    except UntrustedTypesFoundException as e:  # a type skops met that the schema walk did not name
+        raise UnsafeModelError(
+            f"{name} contains types outside the allow-list ({str(e).splitlines()[0]}); it was not loaded."
+        ) from None
     except Exception as e:
         raise UnsafeModelError(f"{name} could not be loaded ({type(e).__name__}: {e}).") from None
-    return Artifact.from_state(state)
+
+    def member(part: str) -> bytes:
+        try:
+            return z.read(part)
+        except KeyError:
+            raise _packed.PackError(f"{part} is missing") from None
+
+    try:
+        state = _packed.unpack(skeleton, member)
+        return Artifact.from_state(state)
+    except Exception as e:  # PackError, or anything else that shows the parts do not fit together
+        raise UnsafeModelError(f"{name} is damaged or was tampered with ({e}); it was not loaded.") from None
 
 
 def load(path: str | os.PathLike[str]) -> Artifact:

@@ -249,7 +249,8 @@ def _to_category_str(s: pd.Series) -> tuple[pd.Series, bool]:
         odd = (dict, list, set, tuple, bytes, bytearray)
         return s.map(lambda v: None if isinstance(v, odd) or _missing(v) else str(v)), True
     if pd.api.types.is_string_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype):
-        return s.astype(object).where(s.notna(), None), False
+        # one pass to objects with None for missing (astype + where took 3x longer on a one-row batch)
+        return pd.Series(s.to_numpy(dtype=object, na_value=None), index=s.index, dtype=object, name=s.name), False
     coerced = s.dtype != object
     if pd.api.types.is_float_dtype(s.dtype):
         # 3.0 and "3" name the same level when a float column carries integer codes

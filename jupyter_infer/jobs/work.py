@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -30,55 +31,91 @@ from ..store._errors import dataset_file_label, read_stored_table, stored_file
 from ._confine import confined_input, confined_write, recheck, result_writer
 from ._runner import CANCEL_POLL, JobContext, Work
 
-_CACHE_SIZE = 8
 FIRST_BATCH_ROWS = 8_192  # then x4 a batch up to BATCH_ROWS: progress within a second, throughput kept
-_cache: OrderedDict[str, Artifact] = OrderedDict()
+FRAME_BATCH_ROWS = 262_144  # rows per batch when scoring an in-memory table
+# Loaded artifacts, per process, by model version id (artifacts never change). Bounded by their size in bytes (the
+# model file's size: its arrays are stored raw), least recently used first out. JUPYTER_INFER_MODEL_CACHE_MB sets it.
+CACHE_BYTES = int(float(os.environ.get("JUPYTER_INFER_MODEL_CACHE_MB") or 1024) * (1 << 20))
+_cache: OrderedDict[str, tuple[Artifact, int]] = OrderedDict()
 _cache_lock = threading.Lock()
+
+
+def remember_artifact(version_id: str, art: Artifact, size: int) -> None:
+    """Keep ``art`` for the next inference with this version in this process (the training just built it)."""
+    if size > CACHE_BYTES:
+        return
+    with _cache_lock:
+        _cache[version_id] = (art, size)
+        _cache.move_to_end(version_id)
+        total = sum(n for _, n in _cache.values())
+        while total > CACHE_BYTES:
+            total -= _cache.popitem(last=False)[1][1]
 
 
 def load_artifact(version: dict[str, Any]) -> Artifact:
     """A model version's artifact, loaded safely once per process (artifacts are immutable)."""
     key = version["id"]
     with _cache_lock:
-        art = _cache.get(key)
-        if art is not None:
+        hit = _cache.get(key)
+        if hit is not None:
             _cache.move_to_end(key)
-            return art
+            return hit[0]
     path = version.get("path")
     if not path or not Path(path).exists():
         raise InputError(f"The file of model version {key} is missing from the store; retrain the model.")
     art = persist.load(path)
-    with _cache_lock:
-        _cache[key] = art
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    remember_artifact(key, art, Path(path).stat().st_size)
     return art
 
 
-def work_for(store: Store, job: dict[str, Any]) -> Work:
+def work_for(
+    store: Store,
+    job: dict[str, Any],
+    frame: pd.DataFrame | None = None,
+    keep: Callable[[pd.DataFrame], None] | None = None,
+) -> Work:
+    """The work of a queued job. ``frame``: its data, held in memory by this process (ingest, train and infer jobs
+    of the embedded engine run in the process that submitted them; their requests then name no file). ``keep``:
+    given an inference's whole output once it is stored, so this process can hand it over without reading it."""
     op = job["request"].get("op")
     if op == "ingest":
-        return lambda ctx: ingest(store, job, ctx)
+        return lambda ctx: ingest(store, job, ctx, frame)
     if op == "train":
-        return lambda ctx: train_job(store, job, ctx)
+        return lambda ctx: train_job(store, job, ctx, frame)
     if op == "infer":
-        return lambda ctx: infer_job(store, job, ctx)
+        return lambda ctx: infer_job(store, job, ctx, frame, keep)
     raise ValueError(f"job {job['id']} has an unknown operation {op!r}")
 
 
 # ---- ingest ---------------------------------------------------------------------------------------------------
-def ingest(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+def _in_memory(job: dict[str, Any]) -> InputError:
+    return InputError(
+        f"Job {job['id']} was given its data in memory by the process that submitted it; only that process can run "
+        "it. Submit the data again."
+    )
+
+
+def ingest(
+    store: Store, job: dict[str, Any], ctx: JobContext, frame: pd.DataFrame | None = None, table: pa.Table | None = None
+) -> dict[str, Any]:
+    """Store a dataset version: from the request's file, or from ``frame`` in memory (``table``: the same rows as
+    Arrow, when the caller has them already)."""
     req = job["request"]
     dsv = req["dataset_version_id"]
     try:
-        ctx.progress(phase="reading", fraction=0.1, force=True)
-        df = read_file(req["source"])
+        if frame is not None:  # in memory: written once, straight to the store
+            df = frame
+        elif not req.get("source"):
+            raise _in_memory(job)
+        else:
+            ctx.progress(phase="reading", fraction=0.1, force=True)
+            df = read_file(req["source"])
         ctx.check_cancel()
         ctx.progress(phase="writing", fraction=0.6, rows_total=len(df))
         final = store.path("datasets", f"{dsv}.parquet")
         tmp = store.tmp_path(final)
         try:
-            pq.write_table(to_arrow(df), tmp)
+            pq.write_table(table if table is not None else to_arrow(df), tmp)
             os.replace(tmp, final)
         finally:
             tmp.unlink(missing_ok=True)
@@ -86,21 +123,24 @@ def ingest(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]
         schema = {str(c): (kind_of(df[c]) or "unusable") for c in df.columns}
         ctx.on_success(store.dataset_ready(dsv, final, len(df), schema))  # its version is ready when it succeeds
     finally:
-        if req.get("delete_source"):
+        if req.get("delete_source") and req.get("source"):
             store.discard_staged(req["source"])
     return {"rows_done": len(df), "rows_total": len(df)}
 
 
 # ---- train ----------------------------------------------------------------------------------------------------
-def train_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+def train_job(store: Store, job: dict[str, Any], ctx: JobContext, frame: pd.DataFrame | None = None) -> dict[str, Any]:
     """Phases (the job's ``current_phase``): ingest (read the rows, schema, features), validate and fit (the
-    engine's), save; the seconds spent in each are recorded on the model version (``info.phase_seconds``)."""
+    engine's), save; the seconds spent in each are recorded on the model version (``info.phase_seconds``).
+    ``frame``: the rows of the request's dataset version, as its ingest just stored them (no read back)."""
     req = job["request"]
     mdlv = req["model_version_id"]  # a failed or canceled job removes it (the store's lifecycle)
     t0 = time.perf_counter()
     ctx.progress(phase="ingest", fraction=0.0, force=True)
-    dsv = store.dataset_version(req["dataset_version_id"])  # the version its own ingest made, never "the latest"
-    df = read_stored_table(dsv)
+    if frame is not None:
+        df = frame
+    else:  # the version its own ingest made, never "the latest"
+        df = read_stored_table(store.dataset_version(req["dataset_version_id"]))
     ctx.progress(rows_total=len(df))
     read = time.perf_counter() - t0
     throttle(len(df), ctx)
@@ -114,7 +154,7 @@ def train_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
     t_save = time.perf_counter()
     path = store.path("models", f"{mdlv}.jimodel")
     ctx.produced(path)
-    persist.save(art, path)
+    size = persist.save(art, path)
     seconds = dict(art.info.get("phase_seconds") or {})
     seconds["ingest"] = round(seconds.get("ingest", 0.0) + read, 4)
     seconds["save"] = round(time.perf_counter() - t_save, 4)
@@ -125,6 +165,7 @@ def train_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
         params=art.info.get("params", {}), input_columns=art.input_columns,
         library_versions=persist.library_versions(),
     ))  # fmt: skip
+    remember_artifact(mdlv, art, size)  # the next inference in this process needs no load (unused if the job loses)
     return {"rows_done": len(df)}
 
 
@@ -156,8 +197,9 @@ def source_path(store: Store, source: dict[str, Any]) -> str:
 class ResultWriter:
     """Streams result batches to one Parquet file under a temporary name; ``commit`` renames it into place."""
 
-    def __init__(self, final: Path, tmp: Path) -> None:
+    def __init__(self, final: Path, tmp: Path, keep_frames: bool = False) -> None:
         self.final, self.tmp = final, tmp
+        self.frames: list[pd.DataFrame] | None = [] if keep_frames else None  # what was written, if asked
         self.writer: pq.ParquetWriter | None = None
         self.schema: pa.Schema | None = None
         self.rows = 0
@@ -165,6 +207,8 @@ class ResultWriter:
     def write(self, df: pd.DataFrame | None) -> None:
         if df is None:
             return
+        if self.frames is not None:
+            self.frames.append(df)
         table = pa.Table.from_pandas(df, preserve_index=False)
         if self.writer is None:
             self.schema = table.schema.remove_metadata()
@@ -208,7 +252,19 @@ def result_meta(model: dict[str, Any], version: dict[str, Any], job_id: str, sco
     }
 
 
-def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+def equal_batch_rows(rows: int, most: int = FRAME_BATCH_ROWS) -> int:
+    """Rows per batch that split ``rows`` into equal batches of at most ``most`` (a small last batch would be
+    scored on one thread: engine ``threads_for``)."""
+    return max(1, -(-rows // max(1, -(-rows // most))))
+
+
+def infer_job(
+    store: Store,
+    job: dict[str, Any],
+    ctx: JobContext,
+    frame: pd.DataFrame | None = None,
+    keep: Callable[[pd.DataFrame], None] | None = None,
+) -> dict[str, Any]:
     req = job["request"]
     model, version = store.model_version(req["model_id"], req["model_version_id"])
     if req.get("executor", "local") == "dask":
@@ -221,22 +277,28 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
     art = load_artifact(version)
     scorer = art.scorer(InferOptions(**req["options"]))
     source = req["source"]
-    path = source_path(store, source)
     # Test-only: JUPYTER_INFER_TEST_ROWS_PER_SECOND caps the scoring rate (small batches, sleeps that still check
     # cancel) so tests can watch and cancel a running job on small generated data. Unset in normal use.
     rps = float(os.environ.get("JUPYTER_INFER_TEST_ROWS_PER_SECOND") or 0)
+    first = max(1, int(rps / 10)) if rps > 0 else FIRST_BATCH_ROWS
     confined = contextlib.ExitStack()  # a path the server accepted: reached again from its root, without links
     try:
-        if "path" in source:
-            path = confined.enter_context(confined_input(path, req.get("root")))
-        reader = BatchReader(path, batch_rows=max(1, int(rps / 10)) if rps > 0 else FIRST_BATCH_ROWS)
+        if frame is not None:
+            reader = BatchReader(frame, batch_rows=first)
+        elif "dataset_version_id" not in source and "path" not in source:
+            raise _in_memory(job)
+        else:
+            path = source_path(store, source)
+            if "path" in source:
+                path = confined.enter_context(confined_input(path, req.get("root")))
+            reader = BatchReader(path, batch_rows=first)
     except BaseException:
         confined.close()
         raise
     ctx.begin("scoring", rows_total=reader.rows_total)
     t0 = time.monotonic()
     final = store.path("results", f"{job['id']}.parquet")
-    out = ResultWriter(final, store.tmp_path(final))
+    out = ResultWriter(final, store.tmp_path(final), keep_frames=keep is not None)
     pool = ThreadPoolExecutor(1, thread_name_prefix=f"jupyter-infer-score-{job['id']}")
     try:
         for batch in reader:
@@ -254,6 +316,8 @@ def infer_job(store: Store, job: dict[str, Any], ctx: JobContext) -> dict[str, A
             scorer.reconciliation.missing = [c for c in scorer.reconciliation.missing if c not in reader.columns]
         meta = result_meta(model, version, job["id"], scorer)
         ctx.produced(out.commit(meta))  # kept only if the job ends succeeded
+        if keep is not None and out.frames:
+            keep(out.frames[0] if len(out.frames) == 1 else pd.concat(out.frames, ignore_index=True))
     except BaseException:
         ctx.flush()  # a failed or cancelled job keeps the progress and rows it really reached
         out.abort()

@@ -192,7 +192,8 @@ class Watcher(threading.Thread):
                 self.view.render(rec, self._rate(rec))
                 if rec.get("status") in TERMINAL:
                     break
-                self.view.cancel_event.wait(self.poll) if not self._cancel_sent else time.sleep(self.poll)
+                # woken early by the job's end when this process runs it, else by a Cancel click
+                self.job.pause(self.poll, wake=None if self._cancel_sent else self.view.cancel_event)
             if self.on_done is not None:
                 self.on_done(self.job)
         except BaseException as e:  # kept for the waiting cell and shown in the widget: a thread cannot raise

@@ -90,7 +90,7 @@ class ServerContext:
         self.max_upload_bytes = int(config.max_upload_gb * (1 << 30)) or None
         self.signer = Signer(secrets.token_bytes(32))
         self.pool = ThreadPoolExecutor(max_workers=max(1, config.sync_threads), thread_name_prefix="jupyter-infer-sync")
-        self.sync = LocalBackend(self.store.home, owner_kind="server")
+        self.sync = LocalBackend(self.store.home, owner_kind="server", background_results=False)  # reply: stored
         self.supervisor: WorkerSupervisor | None = None
         if config.worker:
             self.supervisor = WorkerSupervisor(self.store, threads=config.worker_threads)
