@@ -56,12 +56,14 @@ def test_the_embedded_store_applies_the_policy_from_the_environment(
     assert (c.backend.store.retention.keep, c.backend.store.retention.max_age_hours) == (KEEP, 24.0)  # type: ignore[attr-defined]
     m = c.models.train(frame(300), "anomaly", name="watch")
     jobs = [c.models.infer(m, frame(30, seed=i)).job_id for i in range(2 * KEEP)]
+    c.jobs.list(limit=1)  # sync results are stored off the caller's path; a read through the client waits for them
     assert results(home) == sorted(f"{j}.parquet" for j in jobs[-KEEP:])
     con = sqlite3.connect(home / "store.sqlite")  # the newest one is now older than the age limit
     con.execute("UPDATE jobs SET created_at='2000-01-01T00:00:00.000Z' WHERE id=?", (jobs[-1],))
     con.commit()
     con.close()
     newest = c.models.infer(m, frame(30, seed=99)).job_id
+    c.jobs.list(limit=1)
     assert results(home) == sorted(f"{j}.parquet" for j in [*jobs[-KEEP:-1], newest])
     assert orphan_files(home) == []
 
