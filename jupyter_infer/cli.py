@@ -81,7 +81,16 @@ def _is_number(text: str) -> bool:
 
 def say(text: str, indent: str = "") -> None:
     """Print a paragraph wrapped to the terminal."""
-    print(textwrap.fill(text, width=width(), initial_indent=indent, subsequent_indent=indent + "  "))
+    print(
+        textwrap.fill(
+            text,
+            width=width(),
+            initial_indent=indent,
+            subsequent_indent=indent + "  ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    )  # a path stays whole
 
 
 def local_time(stamp: str | None) -> str:

@@ -179,7 +179,7 @@ def test_demo_runs_the_quickstart_and_says_when_it_makes_new_versions(tmp_path: 
     assert r.returncode == 0, r.stderr[-3000:]
     html = out / "01-quickstart.html"
     assert html.is_file() and "demo-prediction, version 1" in r.stdout and "new version" not in r.stdout
-    assert str(html) in " ".join(r.stdout.split())  # the path, even when wrapped
+    assert any(str(html) in line for line in r.stdout.splitlines()), r.stdout  # the path whole, to copy
     page = html.read_text()
     assert "cluster_description" in page and "Traceback" not in page.replace('"Traceback', "")
     assert fits(r.stdout), [line for line in r.stdout.splitlines() if len(line) > 100]
