@@ -155,7 +155,7 @@ class StatusHandler(BaseHandler):
 
     @authenticated
     def get(self) -> None:
-        from .. import __version__
+        from .._version import __version__
 
         ctx = self.ctx
         sup = ctx.supervisor
