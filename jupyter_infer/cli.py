@@ -21,13 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from ._exceptions import ConflictError, InferError, OptionError
 from .engine.options import MODEL_TYPES, check_model_type
+from .store import STATUSES
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from .client import Client
-
-STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
 
 
 # ---- output -------------------------------------------------------------------------------------------------------

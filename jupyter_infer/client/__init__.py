@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from ..store import ENDED, JobStatus, JobType
 from ._client import Client
 from ._objects import Dataset, Job, Model
 
 if TYPE_CHECKING:
     from ._result import InferenceResult
 
-__all__ = ["Client", "Dataset", "InferenceResult", "Job", "Model", "connect"]
+__all__ = ["ENDED", "Client", "Dataset", "InferenceResult", "Job", "JobStatus", "JobType", "Model", "connect"]
 
 
 def connect(

@@ -11,7 +11,7 @@ from typing import Any
 from .._exceptions import OptionError
 from ..engine.options import ANOMALY_FORMATS, OUTPUT_TYPES, did_you_mean
 from ..engine.options import _short as _show
-from ..store._store import JOB_TYPES, STATUSES
+from ..store import JOB_TYPES, STATUSES
 
 K_MAX = 10_000  # nearest matches per row; the HTTP API's bound too
 PRUNE_MAX_DAYS = 36_500

@@ -27,8 +27,6 @@ from .._exceptions import (
     ConflictError,
     InferError,
     InputError,
-    JobCanceled,
-    JobFailed,
     NotFoundError,
     OptionError,
     RemoteError,
@@ -38,12 +36,11 @@ from ..engine.io import to_frame
 from ..engine.model import validate_training
 from ..engine.options import LOCAL_CLUSTER, OUTPUT_TYPES, InferOptions, check_model_type, check_params
 from ..engine.tables import to_arrow
-from ..store import new_id
+from ..store import ENDED, JobStatus, ended_error, new_id
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
 from ._result import InferenceResult
 
-TERMINAL = ("succeeded", "failed", "canceled", "rejected")
 PREVIEW_PAGE = 10_000  # rows per GET /datasets/{id}/preview
 DIRECT_LIMIT = 25 << 20  # bytes; under the server's 30 MiB default cap with room for the multipart envelope
 
@@ -257,7 +254,7 @@ class HttpBackend:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             job = self.get_job(job_id)
-            if job["status"] in TERMINAL:
+            if job["status"] in ENDED:
                 return job
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"job {job_id} is still {job['status']} after {timeout} s")
@@ -288,10 +285,11 @@ class HttpBackend:
             else:
                 job_id = self._upload_dataset(path, filename, name, description)
         job = self._wait(job_id)
-        if job["status"] == "failed":
+        if job["status"] == JobStatus.FAILED:  # the data could not be ingested: an input error, as on the engine
             raise InputError(job.get("error_message") or f"Ingesting the dataset failed (job {job_id}).")
-        if job["status"] != "succeeded":
-            raise JobCanceled(f"Job {job_id} was {job['status']}.")
+        err = ended_error(job)
+        if err is not None:
+            raise err
         return job
 
     def _upload_dataset(self, path: Path, filename: str, name: str, description: str | None) -> str:
@@ -419,11 +417,9 @@ class HttpBackend:
         return self._finished_result(job["id"])
 
     def _finished_result(self, job_id: str) -> InferenceResult:
-        job = self._wait(job_id)
-        if job["status"] == "failed":
-            raise JobFailed(f"Job {job_id} failed: {job.get('error_message')}")
-        if job["status"] != "succeeded":
-            raise JobCanceled(f"Job {job_id} was canceled.")
+        err = ended_error(self._wait(job_id))
+        if err is not None:
+            raise err
         res = self.job_result(job_id)
         res.table  # noqa: B018 - fetch now, as a sync call would
         return res
@@ -474,7 +470,7 @@ class HttpBackend:
 
     def job_result(self, job_id: str) -> InferenceResult:
         job = self.get_job(job_id)
-        if job["status"] != "succeeded":
+        if job["status"] != JobStatus.SUCCEEDED:
             raise ConflictError(f"Job {job_id} has no result: it is {job['status']}.")
         meta = dict(job.get("result_meta") or {})
 

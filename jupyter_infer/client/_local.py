@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import ConflictError, InputError, NotFoundError
 from ..engine.options import InferOptions, check_model_type, check_params
 from ..jobs import Runner
-from ..store import Store, new_id
+from ..store import JobStatus, Store, new_id
 from ..store._errors import dataset_file_label, read_stored_table, stored_file
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
@@ -369,7 +369,7 @@ class LocalBackend:
 
         self._settle()
         job = self.store.get_job(job_id)
-        if job["status"] != "succeeded":
+        if job["status"] != JobStatus.SUCCEEDED:
             raise ConflictError(f"Job {job_id} has no result: it is {job['status']}.")
         path = job.get("result_path")
         if not path or not Path(path).exists():

@@ -7,15 +7,14 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import JobCanceled, JobFailed, NotFoundError
+from .._exceptions import NotFoundError
+from ..store import ENDED, ended_error
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ._client import Client
     from ._result import InferenceResult
-
-TERMINAL = ("succeeded", "failed", "canceled")
 
 
 class Dataset:
@@ -161,7 +160,7 @@ class Job:
 
     @property
     def record(self) -> dict[str, Any]:
-        if self._record.get("status") not in TERMINAL and time.monotonic() - self._fetched > 0.1:
+        if self._record.get("status") not in ENDED and time.monotonic() - self._fetched > 0.1:
             self.refresh()
         return self._record
 
@@ -187,14 +186,14 @@ class Job:
 
     @property
     def done(self) -> bool:
-        return self.status in TERMINAL
+        return self.status in ENDED
 
     def wait(self, timeout: float | None = None, poll: float = 0.1) -> Job:
         """Block until the job ends (TimeoutError after ``timeout`` seconds); returns the job. Polls every 10 ms at
         first, then less often up to ``poll`` seconds, so a short job is not made to wait for a long poll."""
         deadline = None if timeout is None else time.monotonic() + timeout
         interval = min(0.01, poll)
-        while self.refresh()._record["status"] not in TERMINAL:
+        while self.refresh()._record["status"] not in ENDED:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"job {self.id} is still {self._record['status']} after {timeout} s")
             self.pause(interval)  # returns at once when this process runs the job and it ends
@@ -212,18 +211,18 @@ class Job:
         while not ended.wait(0.02) and not wake.is_set() and time.monotonic() < deadline:
             pass
 
+    def raise_for_status(self) -> Job:
+        """Raise JobFailed or JobCanceled (saying why) if the job, as last fetched, ended other than succeeded;
+        returns the job otherwise. Fetches nothing: ``job.refresh().raise_for_status()`` checks the current state."""
+        err = ended_error(self._record)
+        if err is not None:
+            raise err
+        return self
+
     def result(self, timeout: float | None = None) -> Any:
         """Wait, then: an InferenceResult for inference, the Model for training, the Dataset for ingest.
         Raises JobFailed or JobCanceled if it did not succeed."""
-        self.wait(timeout)
-        rec = self._record
-        if rec["status"] == "failed":
-            raise JobFailed(f"Job {self.id} failed: {rec.get('error_message')}")
-        if rec["status"] == "canceled":  # "canceled: the model M was deleted" says why
-            why = str(rec.get("error_message") or "")
-            raise JobCanceled(
-                f"Job {self.id} was canceled" + (f": {why[10:]}." if why.startswith("canceled: ") else ".")
-            )
+        rec = self.wait(timeout).raise_for_status()._record
         if rec["type"] == "train":  # the version this job made, not whichever is latest now
             return self._client.models.get(rec["model_id"]).at_version(rec["model_version_id"])
         if rec["type"] == "dataset_ingest":

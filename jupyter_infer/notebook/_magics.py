@@ -16,12 +16,12 @@ from IPython.display import display
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
 from .._exceptions import ConflictError, InputError, OptionError
-from ..client import Client, Dataset, InferenceResult, Job, connect
+from ..client import Client, Dataset, InferenceResult, Job, JobStatus, connect
 from ..engine.io import read_file
 from ..engine.options import OUTPUT_TYPES, TRAINING_MODE_HELP
 from . import _errors, _resolve
 from ._display import BackgroundJob, ExportNote, ModelView, ResultView, join_input
-from ._progress import ProgressView, Watcher, outcome
+from ._progress import ProgressView, Watcher
 from ._status import JobCard, JobsTable, ModelsTable
 
 BACKGROUND: dict[str, Watcher] = {}  # this kernel's --background jobs, by job id
@@ -156,8 +156,8 @@ class InferMagics(Magics):
             box: dict[str, Any] = {}
 
             def done(j: Job) -> None:
-                rec = j.refresh()._record
-                if rec.get("status") == "succeeded":
+                rec = j.refresh().record
+                if rec.get("status") == JobStatus.SUCCEEDED:
                     model = j.result()
                     box["handle"].value = model
                     self._push(dest, model)
@@ -172,7 +172,7 @@ class InferMagics(Magics):
             record = watcher.block()
         finally:
             self._final(view, dh)
-        outcome(record, job.id)
+        job.raise_for_status()
         model = job.result()
         self._push(dest, model)
         display(ModelView(model, record, dest))
@@ -271,8 +271,8 @@ class InferMagics(Magics):
             box: dict[str, Any] = {}
 
             def done(j: Job) -> None:
-                rec = j.refresh()._record
-                if rec.get("status") == "succeeded":
+                rec = j.refresh().record
+                if rec.get("status") == JobStatus.SUCCEEDED:
                     rv, note = finish(j, rec)
                     box["handle"].value = rv.df
                     pview.result.value = rv._repr_html_() + (note._repr_html_() if note else "")
@@ -286,7 +286,7 @@ class InferMagics(Magics):
             record = watcher.block()
         finally:
             self._final(pview, dh)
-        outcome(record, job.id)
+        job.raise_for_status()
         rv, note = finish(job, record)
         if note is not None:
             display(note)
@@ -354,11 +354,11 @@ class InferMagics(Magics):
             record = _wait_no_cancel(watcher)
             self._final(view, dh)
         else:
-            record = job.refresh()._record
+            record = job.refresh().record
         background = BACKGROUND.get(job.id)
         if background is not None:  # started here with --background: its DEST is assigned before we return
             _wait_no_cancel(background)
-        outcome(record, job.id)
+        job.raise_for_status()
         value = job.result()
         if isinstance(value, InferenceResult):
             return ResultView(value, value.to_pandas(), None, record, self.max_rows, charts=self.charts)

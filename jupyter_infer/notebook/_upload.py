@@ -21,7 +21,7 @@ import ipywidgets as widgets
 from .._exceptions import InferError
 from ..client import Client, connect
 from ._display import ResultView
-from ._progress import ProgressView, Watcher, outcome
+from ._progress import ProgressView, Watcher
 
 MAX_MB = 10.0
 INLINE_DOWNLOAD_MB = 20.0
@@ -124,7 +124,7 @@ class UploadWidget(widgets.VBox):
             watcher.run()  # this worker thread polls and renders
         if watcher.error is not None:
             raise watcher.error
-        outcome(watcher.record, job.id)
+        job.raise_for_status()
         result = job.result()
         data = result.encode(fmt)
         stem = f"{Path(name).stem}-{result.model_name}-results.{fmt}"

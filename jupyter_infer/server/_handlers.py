@@ -31,6 +31,8 @@ from ..engine.options import (
 from ..store import TERMINAL, new_id
 from ..store._db import ago
 from ..store._errors import read_stored_table, stored_file
+from ..store._lifecycle import LISTED_JOB_TYPES as JOB_TYPES
+from ..store._lifecycle import LISTED_STATUSES as JOB_STATUSES
 from . import _shapes as S
 from ._base import (
     KNOWN_EXT,
@@ -46,10 +48,6 @@ from ._base import (
 )
 from ._files import FileColumnsHandler
 
-JOB_STATUSES = ("initializing", "pending", "queued", "running", "succeeded", "failed", "canceled", "rejected",
-                "waiting_for_upload")  # fmt: skip
-JOB_TYPES = ("dataset_ingest", "train", "infer_sync", "infer_batch", "evaluate", "export", "connector_import",
-             "infer_explain")  # fmt: skip
 CHUNK = 1 << 20
 ROWS_MAX = 500
 

@@ -28,7 +28,7 @@ from ._retention import Retention
 # Seconds without a heartbeat before a running job counts as orphaned; JUPYTER_INFER_STALE_SECONDS overrides
 # it (tests use a few seconds so they need not wait 30).
 STALE_SECONDS = float(os.environ.get("JUPYTER_INFER_STALE_SECONDS") or 30.0)
-__all__ = ["ACTIVE", "JOB_TYPES", "OPEN", "STATUSES", "TERMINAL", "Commit", "Store"]
+__all__ = ["Commit", "Store"]
 # Work done inside a job's finishing transaction (registering the version it made); raises L.Lost to refuse.
 Commit = Callable[[sqlite3.Connection], None]
 JOB_FIELDS = (
