@@ -28,17 +28,17 @@ from .._exceptions import (
     InferError,
     InputError,
     NotFoundError,
-    OptionError,
     RemoteError,
     TooLargeError,
 )
 from ..engine.io import to_frame
 from ..engine.model import validate_training
-from ..engine.options import LOCAL_CLUSTER, OUTPUT_TYPES, InferOptions, check_model_type, check_params
+from ..engine.options import InferOptions, check_model_type, check_params
 from ..engine.tables import to_arrow
 from ..store import ENDED, JobStatus, ended_error, new_id
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
+from ._refs import DatasetRef
 from ._result import InferenceResult
 
 PREVIEW_PAGE = 10_000  # rows per GET /datasets/{id}/preview
@@ -390,8 +390,6 @@ class HttpBackend:
     # ---- inference -----------------------------------------------------------------------------------------------
     @staticmethod
     def _fields(options: InferOptions, model_version_id: str | None) -> dict[str, Any]:
-        if options.output_type not in OUTPUT_TYPES:
-            raise OptionError(f'Unknown output type "{options.output_type}". Use json, csv or parquet.')
         return {
             "output_type": options.output_type, "anomaly_format": options.anomaly_format, "k": options.k,
             "exclude_self_matches": options.exclude_self_matches or None, "id_column": options.id_column,
@@ -402,7 +400,7 @@ class HttpBackend:
     def infer(self, model: str, data: Any, options: InferOptions, model_version_id: str | None) -> InferenceResult:
         fields = self._fields(options, model_version_id)
         if isinstance(data, Dataset):
-            job = self.infer_batch(model, "dataset:" + data.id, options, model_version_id, "local", None)
+            job = self.infer_batch(model, DatasetRef(data.id), options, model_version_id, "local", None)
             return self._finished_result(job["id"])
         with self._payload(data, "the inference data") as (path, filename):
             if path.stat().st_size <= self.direct_limit:
@@ -437,8 +435,8 @@ class HttpBackend:
         self, model: str, source: Any, options: InferOptions, model_version_id: str | None, executor: str | None,
         scheduler: str | None,
     ) -> dict[str, Any]:  # fmt: skip
-        if isinstance(source, str) and source.startswith("dataset:"):
-            ref = source[len("dataset:") :]
+        if isinstance(source, DatasetRef):
+            ref = source.ref
         elif isinstance(source, str | os.PathLike) and Path(source).exists():
             return self.infer_async(model, source, options, model_version_id, executor, scheduler)
         elif isinstance(source, str):
@@ -519,8 +517,8 @@ def _form(v: Any) -> str:
 
 
 def _executor_fields(executor: str | None, scheduler: str | None) -> dict[str, str | None]:
-    """Nothing when the caller chose nothing (the server's default applies); a LocalCluster is named "local", so
-    the server's default scheduler does not replace it."""
+    """Nothing when the caller chose nothing (the server's default applies). A LocalCluster is named, so the server's
+    default scheduler does not replace it, as "local": the spelling servers of every version accept."""
     if executor == "dask":
-        return {"executor": "dask", "scheduler": scheduler or LOCAL_CLUSTER}
+        return {"executor": "dask", "scheduler": scheduler or "local"}
     return {"executor": executor, "scheduler": None}

@@ -16,6 +16,7 @@ from ..store import JobStatus, Store, new_id
 from ..store._errors import dataset_file_label, read_stored_table, stored_file
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
+from ._refs import DatasetRef
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -321,8 +322,8 @@ class LocalBackend:
         self, model: str, source: Any, options: InferOptions, model_version_id: str | None, executor: str | None,
         scheduler: str | None,
     ) -> dict[str, Any]:  # fmt: skip
-        if isinstance(source, str) and source.startswith("dataset:"):
-            dsv = self.store.dataset_version(source[len("dataset:") :])
+        if isinstance(source, DatasetRef):
+            dsv = self.store.dataset_version(source.ref)
             return self._infer_job(
                 model, {"dataset_version_id": dsv["id"]}, dsv["dataset_name"], options, model_version_id, executor,
                 scheduler,

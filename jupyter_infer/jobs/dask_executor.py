@@ -46,7 +46,7 @@ from .._exceptions import InferError, InputError, JobFailed, OptionError
 from ..engine import persist
 from ..engine.io import BATCH_ROWS, is_hidden_part
 from ..engine.model import Artifact, BatchScorer
-from ..engine.options import LOCAL_CLUSTER, InferOptions
+from ..engine.options import InferOptions, is_local_cluster
 from ..engine.outputs import metadata_for
 from ..store import Store
 from ._runner import JobContext
@@ -384,7 +384,7 @@ def connect(scheduler: str | None) -> Any:
     """A Dask client on ``scheduler`` (fails fast, naming the address), or on this machine's LocalCluster."""
     from distributed import Client
 
-    if not scheduler or scheduler == LOCAL_CLUSTER:
+    if not scheduler or is_local_cluster(scheduler):
         return Client(local_cluster(), set_as_default=False)
     timeout = connect_timeout()
     try:

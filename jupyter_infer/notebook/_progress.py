@@ -20,6 +20,7 @@ from .._exceptions import JobCanceled
 from ..client import ENDED, Job, JobStatus
 
 MARK = "[jupyter-infer job]"  # text/plain prefix (the nbval sanitizer keys on it)
+BACKGROUND: dict[str, Watcher] = {}  # this kernel's --background jobs, by job id
 
 
 def _seconds(a: str | None, b: str | None) -> float | None:

@@ -85,7 +85,7 @@ def infer_options(src: dict[str, Any], default_output: str) -> tuple[InferOption
     mv = src.get("model_version_id") or None
     if mv is not None and not isinstance(mv, str):
         raise OptionError("model_version_id must be a string.")
-    opts = InferOptions(
+    opts = InferOptions.build(
         output_type=out,
         anomaly_format=af,
         k=parse_int("k", src.get("k"), lo=1, hi=10_000),
