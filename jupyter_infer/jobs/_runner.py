@@ -19,7 +19,7 @@ from .._exceptions import ConflictError, InferError, JobCanceled
 from ..store import TERMINAL, JobStatus, Store, ended_error, process_owner
 from ..store._errors import storage_error
 from ..store._files import remove
-from ..store._store import STALE_SECONDS, Commit
+from ..store._jobs import STALE_SECONDS, Commit
 
 HEARTBEAT_SECONDS = min(5.0, STALE_SECONDS / 4)  # several beats fit in the stale window
 WRITE_INTERVAL = 0.25  # at most ~4 progress writes a second per job
