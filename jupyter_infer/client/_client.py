@@ -15,6 +15,7 @@ from ._objects import Dataset, Job, Model
 from ._refs import DatasetRef
 
 if TYPE_CHECKING:
+    from ..store._records import ModelRecord
     from ._result import InferenceResult
 
 
@@ -85,7 +86,7 @@ class Models:
         if name:  # a name taken by another kind of model fails here, before any data is stored or sent
             check_model_type(model_type)
             try:
-                existing: dict[str, Any] | None = self._c.backend.get_model(name)
+                existing: ModelRecord | None = self._c.backend.get_model(name)
             except NotFoundError:
                 existing = None
             check_retrain(existing, name, model_type, label_column)
@@ -97,7 +98,8 @@ class Models:
         )
         if not wait:
             return job
-        return job.result()
+        model: Model = job.result()
+        return model
 
     def list(self) -> list[Model]:
         return [Model(self._c, m) for m in self._c.backend.list_models()]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 import threading
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import NotFoundError
 from ..store import ENDED, ended_error
+from ..store._records import DatasetRecord, JobRecord, ModelRecord, ModelVersionRecord
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
 class Dataset:
     """A stored table (one name, several versions)."""
 
-    def __init__(self, client: Client, record: dict[str, Any]) -> None:
+    def __init__(self, client: Client, record: DatasetRecord) -> None:
         self._client = client
         self.record = record
 
@@ -33,17 +35,21 @@ class Dataset:
         return str(self.record["name"])
 
     @property
+    def _cv(self) -> Mapping[str, Any]:
+        """The version this Dataset shows (a remote service's record may lack it)."""
+        return self.record.get("current_version") or {}
+
+    @property
     def version_id(self) -> str | None:
-        cv = self.record.get("current_version") or {}
-        return cv.get("id")
+        return self._cv.get("id")
 
     @property
     def row_count(self) -> int | None:
-        return (self.record.get("current_version") or {}).get("row_count")
+        return self._cv.get("row_count")
 
     @property
     def schema(self) -> dict[str, str]:
-        return dict((self.record.get("current_version") or {}).get("schema_json") or {})
+        return dict(self._cv.get("schema_json") or {})
 
     def preview(self, max_rows: int = 10) -> pd.DataFrame:
         import pandas as pd
@@ -59,7 +65,7 @@ class Model:
     """A trained model: its latest version unless one is pinned (the Model a training job returns is pinned to the
     version that job made, and infers with it)."""
 
-    def __init__(self, client: Client, record: dict[str, Any], pinned: bool = False) -> None:
+    def __init__(self, client: Client, record: ModelRecord, pinned: bool = False) -> None:
         self._client = client
         self.record = record
         self.pinned = pinned
@@ -88,8 +94,9 @@ class Model:
         return str(self.record.get("status"))
 
     @property
-    def _cv(self) -> dict[str, Any]:
-        return dict(self.record.get("current_version") or {})
+    def _cv(self) -> Mapping[str, Any]:
+        """The version this Model shows (a remote service's record may lack it)."""
+        return self.record.get("current_version") or {}
 
     @property
     def version(self) -> int | None:
@@ -124,7 +131,7 @@ class Model:
     def training_dataset_name(self) -> str | None:
         return self.record.get("training_dataset_name")
 
-    def versions(self) -> list[dict[str, Any]]:
+    def versions(self) -> list[ModelVersionRecord]:
         return self._client.backend.model_versions(self.id)
 
     def infer(self, data: Any, **kwargs: Any) -> InferenceResult:
@@ -148,7 +155,7 @@ class Model:
 class Job:
     """A unit of work. Attributes read the current state (refreshed at most every 0.1 s while it runs)."""
 
-    def __init__(self, client: Client, record: dict[str, Any]) -> None:
+    def __init__(self, client: Client, record: JobRecord) -> None:
         self._client = client
         self._record = record
         self._fetched = time.monotonic()
@@ -159,7 +166,7 @@ class Job:
         return self
 
     @property
-    def record(self) -> dict[str, Any]:
+    def record(self) -> JobRecord:
         if self._record.get("status") not in ENDED and time.monotonic() - self._fetched > 0.1:
             self.refresh()
         return self._record
@@ -224,7 +231,7 @@ class Job:
         Raises JobFailed or JobCanceled if it did not succeed."""
         rec = self.wait(timeout).raise_for_status()._record
         if rec["type"] == "train":  # the version this job made, not whichever is latest now
-            return self._client.models.get(rec["model_id"]).at_version(rec["model_version_id"])
+            return self._client.models.get(rec["model_id"]).at_version(str(rec["model_version_id"]))
         if rec["type"] == "dataset_ingest":
             return self._client.datasets.get(rec["dataset_id"])
         return self._client.backend.job_result(self.id)

@@ -53,7 +53,7 @@ def run(magics: InferMagics, args: Namespace) -> Any:
         record = wait_no_cancel(watcher)
         magics.final(view, dh)
     else:
-        record = job.refresh().record
+        record = dict(job.refresh().record)
     background = BACKGROUND.get(job.id)
     if background is not None:  # started here with --background: its DEST is assigned before we return
         wait_no_cancel(background)

@@ -120,7 +120,7 @@ class InferMagics(Magics):
         box: dict[str, Any] = {}
 
         def done(j: Job) -> None:
-            rec = j.refresh().record
+            rec: dict[str, Any] = dict(j.refresh().record)
             if rec.get("status") == JobStatus.SUCCEEDED:
                 box["handle"].value, view.result.value = succeeded(j, rec)
 

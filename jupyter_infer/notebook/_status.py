@@ -144,7 +144,7 @@ class JobsTable(widgets.VBox):
     def fetch(self) -> None:
         want = (self.page + 1) * self.page_size + 1
         jobs = self.client.jobs.list(limit=want)
-        recs = [dict(j.record) for j in jobs]
+        recs: list[dict[str, Any]] = [dict(j.record) for j in jobs]
         if not self.all_jobs:
             cutoff = (datetime.now(UTC) - RECENT).isoformat()
             recs = [r for r in recs if r.get("status") not in ENDED or (r.get("created_at") or "") >= cutoff[:23]]
@@ -210,7 +210,7 @@ class JobCard:
     """One job in detail."""
 
     def __init__(self, job: Job, note: str = "") -> None:
-        self.rec = dict(job.record)
+        self.rec: dict[str, Any] = dict(job.record)
         self.note = note
 
     def _items(self) -> list[tuple[str, str]]:

@@ -38,7 +38,8 @@ def filesystem(url: str) -> tuple[Any, str]:
     import fsspec.core
 
     try:
-        return fsspec.core.url_to_fs(url)
+        found: tuple[Any, str] = fsspec.core.url_to_fs(url)
+        return found
     except ImportError as e:
         raise InputError(
             f'Cannot read "{url}": its filesystem needs a package that is not installed ({e}). Install it on the '
