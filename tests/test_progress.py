@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
-from jupyter_infer.engine.io import BatchReader
+from jupyter_infer.engine.batches import BatchReader
 from jupyter_infer.engine.model import BatchScorer
 from jupyter_infer.jobs._results import ResultWriter
 from jupyter_infer.jobs._runner import JobContext

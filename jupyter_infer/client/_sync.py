@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..engine.io import BatchReader
+from ..engine.batches import BatchReader
 from ..engine.options import InferOptions
 from ..engine.outputs import with_metadata
 from ..jobs import JobContext, Runner, load_artifact

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from ..._exceptions import InputError
 from ...engine import persist
-from ...engine.io import BATCH_ROWS
+from ...engine.batches import BATCH_ROWS
 from ...engine.model import Artifact
 from ...engine.options import InferOptions
 from ._dask_plan import Part, filesystem

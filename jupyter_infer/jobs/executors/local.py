@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from ..._exceptions import InputError
-from ...engine.io import BATCH_ROWS, BatchReader
+from ...engine.batches import BATCH_ROWS, BatchReader
 from ...store._errors import dataset_file_label, stored_file
 from .._confine import confined_input
 from .._results import ResultWriter, result_meta
