@@ -96,7 +96,7 @@ def main() -> None:
     from distributed import Client
 
     import jupyter_infer as ji
-    from jupyter_infer.jobs import dask_executor
+    from jupyter_infer.jobs.executors import _dask_cluster
 
     work = Path(tempfile.mkdtemp(prefix="ji-dask-bench-"))
     client = ji.connect(home=work / "store")
@@ -119,9 +119,9 @@ def main() -> None:
 
     clusters, observers = {}, {}
     for n in (1, 2):
-        cl = dask_executor.new_local_cluster(n_workers=n)  # as jupyter-infer starts one (WORKER_CONFIG)
+        cl = _dask_cluster.new_local_cluster(n_workers=n)  # as jupyter-infer starts one (WORKER_CONFIG)
         observers[n] = Client(cl, set_as_default=False)  # reads the workers' process CPU around each job
-        observers[n].run(__import__, "jupyter_infer.jobs.dask_executor")
+        observers[n].run(__import__, "jupyter_infer.jobs.executors._dask_worker")
         clusters[n] = cl
         run_job(client, model, small, executor="dask", scheduler=cl.scheduler_address)  # warm-up: model load
     run_job(client, model, small)  # warm-up of the local engine (model cache)

@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import ConflictError, InferError, OptionError
-from .engine.options import MODEL_TYPES, check_model_type
+from .engine.options import ANOMALY_FORMATS, MODEL_TYPES, OUTPUT_TYPES, check_model_type, output_type_for
+from .store import STATUSES
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from .client import Client
-
-STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
 
 
 # ---- output -------------------------------------------------------------------------------------------------------
@@ -155,13 +154,8 @@ def _progress_line(job: Any) -> str:
 
 
 def cmd_infer(args: argparse.Namespace) -> None:
-    kw: dict[str, Any] = {}
-    if args.anomaly_format:
-        kw["anomaly_format"] = args.anomaly_format
-    if args.k is not None:
-        kw["k"] = args.k
-    fmt = args.format or (args.output.rsplit(".", 1)[-1] if args.output and "." in args.output else "csv")
-    if fmt == "parquet" and not args.output:
+    kw: dict[str, Any] = {"anomaly_format": args.anomaly_format, "k": args.k}
+    if args.output_type == "parquet" and not args.output:  # --format arrives as output_type (the flag's dest)
         raise OptionError("--format parquet writes a binary file; add --output FILE.parquet.")
     if args.force and not args.output:
         raise OptionError("--force applies to --output; add --output FILE.")
@@ -169,9 +163,10 @@ def cmd_infer(args: argparse.Namespace) -> None:
         raise ConflictError(f"{args.output} is a folder; --output names the file to write.")
     if args.output and Path(args.output).exists() and not args.force:  # before any work, as %%infer --export
         raise ConflictError(f"{args.output} already exists; add --force to replace it.")
+    output_type = args.output_type or (output_type_for(args.output, how="add --format") if args.output else "csv")
     c = _client(args)
     if args.use_async:
-        job = c.models.infer_async(args.model, args.data, output_type=fmt, **kw)
+        job = c.models.infer_async(args.model, args.data, output_type=output_type, **kw)
         try:
             while not job.done:
                 print(f"\r{_progress_line(job)}", end="", file=sys.stderr, flush=True)
@@ -186,11 +181,11 @@ def cmd_infer(args: argparse.Namespace) -> None:
         print(f"\r{_progress_line(job)}", file=sys.stderr)  # the final state: where a failed job stopped
         res = job.result()
     else:
-        res = c.models.infer(args.model, args.data, output_type=fmt, **kw)
+        res = c.models.infer(args.model, args.data, output_type=output_type, **kw)
     if args.output:
-        path = res.save(args.output, format=fmt, overwrite=args.force)
+        path = res.save(args.output, output_type, overwrite=args.force)
         print(f"wrote {len(res):,} rows to {path}", file=sys.stderr)
-    elif fmt == "json":
+    elif output_type == "json":
         print(json.dumps(res.to_json(), default=str))
     else:
         sys.stdout.write(res.to_csv() or "")
@@ -307,8 +302,9 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--output", "-o", help="write the result here (format from the extension); an existing file is "
                    "kept unless --force")  # fmt: skip
     i.add_argument("--force", action="store_true", help="with --output: replace the file if it exists")
-    i.add_argument("--format", choices=("json", "csv", "parquet"))
-    i.add_argument("--anomaly-format", choices=("ids_only", "per_row"))
+    i.add_argument("--format", dest="output_type", metavar="{" + ",".join(OUTPUT_TYPES) + "}",
+                   help="the result's format (default: the one --output names, else csv)")  # fmt: skip
+    i.add_argument("--anomaly-format", metavar="{" + ",".join(ANOMALY_FORMATS) + "}")
     i.add_argument("-k", type=int, help="neighbours per row (search)")
     i.add_argument("--async", dest="use_async", action="store_true", help="stream the file as a background job")
     i.set_defaults(fn=cmd_infer)

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import jupyter_infer as ji
+from jupyter_infer.client import _local
 from jupyter_infer.client._local import LocalBackend
 from jupyter_infer.jobs import work
 
@@ -51,7 +52,7 @@ def test_a_dataframe_scored_in_the_background_is_the_frame_as_submitted(
     model = local_client.models.train(frame(600), "prediction", label_column="label", params={"training_mode": "fast"})
     data = frame(300, seed=1).drop(columns="label")
     expected = local_client.models.infer(model, data).to_pandas()
-    monkeypatch.setattr(LocalBackend, "_stage", lambda *a: pytest.fail("a table was staged to a file"))
+    monkeypatch.setattr(_local, "stage", lambda *a: pytest.fail("a table was staged to a file"))
     monkeypatch.setenv("JUPYTER_INFER_TEST_ROWS_PER_SECOND", "1000")  # about 0.3 s of scoring
     job = local_client.models.infer_async(model, data)
     data.loc[:, "a"] = -data["a"]  # the next cell changes the frame while the job runs

@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import jupyter_infer as ji
-from jupyter_infer.engine.io import BatchReader, read_file
+from jupyter_infer.engine.batches import BatchReader
+from jupyter_infer.engine.io import read_file
 from jupyter_infer.engine.model import train
 
 

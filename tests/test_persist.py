@@ -88,7 +88,7 @@ def test_a_tampered_file_in_the_store_fails_inference_cleanly(local_client: ji.C
     state = state_art.to_state()
     state["core"]["kmeans"] = SVC()
     path.write_bytes(rezip(path.read_bytes(), payload=sio.dumps(state)))
-    from jupyter_infer.jobs import work
+    from jupyter_infer.jobs import _artifacts as work
 
     work._cache.clear()
     with pytest.raises(ji.UnsafeModelError, match="allow-list"):
@@ -209,7 +209,7 @@ def test_the_artifact_a_training_built_serves_the_next_inference_without_loading
 
 
 def test_loaded_models_are_cached_within_a_byte_bound(artifact, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from jupyter_infer.jobs import work
+    from jupyter_infer.jobs import _artifacts as work
 
     monkeypatch.setattr(work, "_cache", type(work._cache)())
     monkeypatch.setattr(work, "CACHE_BYTES", 1000)

@@ -20,10 +20,10 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
-from jupyter_infer.engine.io import BatchReader
+from jupyter_infer.engine.batches import BatchReader
 from jupyter_infer.engine.model import BatchScorer
+from jupyter_infer.jobs._results import ResultWriter
 from jupyter_infer.jobs._runner import JobContext
-from jupyter_infer.jobs.work import ResultWriter
 from tests.test_client_jobs import generated  # a, b, c, d and a label
 
 RATE_ENV = "JUPYTER_INFER_TEST_ROWS_PER_SECOND"

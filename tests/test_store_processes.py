@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
-from jupyter_infer.store import _store
+from jupyter_infer.store import _jobs as _store
 
 
 def frame(n: int, seed: int = 0) -> pd.DataFrame:

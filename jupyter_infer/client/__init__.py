@@ -1,17 +1,53 @@
-"""The client of SPEC §7: one interface; the embedded engine or a remote Wood Wide-compatible API behind it."""
+"""The client of SPEC §7: one interface; the embedded engine or a remote Wood Wide-compatible API behind it.
+
+Besides ``connect`` and the objects it returns, the vocabulary every front end shares is public here: the job
+statuses and types, the inference options and their choices, ``dataset:NAME`` references, and ``read_table``
+(a data file as a DataFrame), so that the notebook and the command line need nothing below the client.
+"""
 
 from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING, Any
 
+from ..engine.options import (
+    ANOMALY_FORMATS,
+    MODEL_TYPES,
+    OUTPUT_TYPES,
+    TRAINING_MODE_HELP,
+    InferOptions,
+    did_you_mean,
+    output_type_for,
+)
+from ..store import ENDED, JobStatus, JobType
 from ._client import Client
 from ._objects import Dataset, Job, Model
+from ._refs import DatasetRef
 
 if TYPE_CHECKING:
+    from ..engine.io import read_file as read_table
     from ._result import InferenceResult
 
-__all__ = ["Client", "Dataset", "InferenceResult", "Job", "Model", "connect"]
+__all__ = [
+    "ANOMALY_FORMATS",
+    "ENDED",
+    "MODEL_TYPES",
+    "OUTPUT_TYPES",
+    "TRAINING_MODE_HELP",
+    "Client",
+    "Dataset",
+    "DatasetRef",
+    "InferOptions",
+    "InferenceResult",
+    "Job",
+    "JobStatus",
+    "JobType",
+    "Model",
+    "connect",
+    "did_you_mean",
+    "output_type_for",
+    "read_table",
+]
 
 
 def connect(
@@ -32,11 +68,16 @@ def connect(
 
 
 def __getattr__(name: str) -> Any:
-    """``InferenceResult`` (pandas, pyarrow) is imported on first use: listing models and jobs does without it."""
+    """``InferenceResult`` and ``read_table`` (pandas, pyarrow) are imported on first use: listing models and jobs
+    does without them."""
     if name == "InferenceResult":
         from ._result import InferenceResult
 
         return InferenceResult
+    if name == "read_table":
+        from ..engine.io import read_file
+
+        return read_file
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -12,19 +12,20 @@ from ..store import check_retrain
 from . import _args
 from ._backend import Backend
 from ._objects import Dataset, Job, Model
+from ._refs import DatasetRef
 
 if TYPE_CHECKING:
+    from ..store._records import ModelRecord
     from ._result import InferenceResult
-
-DATASET_PREFIX = "dataset:"
 
 
 def ref(obj: Any) -> str:
-    """A model or dataset given as an object, id or name, as the string the backend resolves."""
+    """A model or dataset given as an object, id, name or ``dataset:NAME``, as the string the backend resolves."""
     if isinstance(obj, Model | Dataset):
         return obj.id
-    if isinstance(obj, str):
-        return obj[len(DATASET_PREFIX) :] if obj.startswith(DATASET_PREFIX) else obj
+    if isinstance(obj, str | DatasetRef):
+        named = DatasetRef.parse(obj)
+        return named.ref if named is not None else str(obj)
     raise OptionError(f"expected a Model, a Dataset, an id or a name; got {type(obj).__name__}.")
 
 
@@ -36,25 +37,12 @@ def pinned_version(model: Any, model_version_id: str | None) -> str | None:
 
 
 def is_dataset_ref(obj: Any) -> bool:
-    """True for a Dataset, ``dataset:NAME``, or a string that is not an existing file."""
-    if isinstance(obj, Dataset):
+    """True for a Dataset, a DatasetRef (``dataset:NAME``), or a string that is not an existing file."""
+    if isinstance(obj, Dataset | DatasetRef):
         return True
     if isinstance(obj, str):
-        return obj.startswith(DATASET_PREFIX) or (obj.startswith("ds_") and not Path(obj).exists())
+        return DatasetRef.parse(obj) is not None or (obj.startswith("ds_") and not Path(obj).exists())
     return False
-
-
-def options(
-    output_type: str = "json",
-    anomaly_format: str | None = None,
-    k: int | None = None,
-    exclude_self_matches: bool = False,
-    id_column: str | None = None,
-    factor_scores: bool = False,
-    prob_columns: bool = False,
-) -> InferOptions:
-    _args.infer_args(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
-    return InferOptions(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
 
 
 class Datasets:
@@ -63,8 +51,6 @@ class Datasets:
 
     def create(self, data: Any, name: str | None = None, description: str | None = None) -> Dataset:
         """Store a table (DataFrame, Arrow table or file) as a dataset; waits for the ingest job."""
-        _args.text("name", name)
-        _args.text("description", description)
         _args.text("name", name)
         _args.text("description", description)
         return Dataset(self._c, self._c.backend.create_dataset(data, name, description))
@@ -100,7 +86,7 @@ class Models:
         if name:  # a name taken by another kind of model fails here, before any data is stored or sent
             check_model_type(model_type)
             try:
-                existing: dict[str, Any] | None = self._c.backend.get_model(name)
+                existing: ModelRecord | None = self._c.backend.get_model(name)
             except NotFoundError:
                 existing = None
             check_retrain(existing, name, model_type, label_column)
@@ -112,7 +98,8 @@ class Models:
         )
         if not wait:
             return job
-        return job.result()
+        model: Model = job.result()
+        return model
 
     def list(self) -> list[Model]:
         return [Model(self._c, m) for m in self._c.backend.list_models()]
@@ -138,7 +125,10 @@ class Models:
     ) -> InferenceResult:
         """Sync inference on a DataFrame, Arrow table, file or dataset; the result comes back at once.
         ``anomaly_format`` defaults to ids_only and ``k`` to 1 for the model types they apply to."""
-        opts = options(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
+        opts = InferOptions.build(
+            output_type=output_type, anomaly_format=anomaly_format, k=k, exclude_self_matches=exclude_self_matches,
+            id_column=id_column, factor_scores=factor_scores, prob_columns=prob_columns,
+        )  # fmt: skip
         _args.text("model_version_id", model_version_id)
         if is_dataset_ref(data) and not isinstance(data, Dataset):  # a Dataset object keeps its version
             data = Dataset(self._c, self._c.backend.get_dataset(ref(data)))
@@ -160,17 +150,11 @@ class Models:
         scheduler: str | None = None,
     ) -> Job:
         """Score a file (streamed, may be larger than memory) or an in-memory table in the background.
-        ``executor="dask"`` with ``scheduler="tcp://host:port"`` (or ``"local"`` for a LocalCluster) runs it on a
-        Dask cluster, for a Parquet path the workers can read; the default is ``$JUPYTER_INFER_DASK_SCHEDULER``
-        when set, else the embedded engine."""
-        opts = options(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
-        _args.text("model_version_id", model_version_id)
-        executor, scheduler = _executor(executor, scheduler)
-        if isinstance(path_or_data, os.PathLike):
-            path_or_data = os.fspath(path_or_data)
-        mv = pinned_version(model, model_version_id)
-        rec = self._c.backend.infer_async(ref(model), path_or_data, opts, mv, executor, scheduler)
-        return Job(self._c, rec)
+        ``executor="dask"`` with ``scheduler="tcp://host:port"`` (or ``"local-cluster"`` for a LocalCluster on
+        this machine; ``"local"`` is its older name) runs it on a Dask cluster, for a Parquet path the workers can
+        read; the default is ``$JUPYTER_INFER_DASK_SCHEDULER`` when set, else the embedded engine
+        (``executor="local"``)."""
+        return self._background("async", model, path_or_data, locals())
 
     def infer_batch(
         self,
@@ -187,23 +171,23 @@ class Models:
         executor: str | None = None,
         scheduler: str | None = None,
     ) -> Job:
-        """Score a stored dataset (or a parquet file, directory, glob or fsspec URL) in the background. ``executor``
-        and ``scheduler`` as for ``infer_async``."""
-        opts = options(output_type, anomaly_format, k, exclude_self_matches, id_column, factor_scores, prob_columns)
-        _args.text("model_version_id", model_version_id)
-        executor, scheduler = _executor(executor, scheduler)
-        source = dataset_or_parquet_path
+        """Score a stored dataset (a Dataset, ``dataset:NAME``, a name or id) or a parquet file, directory, glob or
+        fsspec URL in the background. ``executor`` and ``scheduler`` as for ``infer_async``."""
+        return self._background("batch", model, dataset_or_parquet_path, locals())
+
+    def _background(self, how: str, model: Any, source: Any, args: dict[str, Any]) -> Job:
+        """``infer_async`` and ``infer_batch``: the options checked once, then the backend's job."""
+        opts = InferOptions.build(args)
+        mv = _args.text("model_version_id", args["model_version_id"])
+        executor, scheduler = resolve_executor(args["executor"], args["scheduler"], os.environ.get(DASK_SCHEDULER_ENV))
         if isinstance(source, os.PathLike):
             source = os.fspath(source)
-        if isinstance(source, Dataset):
-            source = DATASET_PREFIX + source.id
-        mv = pinned_version(model, model_version_id)
-        rec = self._c.backend.infer_batch(ref(model), source, opts, mv, executor, scheduler)
+        if how == "async":
+            rec = self._c.backend.infer_async(ref(model), source, opts, pinned_version(model, mv), executor, scheduler)
+        else:
+            source = DatasetRef(source.id) if isinstance(source, Dataset) else DatasetRef.parse(source) or source
+            rec = self._c.backend.infer_batch(ref(model), source, opts, pinned_version(model, mv), executor, scheduler)
         return Job(self._c, rec)
-
-
-def _executor(executor: str | None, scheduler: str | None) -> tuple[str | None, str | None]:
-    return resolve_executor(executor, scheduler, os.environ.get(DASK_SCHEDULER_ENV))
 
 
 class Jobs:

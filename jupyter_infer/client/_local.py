@@ -7,33 +7,30 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .._exceptions import ConflictError, InputError, NotFoundError
 from ..engine.options import InferOptions, check_model_type, check_params
 from ..jobs import Runner
-from ..store import Store, new_id
+from ..store import JobStatus, Store, new_id
 from ..store._errors import dataset_file_label, read_stored_table, stored_file
+from ..store._records import DatasetRecord, JobRecord, ModelRecord, ModelVersionRecord
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
+from ._refs import DatasetRef
+from ._staging import rows, snapshot, stage
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from ._result import InferenceResult
 
 # pandas, pyarrow and the engine are imported by the methods that read or score data, so that listing models and
-# jobs (the command line, the panel's server) does not pay for them.
+# jobs (the command line, the panel's server) does not pay for them. Staging data is in _staging, scoring a table
+# at once in _sync.
 
 KEPT_RESULTS = 4
-
-
-def _copy_on_write() -> bool:
-    import pandas as pd
-
-    return int(pd.__version__.split(".")[0]) >= 3 or pd.get_option("mode.copy_on_write") is True
 
 
 def _work_for(store: Store, job: dict[str, Any], frame: pd.DataFrame | None = None, keep: Any = None) -> Any:
@@ -106,35 +103,11 @@ class LocalBackend:
         """Background jobs run in this process, so they can take their data from memory."""
         return self.dispatch is None
 
-    # ---- helpers ---------------------------------------------------------------------------------------------
-    def _stage(self, data: Any, what: str) -> tuple[str, bool, str | None]:
-        """A path the job can read: files as they are, tables written to the store's uploads (deleted after)."""
-        if isinstance(data, str | os.PathLike):
-            p = Path(data)
-            if not p.exists():
-                raise InputError(f"No such file: {p}.")
-            return str(p.resolve()), False, p.name
-        import pyarrow.parquet as pq
-
-        from ..engine.io import to_frame
-        from ..engine.tables import to_arrow
-
-        df = to_frame(data, what)
-        dest = self.store.path("uploads", f"{new_id('up_')}.parquet")
-        tmp = self.store.tmp_path(dest)
-        try:
-            with self.store.writing("uploads/"):
-                pq.write_table(to_arrow(df), tmp)
-                os.replace(tmp, dest)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return str(dest), True, None
-
     # ---- datasets --------------------------------------------------------------------------------------------
-    def create_dataset(self, data: Any, name: str | None, description: str | None = None) -> dict[str, Any]:
+    def create_dataset(self, data: Any, name: str | None, description: str | None = None) -> DatasetRecord:
         """Ingest a table; the record's ``current_version`` is the version this ingest made (another process may
         have made a newer one meanwhile)."""
-        return self._ingest(data, name, description)[0]
+        return cast(DatasetRecord, self._ingest(data, name, description)[0])
 
     def _ingest(
         self, data: Any, name: str | None, description: str | None = None
@@ -149,7 +122,7 @@ class LocalBackend:
 
         table = stored = None
         if isinstance(data, str | os.PathLike):
-            source, label = self._stage(data, "the dataset")[0], Path(data).name
+            source, label = stage(self.store, data, "the dataset")[0], Path(data).name
         else:
             source, label = None, None
             table = to_arrow(to_frame(data, "the dataset"))
@@ -167,11 +140,11 @@ class LocalBackend:
             raise err
         return self.store.get_dataset(ds_id, version_id=dsv_id), dsv_id, stored
 
-    def list_datasets(self) -> list[dict[str, Any]]:
-        return self.store.list_datasets()
+    def list_datasets(self) -> list[DatasetRecord]:
+        return cast(list[DatasetRecord], self.store.list_datasets())
 
-    def get_dataset(self, ref: str) -> dict[str, Any]:
-        return self.store.get_dataset(ref)
+    def get_dataset(self, ref: str) -> DatasetRecord:
+        return cast(DatasetRecord, self.store.get_dataset(ref))
 
     def delete_dataset(self, ref: str) -> None:
         self._settle()
@@ -184,7 +157,7 @@ class LocalBackend:
         v = self.store.dataset_version(ref)
         with stored_file(dataset_file_label(v), "create the dataset again"):
             pf = pq.ParquetFile(v["path"])
-            df = _rows(pf, int(offset), max(1, int(max_rows))) if pf.metadata.num_rows else pd.DataFrame()
+            df = rows(pf, int(offset), max(1, int(max_rows))) if pf.metadata.num_rows else pd.DataFrame()
         df = df.astype(object).where(df.notna(), None)
         return {"headers": [str(c) for c in df.columns], "rows": df.to_dict(orient="records")}
 
@@ -192,7 +165,7 @@ class LocalBackend:
     def train(
         self, data: Any, model_type: str, label_column: str | None, name: str | None,
         input_columns: list[str] | None, params: dict[str, Any] | None, id_column: str | None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> JobRecord:  # fmt: skip
         check_model_type(model_type)
         check_params(model_type, params)  # fail before any data is stored
         from ..engine.io import to_frame
@@ -227,20 +200,20 @@ class LocalBackend:
         )  # fmt: skip
         # in this process the job trains on the rows just stored, as the store gives them back (no re-read)
         self._submit(job, stored if self.in_process else None)
-        return job
+        return cast(JobRecord, job)
 
-    def list_models(self) -> list[dict[str, Any]]:
-        return self.store.list_models()
+    def list_models(self) -> list[ModelRecord]:
+        return cast(list[ModelRecord], self.store.list_models())
 
-    def get_model(self, ref: str) -> dict[str, Any]:
-        return self.store.get_model(ref)
+    def get_model(self, ref: str) -> ModelRecord:
+        return cast(ModelRecord, self.store.get_model(ref))
 
     def delete_model(self, ref: str) -> None:
         self._settle()
         self.store.delete_model(ref)
 
-    def model_versions(self, ref: str) -> list[dict[str, Any]]:
-        return self.store.model_versions(ref)
+    def model_versions(self, ref: str) -> list[ModelVersionRecord]:
+        return cast(list[ModelVersionRecord], self.store.model_versions(ref))
 
     # ---- inference -------------------------------------------------------------------------------------------
     def infer(self, model: str, data: Any, options: InferOptions, model_version_id: str | None) -> InferenceResult:
@@ -291,73 +264,65 @@ class LocalBackend:
         return job
 
     def infer_async(
-        self, model: str, data: Any, options: InferOptions, model_version_id: str | None, executor: str | None,
+        self,
+        model: str,
+        data: Any,
+        options: InferOptions,
+        model_version_id: str | None,
+        executor: str | None,
         scheduler: str | None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> JobRecord:
         self.store.model_version(model, model_version_id)  # unknown model: fail before staging data
-        if executor == "dask" and isinstance(data, str) and ("://" in data or any(c in data for c in "*?[")):
-            return self.infer_batch(model, data, options, model_version_id, executor, scheduler)  # workers read it
+        if executor == "dask" and isinstance(data, str) and _workers_read(data):
+            return self.infer_batch(model, data, options, model_version_id, executor, scheduler)
+        frame, label = None, None
+        source: dict[str, Any]
         if self.in_process and executor != "dask" and not isinstance(data, str | os.PathLike):
-            from ..engine.io import to_frame
-
-            # scored from memory by this process's runner; a snapshot, so changing the frame in the next cell does not
-            # change what this job scores: a shallow copy under copy-on-write (pandas 3, or 2.x with the option on)
-            frame = to_frame(data, "the inference data").copy(deep=not _copy_on_write())
-            return self._infer_job(
-                model, {"in_memory": True}, None, options, model_version_id, executor, scheduler, frame=frame
-            )
-        path, delete, label = self._stage(data, "the inference data")
-        return self._infer_job(
-            model,
-            {"path": path, "delete_after": delete},
-            label,
-            options,
-            model_version_id,
-            executor,
-            scheduler,
-        )
+            frame = snapshot(data, "the inference data")  # scored from memory by this process's runner
+            source = {"in_memory": True}
+        else:
+            path, delete, label = stage(self.store, data, "the inference data")
+            source = {"path": path, "delete_after": delete}
+        job = self._infer_job(model, source, label, options, model_version_id, executor, scheduler, frame=frame)
+        return cast(JobRecord, job)
 
     def infer_batch(
-        self, model: str, source: Any, options: InferOptions, model_version_id: str | None, executor: str | None,
+        self,
+        model: str,
+        source: Any,
+        options: InferOptions,
+        model_version_id: str | None,
+        executor: str | None,
         scheduler: str | None,
-    ) -> dict[str, Any]:  # fmt: skip
-        if isinstance(source, str) and source.startswith("dataset:"):
-            dsv = self.store.dataset_version(source[len("dataset:") :])
-            return self._infer_job(
-                model, {"dataset_version_id": dsv["id"]}, dsv["dataset_name"], options, model_version_id, executor,
-                scheduler,
-            )  # fmt: skip
+    ) -> JobRecord:
+        where, label = self._batch_source(source, executor)
+        job = self._infer_job(model, where, label, options, model_version_id, executor, scheduler)
+        return cast(JobRecord, job)
+
+    def _batch_source(self, source: Any, executor: str | None) -> tuple[dict[str, Any], str | None]:
+        """What an ``infer_batch`` job reads, and its label: a stored dataset's version, a file or directory, or (on
+        Dask) a glob or fsspec URL the workers list and read themselves."""
+        if isinstance(source, DatasetRef | str) and not (isinstance(source, str) and Path(source).exists()):
+            if not isinstance(source, DatasetRef) and executor == "dask" and _workers_read(source):
+                return {"path": source}, source.rstrip("/").rsplit("/", 1)[-1]
+            dsv = self.store.dataset_version(source.ref if isinstance(source, DatasetRef) else source)
+            return {"dataset_version_id": dsv["id"]}, dsv["dataset_name"]  # by DatasetRef, else by name or id
         if isinstance(source, str | os.PathLike) and Path(source).exists():
-            return self._infer_job(
-                model, {"path": str(Path(source).resolve())}, Path(source).name, options, model_version_id, executor,
-                scheduler,
-            )  # fmt: skip
-        if executor == "dask" and isinstance(source, str) and ("://" in source or any(c in source for c in "*?[")):
-            # a glob or an fsspec URL: the Dask workers list and read it themselves
-            return self._infer_job(
-                model, {"path": source}, source.rstrip("/").rsplit("/", 1)[-1], options, model_version_id, executor,
-                scheduler,
-            )  # fmt: skip
-        if isinstance(source, str):
-            dsv = self.store.dataset_version(source)
-            return self._infer_job(
-                model, {"dataset_version_id": dsv["id"]}, dsv["dataset_name"], options, model_version_id, executor,
-                scheduler,
-            )  # fmt: skip
+            return {"path": str(Path(source).resolve())}, Path(source).name
         raise InputError("infer_batch takes a stored dataset (name, id or Dataset) or a parquet path.")
 
     # ---- jobs ------------------------------------------------------------------------------------------------
-    def get_job(self, job_id: str) -> dict[str, Any]:
+    def get_job(self, job_id: str) -> JobRecord:
         self._settle()
-        return self.store.get_job(job_id)
+        return cast(JobRecord, self.store.get_job(job_id))
 
-    def list_jobs(self, status: str | None, type: str | None, limit: int) -> list[dict[str, Any]]:
+    def list_jobs(self, status: str | None, type: str | None, limit: int) -> list[JobRecord]:
         self._settle()
-        return self.store.list_jobs(status=status, type=type, limit=limit)
+        return cast(list[JobRecord], self.store.list_jobs(status=status, type=type, limit=limit))
 
-    def cancel_job(self, job_id: str) -> dict[str, Any]:
+    def cancel_job(self, job_id: str) -> JobRecord:
         self.runner.cancel(job_id)
-        return self.store.get_job(job_id)
+        return cast(JobRecord, self.store.get_job(job_id))
 
     def prune_jobs(self, older_than_days: float) -> int:
         self._settle()
@@ -369,7 +334,7 @@ class LocalBackend:
 
         self._settle()
         job = self.store.get_job(job_id)
-        if job["status"] != "succeeded":
+        if job["status"] != JobStatus.SUCCEEDED:
             raise ConflictError(f"Job {job_id} has no result: it is {job['status']}.")
         path = job.get("result_path")
         if not path or not Path(path).exists():
@@ -389,16 +354,6 @@ class LocalBackend:
         return InferenceResult(meta, loader=load)
 
 
-def _rows(pf: pq.ParquetFile, offset: int, n: int) -> pd.DataFrame:
-    """Rows offset..offset+n of a Parquet file, reading only the row groups that hold them."""
-    groups, start, first = [], 0, None
-    for i in range(pf.metadata.num_row_groups):
-        size = pf.metadata.row_group(i).num_rows
-        if start + size > offset and start < offset + n:
-            first = start if first is None else first
-            groups.append(i)
-        start += size
-    if not groups:
-        return pf.schema_arrow.empty_table().to_pandas()
-    assert first is not None
-    return pf.read_row_groups(groups).slice(offset - first, n).to_pandas()
+def _workers_read(source: str) -> bool:
+    """A glob or an fsspec URL: the Dask workers list and read it themselves."""
+    return "://" in source or any(c in source for c in "*?[")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import html
 import threading
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import JobCanceled, JobFailed, NotFoundError
+from .._exceptions import NotFoundError
+from ..store import ENDED, ended_error
+from ..store._records import DatasetRecord, JobRecord, ModelRecord, ModelVersionRecord
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -15,13 +18,11 @@ if TYPE_CHECKING:
     from ._client import Client
     from ._result import InferenceResult
 
-TERMINAL = ("succeeded", "failed", "canceled")
-
 
 class Dataset:
     """A stored table (one name, several versions)."""
 
-    def __init__(self, client: Client, record: dict[str, Any]) -> None:
+    def __init__(self, client: Client, record: DatasetRecord) -> None:
         self._client = client
         self.record = record
 
@@ -34,17 +35,21 @@ class Dataset:
         return str(self.record["name"])
 
     @property
+    def _cv(self) -> Mapping[str, Any]:
+        """The version this Dataset shows (a remote service's record may lack it)."""
+        return self.record.get("current_version") or {}
+
+    @property
     def version_id(self) -> str | None:
-        cv = self.record.get("current_version") or {}
-        return cv.get("id")
+        return self._cv.get("id")
 
     @property
     def row_count(self) -> int | None:
-        return (self.record.get("current_version") or {}).get("row_count")
+        return self._cv.get("row_count")
 
     @property
     def schema(self) -> dict[str, str]:
-        return dict((self.record.get("current_version") or {}).get("schema_json") or {})
+        return dict(self._cv.get("schema_json") or {})
 
     def preview(self, max_rows: int = 10) -> pd.DataFrame:
         import pandas as pd
@@ -60,7 +65,7 @@ class Model:
     """A trained model: its latest version unless one is pinned (the Model a training job returns is pinned to the
     version that job made, and infers with it)."""
 
-    def __init__(self, client: Client, record: dict[str, Any], pinned: bool = False) -> None:
+    def __init__(self, client: Client, record: ModelRecord, pinned: bool = False) -> None:
         self._client = client
         self.record = record
         self.pinned = pinned
@@ -89,8 +94,9 @@ class Model:
         return str(self.record.get("status"))
 
     @property
-    def _cv(self) -> dict[str, Any]:
-        return dict(self.record.get("current_version") or {})
+    def _cv(self) -> Mapping[str, Any]:
+        """The version this Model shows (a remote service's record may lack it)."""
+        return self.record.get("current_version") or {}
 
     @property
     def version(self) -> int | None:
@@ -125,7 +131,7 @@ class Model:
     def training_dataset_name(self) -> str | None:
         return self.record.get("training_dataset_name")
 
-    def versions(self) -> list[dict[str, Any]]:
+    def versions(self) -> list[ModelVersionRecord]:
         return self._client.backend.model_versions(self.id)
 
     def infer(self, data: Any, **kwargs: Any) -> InferenceResult:
@@ -149,7 +155,7 @@ class Model:
 class Job:
     """A unit of work. Attributes read the current state (refreshed at most every 0.1 s while it runs)."""
 
-    def __init__(self, client: Client, record: dict[str, Any]) -> None:
+    def __init__(self, client: Client, record: JobRecord) -> None:
         self._client = client
         self._record = record
         self._fetched = time.monotonic()
@@ -160,8 +166,8 @@ class Job:
         return self
 
     @property
-    def record(self) -> dict[str, Any]:
-        if self._record.get("status") not in TERMINAL and time.monotonic() - self._fetched > 0.1:
+    def record(self) -> JobRecord:
+        if self._record.get("status") not in ENDED and time.monotonic() - self._fetched > 0.1:
             self.refresh()
         return self._record
 
@@ -187,14 +193,14 @@ class Job:
 
     @property
     def done(self) -> bool:
-        return self.status in TERMINAL
+        return self.status in ENDED
 
     def wait(self, timeout: float | None = None, poll: float = 0.1) -> Job:
         """Block until the job ends (TimeoutError after ``timeout`` seconds); returns the job. Polls every 10 ms at
         first, then less often up to ``poll`` seconds, so a short job is not made to wait for a long poll."""
         deadline = None if timeout is None else time.monotonic() + timeout
         interval = min(0.01, poll)
-        while self.refresh()._record["status"] not in TERMINAL:
+        while self.refresh()._record["status"] not in ENDED:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"job {self.id} is still {self._record['status']} after {timeout} s")
             self.pause(interval)  # returns at once when this process runs the job and it ends
@@ -212,20 +218,20 @@ class Job:
         while not ended.wait(0.02) and not wake.is_set() and time.monotonic() < deadline:
             pass
 
+    def raise_for_status(self) -> Job:
+        """Raise JobFailed or JobCanceled (saying why) if the job, as last fetched, ended other than succeeded;
+        returns the job otherwise. Fetches nothing: ``job.refresh().raise_for_status()`` checks the current state."""
+        err = ended_error(self._record)
+        if err is not None:
+            raise err
+        return self
+
     def result(self, timeout: float | None = None) -> Any:
         """Wait, then: an InferenceResult for inference, the Model for training, the Dataset for ingest.
         Raises JobFailed or JobCanceled if it did not succeed."""
-        self.wait(timeout)
-        rec = self._record
-        if rec["status"] == "failed":
-            raise JobFailed(f"Job {self.id} failed: {rec.get('error_message')}")
-        if rec["status"] == "canceled":  # "canceled: the model M was deleted" says why
-            why = str(rec.get("error_message") or "")
-            raise JobCanceled(
-                f"Job {self.id} was canceled" + (f": {why[10:]}." if why.startswith("canceled: ") else ".")
-            )
+        rec = self.wait(timeout).raise_for_status()._record
         if rec["type"] == "train":  # the version this job made, not whichever is latest now
-            return self._client.models.get(rec["model_id"]).at_version(rec["model_version_id"])
+            return self._client.models.get(rec["model_id"]).at_version(str(rec["model_version_id"]))
         if rec["type"] == "dataset_ingest":
             return self._client.datasets.get(rec["dataset_id"])
         return self._client.backend.job_result(self.id)

@@ -107,21 +107,30 @@ class InferenceResult:
     def to_csv(self, path: str | os.PathLike[str] | None = None) -> str | None:
         if path is None:
             return outputs.to_csv_bytes(self.table).decode()
-        self.save(path, format="csv")
+        self.save(path, "csv")
         return None
 
     def to_parquet(self, path: str | os.PathLike[str] | None = None) -> bytes | None:
         if path is None:
             return outputs.to_parquet_bytes(self.table, self.meta)
-        self.save(path, format="parquet")
+        self.save(path, "parquet")
         return None
 
-    def encode(self, fmt: str) -> bytes:
-        return outputs.encode(self.table, self.meta, fmt)
+    def encode(self, output_type: str) -> bytes:
+        """The result as the bytes of a json, csv or parquet file."""
+        return outputs.encode(self.table, self.meta, output_type)
 
-    def save(self, path: str | os.PathLike[str], format: str | None = None, overwrite: bool = True) -> Path:
-        """Write the format the extension names (or ``format``), atomically."""
-        return outputs.write_result(self.table, self.meta, path, format, overwrite=overwrite)
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        output_type: str | None = None,
+        overwrite: bool = True,
+        *,
+        format: str | None = None,
+    ) -> Path:
+        """Write the result atomically, as ``output_type`` or else the type the file's extension names (``format``:
+        the older name of ``output_type``, still accepted)."""
+        return outputs.write_result(self.table, self.meta, path, output_type or format, overwrite=overwrite)
 
     # ---- display ---------------------------------------------------------------------------------------------
     def __repr__(self) -> str:

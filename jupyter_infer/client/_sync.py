@@ -13,11 +13,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..engine.io import BatchReader
+from ..engine.batches import BatchReader
 from ..engine.options import InferOptions
 from ..engine.outputs import with_metadata
 from ..jobs import JobContext, Runner, load_artifact
-from ..jobs.work import equal_batch_rows, result_meta
+from ..jobs._results import equal_batch_rows, result_meta
 from ..store import Store
 from ._result import InferenceResult
 

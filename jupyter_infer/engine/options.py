@@ -1,198 +1,304 @@
-"""Training params and inference options: their names, defaults and which model types they apply to."""
+"""The inference options, each written once: name, type, choices, default and help (``InferOptions.fields()``).
+
+``InferOptions`` is the one options type of inference, frozen and typed with ``Literal``s. ``InferOptions.build`` is
+the one way a front end makes it from what it received (keyword arguments, a JSON body, a form's text fields, an
+argparse namespace); the constructor checks every value (the one place an option's type and choices are checked)
+and ``resolve`` checks the options against a model type, once. The HTTP schemas, the magics' and the command line's
+help derive from ``InferOptions.fields()``. Training params live in ``engine.params``; their names stay importable
+from here, as do the model types and ``did_you_mean`` (``engine._choices``).
+"""
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import asdict, dataclass
-from typing import Any
+import copy
+import numbers
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Literal, cast, get_args, get_type_hints
 
 from .._exceptions import OptionError
+from ._choices import MODEL_TYPES, ModelType, check_model_type, choice, did_you_mean, show
+from .params import PARAMS, TRAINING_MODE_HELP, TRAINING_MODES, check_params
 
-MODEL_TYPES = ("prediction", "clustering", "anomaly", "embedding", "search", "factors")
-OUTPUT_TYPES = ("json", "csv", "parquet")
-ANOMALY_FORMATS = ("ids_only", "per_row")
+OutputType = Literal["json", "csv", "parquet"]
+AnomalyFormat = Literal["ids_only", "per_row"]
+ExecutorName = Literal["local", "dask"]
 
-# param name -> the model types it applies to
-PARAMS: dict[str, tuple[str, ...]] = {
-    "training_mode": MODEL_TYPES,
-    "task": ("prediction",),
-    "n_clusters": ("clustering",),
-    "contamination": ("anomaly",),
-    "n_factors": ("factors",),
-    "n_components": ("embedding", "search"),
+OUTPUT_TYPES: tuple[OutputType, ...] = get_args(OutputType)
+ANOMALY_FORMATS: tuple[AnomalyFormat, ...] = get_args(AnomalyFormat)
+EXECUTORS: tuple[ExecutorName, ...] = get_args(ExecutorName)
+K_MAX = 10_000  # nearest matches per row, on every front end
+SUFFIXES: dict[str, OutputType] = {
+    ".json": "json",
+    ".jsonl": "json",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
 }
 
-
-# What params training_mode does per model type (default "best"); the magics' help and the README show it.
-TRAINING_MODES: dict[str, str] = {
-    "prediction": "best compares gradient boosting, a random forest and a regularized linear model on 3-fold "
-    "cross-validation (one holdout of 20 percent above 20,000 rows) and keeps the best or a blend of the top two; fast fits "
-    "one gradient boosting, fitted once on 80 percent of the rows and stopped early on the other 20",
-    "clustering": "fast chooses k on a sample of at most 5,000 rows (best: 20,000)",
-    "anomaly": "fast grows 100 isolation trees instead of 200",
-    "embedding": "fast checks the kept neighbourhoods on 300 sampled rows instead of 1,000",
-    "search": "fast checks the kept neighbourhoods on 300 rows and skips timing the index kinds",
-    "factors": "fast runs parallel analysis with 5 shuffles instead of 20",
-}
-TRAINING_MODE_HELP = "training_mode=fast|best (default best): " + "; ".join(
-    f"{t}: {text}" for t, text in TRAINING_MODES.items()
-)
-
-
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    """' Did you mean "x"?' or an empty string."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f' Did you mean "{close[0]}"?' if close else ""
-
-
-def check_model_type(model_type: str) -> str:
-    if model_type not in MODEL_TYPES:
-        raise OptionError(
-            f'Unknown model type "{model_type}". Use one of: {", ".join(MODEL_TYPES)}.'
-            + did_you_mean(model_type, MODEL_TYPES)
-        )
-    return model_type
+__all__ = [
+    "ANOMALY_FORMATS",
+    "DASK_SCHEDULER_ENV",
+    "EXECUTORS",
+    "K_MAX",
+    "LOCAL_CLUSTER",
+    "MODEL_TYPES",
+    "OUTPUT_TYPES",
+    "PARAMS",
+    "TRAINING_MODES",
+    "TRAINING_MODE_HELP",
+    "InferOptions",
+    "ModelType",
+    "OptionSpec",
+    "OutputType",
+    "check_model_type",
+    "check_output_type",
+    "check_params",
+    "choice",
+    "did_you_mean",
+    "output_type_for",
+    "resolve_executor",
+    "show",
+]
 
 
-def _short(v: Any) -> str:
-    """A value for a message: its repr, cut short (a 5000-digit number has no repr at all)."""
-    try:
-        text = repr(v)
-    except ValueError:
-        return f"a {type(v).__name__} too long to show"
-    return text if len(text) <= 60 else text[:57] + "..."
+def check_output_type(value: Any, name: str = "output type") -> OutputType:
+    """The one check of an output type, whatever a front end calls it (``output_type``, the magic's and the command
+    line's ``--format``, the HTTP ``response_format``): json, csv or parquet."""
+    return cast(OutputType, choice(name, value, OUTPUT_TYPES))
 
 
-def _as_int(key: str, v: Any, lo: int, hi: int | None = None) -> int:
-    try:
-        i = int(v)
-        if float(v) != i:
-            raise ValueError
-    except (TypeError, ValueError, OverflowError):
-        raise OptionError(f"params {key} must be a whole number, not {_short(v)}.") from None
-    if i < lo or (hi is not None and i > hi):
-        rng = f"from {lo} to {hi}" if hi is not None else f"at least {lo}"
-        raise OptionError(f"params {key} must be {rng}; got {i}.")
+def output_type_for(path: Any, given: Any = None, how: str = "name the format") -> OutputType:
+    """The output type of a file to write: ``given``, else the one its extension names (.json/.jsonl, .csv,
+    .parquet/.pq). ``how``: what the message tells a person to do when the name says nothing (e.g. "add --format")."""
+    if given is not None:
+        return check_output_type(given)
+    name = str(path).replace("\\", "/").rsplit("/", 1)[-1]
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in SUFFIXES:
+        raise OptionError(f"Cannot tell the format from the file name {name}; use .json, .csv or .parquet or {how}.")
+    return SUFFIXES[suffix]
+
+
+# ---- the options ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OptionSpec:
+    """One option as a front end needs it; the HTTP schemas, the magics' and the CLI's help derive from it.
+    ``python_type`` is the field's annotation (a ``Literal``, ``int | None``, ``bool``, ``str | None``)."""
+
+    name: str
+    python_type: Any
+    default: Any
+    help: str
+    choices: tuple[str, ...] | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    applies_to: tuple[ModelType, ...] = MODEL_TYPES  # the model types it may be given for
+
+
+def _meta(help: str, **more: Any) -> dict[str, Any]:
+    """A field's metadata: its help, and its choices, bounds and model types where it has them."""
+    return {"help": help, **more}
+
+
+def _whole(name: str, v: Any, lo: int, hi: int) -> int:
+    """A Python or numpy int (never a bool or a float) within [lo, hi]."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise OptionError(f"{name} must be a whole number, not {show(v)}.")
+    i = int(v)
+    if i < lo:
+        raise OptionError(f"{name} must be at least {lo}; got {show(i)}.")
+    if i > hi:
+        raise OptionError(f"{name} must be at most {hi}; got {show(i)}.")
     return i
 
 
-def check_params(model_type: str, params: dict[str, Any] | None) -> dict[str, Any]:
-    """Validate and normalize training params (SPEC §5): unknown or inapplicable keys are errors."""
-    out: dict[str, Any] = {}
-    for key, value in (params or {}).items():
-        if key not in PARAMS:
-            raise OptionError(
-                f'Unknown training param "{key}". Known params: {", ".join(PARAMS)}.' + did_you_mean(key, list(PARAMS))
-            )
-        if model_type not in PARAMS[key]:
-            raise OptionError(
-                f'The param "{key}" applies to {" and ".join(PARAMS[key])} models, not to {model_type} models.'
-            )
-        if key == "training_mode":
-            if value not in ("fast", "best"):
-                raise OptionError(f'params training_mode must be "fast" or "best", not {_short(value)}.')
-        elif key == "task":
-            if value not in ("classification", "regression"):
-                raise OptionError(f'params task must be "classification" or "regression", not {_short(value)}.')
-        elif key == "contamination":
-            try:
-                value = float(value)
-            except (TypeError, ValueError, OverflowError):
-                raise OptionError(f"params contamination must be a number in (0, 0.5], not {_short(value)}.") from None
-            if not 0 < value <= 0.5:
-                raise OptionError(f"params contamination must lie in (0, 0.5]; got {value}.")
-        elif key == "n_clusters":
-            value = _as_int(key, value, 2, 100)
-        else:
-            value = _as_int(key, value, 1, 256)
-        out[key] = value
-    out.setdefault("training_mode", "best")
-    return out
+def _flag(name: str, v: Any) -> bool:
+    """True or False (a numpy bool too)."""
+    if isinstance(v, bool) or (hasattr(v, "dtype") and getattr(v.dtype, "kind", "") == "b"):
+        return bool(v)
+    raise OptionError(f"{name} must be True or False, not {show(v)}.")
 
 
-@dataclass
+def _from_text(spec: OptionSpec, v: Any) -> Any:
+    """A form's or a query string's value as its option's type ("3" -> 3, "true" -> True); typed values pass."""
+    if spec.python_type is bool and isinstance(v, str | int) and not isinstance(v, bool):
+        text = str(v).strip().lower()
+        if text in ("true", "1", "yes", "on"):
+            return True
+        if text in ("false", "0", "no", "off", ""):
+            return False
+        raise OptionError(f'{spec.name} must be true or false, not "{v}".')
+    if spec.minimum is not None and isinstance(v, str):
+        try:
+            return int(v.strip())
+        except ValueError:
+            raise OptionError(f'{spec.name} must be a whole number, not "{v}".') from None
+    return v
+
+
+@dataclass(frozen=True)
 class InferOptions:
-    """How to score: what the caller asked for, validated against the model type by ``resolve``."""
+    """How to score. Every value is checked when the options are made; ``resolve`` checks them against a model
+    type and fills in that type's defaults, once."""
 
-    output_type: str = "json"
-    anomaly_format: str | None = None  # default ids_only (anomaly only)
-    k: int | None = None  # default 1 (search only)
-    exclude_self_matches: bool = False  # search only
-    id_column: str | None = None
-    factor_scores: bool = False  # factors only: per-row scores instead of the per-factor table
-    prob_columns: bool = False  # prediction (classification) only: prob_<class> per class
+    output_type: OutputType = field(
+        default="json", metadata=_meta("the result's format: json, csv or parquet", choices=OUTPUT_TYPES)
+    )
+    anomaly_format: AnomalyFormat | None = field(
+        default=None,
+        metadata=_meta(
+            "anomaly models: ids_only (default: the anomalous ids) or per_row (a flag and a score per row)",
+            choices=ANOMALY_FORMATS,
+            applies_to=("anomaly",),
+        ),
+    )
+    k: int | None = field(
+        default=None,
+        metadata=_meta(
+            "search models: the k nearest matches per row (default 1)", minimum=1, maximum=K_MAX, applies_to=("search",)
+        ),
+    )
+    exclude_self_matches: bool = field(
+        default=False, metadata=_meta("search models: a query row may not match itself", applies_to=("search",))
+    )
+    id_column: str | None = field(
+        default=None, metadata=_meta("use this column's values as the output id instead of the row position")
+    )
+    factor_scores: bool = field(
+        default=False,
+        metadata=_meta(
+            "factors models: per-row factor scores instead of the per-factor table", applies_to=("factors",)
+        ),
+    )
+    prob_columns: bool = field(
+        default=False,
+        metadata=_meta(
+            "prediction models (classification): a prob_<class> column per class", applies_to=("prediction",)
+        ),
+    )
+    _resolved_for: str | None = field(default=None, init=False, repr=False, compare=False)  # see resolve
+
+    def __post_init__(self) -> None:
+        """The one check of each option's value (its type, choices and bounds); numpy scalars become Python's."""
+        for spec in self.fields():
+            v = getattr(self, spec.name)
+            if v is None:
+                v = spec.default
+            elif spec.choices is not None:
+                v = choice("output type" if spec.name == "output_type" else spec.name, v, spec.choices)
+            elif spec.python_type is bool:
+                v = _flag(spec.name, v)
+            elif spec.minimum is not None:
+                v = _whole(spec.name, v, spec.minimum, spec.maximum or K_MAX)
+            elif not isinstance(v, str):
+                raise OptionError(f"{spec.name} must be a string, not {show(v)}.")
+            object.__setattr__(self, spec.name, v)
+
+    @classmethod
+    def build(
+        cls,
+        values: Mapping[str, Any] | Any = None,
+        /,
+        *,
+        text: bool = False,
+        defaults: Mapping[str, Any] | None = None,
+        **given: Any,
+    ) -> InferOptions:
+        """The one way a front end makes options from what it received: ``values`` is a mapping (a JSON body, a
+        form's fields) or an argparse namespace (its dests named as the options), ``given`` keyword arguments on
+        top. Keys that are not options are ignored; an option left out (None, or "" in text) takes ``defaults``,
+        else its default. ``text``: the values may come as text, as a form or a query string sends them ("3",
+        "true"); otherwise each must already have its type (k an int, the flags True or False)."""
+        src = {**(values if isinstance(values, Mapping) else vars(values) if values is not None else {}), **given}
+        kw: dict[str, Any] = {}
+        for spec in cls.fields():
+            v = src.get(spec.name)
+            if v is None or (text and v == "" and spec.python_type is not bool):
+                v = (defaults or {}).get(spec.name)
+            if v is not None:
+                kw[spec.name] = _from_text(spec, v) if text else v
+        return cls(**kw)
+
+    @classmethod
+    def fields(cls) -> list[OptionSpec]:
+        """Every option described: name, type, default, help, choices, bounds and the model types it applies to."""
+        hints = get_type_hints(cls)
+        return [
+            OptionSpec(
+                f.name,
+                hints[f.name],
+                None if f.default is MISSING else f.default,
+                f.metadata["help"],
+                f.metadata.get("choices"),
+                f.metadata.get("minimum"),
+                f.metadata.get("maximum"),
+                f.metadata.get("applies_to", MODEL_TYPES),
+            )
+            for f in fields(cls)
+            if "help" in f.metadata
+        ]
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(spec.name for spec in cls.fields())
 
     def resolve(self, model_type: str) -> InferOptions:
-        if self.output_type not in OUTPUT_TYPES:
-            raise OptionError(
-                f'Unknown output type "{self.output_type}". Use json, csv or parquet.'
-                + did_you_mean(self.output_type, OUTPUT_TYPES)
-            )
-        o = InferOptions(**asdict(self))
-        if o.anomaly_format is not None and model_type != "anomaly":
-            raise OptionError(f"anomaly_format applies to anomaly models only; this is a {model_type} model.")
-        if model_type == "anomaly":
-            o.anomaly_format = o.anomaly_format or "ids_only"
-            if o.anomaly_format not in ANOMALY_FORMATS:
-                raise OptionError(
-                    f'Unknown anomaly_format "{o.anomaly_format}". Use ids_only or per_row.'
-                    + did_you_mean(o.anomaly_format, ANOMALY_FORMATS)
-                )
-        if o.k is not None and model_type != "search":
-            raise OptionError(f"k applies to search models only; this is a {model_type} model.")
-        if o.exclude_self_matches and model_type != "search":
-            raise OptionError(f"exclude_self_matches applies to search models only; this is a {model_type} model.")
-        if model_type == "search":
-            k = 1 if o.k is None else o.k
-            try:
-                k = int(k)
-            except (TypeError, ValueError, OverflowError):
-                raise OptionError(f"k must be a whole number, not {o.k!r}.") from None
-            if k <= 0:
-                raise OptionError(f"k must be at least 1; got {k}.")
-            o.k = k
-        if o.factor_scores and model_type != "factors":
-            raise OptionError(f"factor_scores applies to factors models only; this is a {model_type} model.")
-        if o.prob_columns and model_type != "prediction":
-            raise OptionError(f"prob_columns applies to prediction models only; this is a {model_type} model.")
-        return o
+        """These options for a model of ``model_type``: one that does not apply to it is an error, and the type's
+        defaults are filled in (anomaly_format ids_only, k 1). Options resolved for this type come back as they
+        are, so the check runs once however many layers a job passes through."""
+        if self._resolved_for == model_type:
+            return self
+        for spec in self.fields():
+            if model_type not in spec.applies_to and getattr(self, spec.name) not in (None, False):
+                only = " and ".join(spec.applies_to)
+                raise OptionError(f"{spec.name} applies to {only} models only; this is a {model_type} model.")
+        out = copy.copy(self)  # checked already: no second pass through the constructor
+        if model_type == "anomaly" and self.anomaly_format is None:
+            object.__setattr__(out, "anomaly_format", "ids_only")
+        if model_type == "search" and self.k is None:
+            object.__setattr__(out, "k", 1)
+        object.__setattr__(out, "_resolved_for", model_type)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The options by name: what a job's request stores and a result's metadata records."""
+        return {name: getattr(self, name) for name in self.names()}
 
 
-EXECUTORS = ("local", "dask")
+# ---- where a batch job runs ---------------------------------------------------------------------------------------
 DASK_SCHEDULER_ENV = "JUPYTER_INFER_DASK_SCHEDULER"
-LOCAL_CLUSTER = "local"  # scheduler="local": a LocalCluster on this machine
+# scheduler="local-cluster": a Dask LocalCluster started on this machine (executor="local" is the embedded engine, no
+# Dask at all). "local" is its older spelling, still accepted everywhere.
+LOCAL_CLUSTER = "local-cluster"
+LOCAL_CLUSTER_ALIASES = (LOCAL_CLUSTER, "local")
+
+
+def is_local_cluster(scheduler: str | None) -> bool:
+    """True for a scheduler that names a LocalCluster on this machine ("local-cluster", or "local")."""
+    return scheduler in LOCAL_CLUSTER_ALIASES
 
 
 def resolve_executor(
     executor: str | None, scheduler: str | None, default_scheduler: str | None = None
-) -> tuple[str | None, str | None]:
+) -> tuple[ExecutorName | None, str | None]:
     """Where a batch job runs, from what the caller asked and this process's default scheduler
-    (``$JUPYTER_INFER_DASK_SCHEDULER``): ``("local", None)``, ``("dask", address)``, ``("dask", None)`` for a
-    LocalCluster sized to the machine, or ``(None, None)`` when nothing was asked and there is no default here
-    (the process that runs the job applies its own default: a server's environment, else the local engine).
+    (``$JUPYTER_INFER_DASK_SCHEDULER``): ``("local", None)`` (the embedded engine), ``("dask", address)``,
+    ``("dask", None)`` for a LocalCluster sized to the machine (scheduler "local-cluster"), or ``(None, None)`` when
+    nothing was asked and there is no default here (the process that runs the job applies its own default: a
+    server's environment, else the embedded engine).
 
     An explicit ``executor="local"`` wins over the default; a scheduler alone implies ``executor="dask"``."""
-    if executor in (None, ""):
-        executor = None
-    elif executor not in EXECUTORS:
-        raise OptionError(
-            f'Unknown executor "{executor}"; use "local" or "dask".' + did_you_mean(str(executor), EXECUTORS)
-        )
+    chosen = None if executor in (None, "") else choice("executor", executor, EXECUTORS)
     if scheduler is not None and not isinstance(scheduler, str):
-        raise OptionError(f"scheduler must be an address string such as tcp://host:8786, not {scheduler!r}.")
+        raise OptionError(f"scheduler must be an address string such as tcp://host:8786, not {show(scheduler)}.")
     scheduler = scheduler.strip() if scheduler else None
-    if executor == "local":
+    if chosen == "local":
         if scheduler:
             raise OptionError(f'scheduler "{scheduler}" applies to executor="dask"; drop it or use executor="dask".')
         return "local", None
-    if scheduler == LOCAL_CLUSTER:
-        return "dask", None
-    if scheduler:
-        return "dask", scheduler
     default = default_scheduler.strip() if default_scheduler else None
-    if default:
-        return "dask", None if default == LOCAL_CLUSTER else default
-    return ("dask", None) if executor == "dask" else (None, None)
+    address = scheduler or default
+    if address:
+        return "dask", None if is_local_cluster(address) else address
+    return ("dask", None) if chosen == "dask" else (None, None)

@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .._exceptions import ConflictError, InputError, OptionError
+from .._exceptions import ConflictError, InputError
+from .options import output_type_for
 
 META_PLAIN = ("model_id", "model_name", "model_version_id", "model_type", "job_id")
 
@@ -111,19 +112,8 @@ def read_result_table(path: str | os.PathLike[str]) -> pa.Table:
 
 
 def format_of(path: str | os.PathLike[str], fmt: str | None = None) -> str:
-    """The output format: given, else the one the file extension names."""
-    if fmt:
-        if fmt not in ("json", "csv", "parquet"):
-            raise OptionError(f'Unknown format "{fmt}". Use json, csv or parquet.')
-        return fmt
-    ext = Path(path).suffix.lower().lstrip(".")
-    ext = {"pq": "parquet", "jsonl": "json"}.get(ext, ext)
-    if ext not in ("json", "csv", "parquet"):
-        raise OptionError(
-            f"Cannot tell the format from the file name {Path(path).name}; use .json, .csv or .parquet or name "
-            "the format."
-        )
-    return ext
+    """The output format: given, else the one the file extension names (checked by ``options.output_type_for``)."""
+    return output_type_for(path, fmt or None)
 
 
 def encode(table: pa.Table, meta: dict[str, Any], fmt: str) -> bytes:

@@ -15,11 +15,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .._exceptions import ConflictError, InferError, JobCanceled, JobFailed
-from ..store import TERMINAL, JobStatus, Store, process_owner
+from .._exceptions import ConflictError, InferError, JobCanceled
+from ..store import TERMINAL, JobStatus, Store, ended_error, process_owner
 from ..store._errors import storage_error
 from ..store._files import remove
-from ..store._store import STALE_SECONDS, Commit
+from ..store._jobs import STALE_SECONDS, Commit
 
 HEARTBEAT_SECONDS = min(5.0, STALE_SECONDS / 4)  # several beats fit in the stale window
 WRITE_INTERVAL = 0.25  # at most ~4 progress writes a second per job
@@ -172,7 +172,7 @@ class Runner:
         self.active[job_id] = event
         try:
             if not self.store.start_job(job_id, self.owner):
-                return self._ended_elsewhere(job_id, "before it started")
+                return self._ended_elsewhere(job_id)
             ctx = JobContext(self.store, job_id, event)
             try:
                 extra = work(ctx) or {}
@@ -212,18 +212,12 @@ class Runner:
             return None
         return self._ended_elsewhere(ctx.job_id)
 
-    def _ended_elsewhere(self, job_id: str, when: str = "") -> InferError:
+    def _ended_elsewhere(self, job_id: str) -> InferError:
         """The error for a job another process (or a cancel) ended first."""
         job = self.store.get_job(job_id)
-        why = job.get("error_message") or ""
         if job["status"] not in TERMINAL:
             return ConflictError(f"Job {job_id} is already {job['status']} in another process.")
-        if job["status"] == JobStatus.CANCELED:
-            why = why.removeprefix("canceled").lstrip(": ") or when  # "canceled: the model M was deleted"
-            if why:
-                why = (" " if why.startswith(("by ", "before ")) else ": ") + why
-            return JobCanceled(f"Job {job_id} was canceled{why}.")
-        return JobFailed(f"Job {job_id} failed: {why or job['status']}.")
+        return ended_error(job) or ConflictError(f"Job {job_id} already succeeded in another process.")
 
     def cancel(self, job_id: str) -> None:
         ev = self.active.get(job_id)

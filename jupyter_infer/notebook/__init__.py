@@ -11,10 +11,12 @@ __all__ = ["load_ipython_extension", "unload_ipython_extension", "upload"]
 
 
 def load_ipython_extension(ipython: Any) -> None:
+    from . import _session
     from ._magics import InferMagics
 
     magics = InferMagics(shell=ipython, config=ipython.config)
     ipython.register_magics(magics)
+    _session.loaded(magics)
     if magics not in ipython.configurables:
         ipython.configurables.append(magics)  # so %config InferMagics.<name> reaches it
 

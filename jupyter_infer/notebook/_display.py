@@ -268,9 +268,7 @@ class BackgroundJob:
             raise TimeoutError(f"job {self.id} is still {self.status} after {timeout} s")
         if self._watcher.error is not None:
             raise self._watcher.error
-        from ._progress import outcome
-
-        outcome(self._watcher.record, self.id)
+        self.job.raise_for_status()
         return self.value
 
     def cancel(self) -> BackgroundJob:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from IPython.core.error import UsageError
 
 from .._exceptions import InferError, OptionError
-from ..engine.options import did_you_mean
+from ..client import did_you_mean
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -16,11 +16,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from .._exceptions import JobCanceled, JobFailed
-from ..client import Job
+from .._exceptions import JobCanceled
+from ..client import ENDED, Job, JobStatus
 
-TERMINAL = ("succeeded", "failed", "canceled")
 MARK = "[jupyter-infer job]"  # text/plain prefix (the nbval sanitizer keys on it)
+BACKGROUND: dict[str, Watcher] = {}  # this kernel's --background jobs, by job id
 
 
 def _seconds(a: str | None, b: str | None) -> float | None:
@@ -48,21 +48,21 @@ def describe(rec: dict[str, Any], rate: float | None = None) -> str:
     status = rec.get("status") or "?"
     done, total = rec.get("rows_done") or 0, rec.get("rows_total")
     rows = f"{done:,} / {total:,} rows" if total else f"{done:,} rows"
-    if status == "succeeded":
+    if status == JobStatus.SUCCEEDED:
         took = _seconds(rec.get("started_at"), rec.get("finished_at"))
         infer = str(rec.get("type") or "").startswith("infer")
         speed = f" ({done / took:,.0f} rows/s)" if took and done >= 10_000 and infer else ""
         return f"succeeded: {done:,} rows in {fmt_seconds(took)}{speed}"
-    if status in ("failed", "canceled"):  # where it stopped, as the job reported it (never a full bar)
+    if status in (JobStatus.FAILED, JobStatus.CANCELED):  # where it stopped, as the job reported it (never a full bar)
         pct = float(rec.get("progress") or 0)
         where = f" at {pct:.0f}%" + (f" after {rows}" if done else "") if pct or done else ""
-        error = f": {rec.get('error_message') or 'unknown error'}" if status == "failed" else ""
+        error = f": {rec.get('error_message') or 'unknown error'}" if status == JobStatus.FAILED else ""
         return f"{status}{where}{error}"
     parts = [status, rows, f"{rec.get('progress') or 0:.0f}%"]
     if rate:
         parts.append(f"{rate:,.0f} rows/s")
     eta = rec.get("estimated_seconds_remaining")
-    if eta is not None and status == "running":
+    if eta is not None and status == JobStatus.RUNNING:
         parts.append(f"ETA {fmt_seconds(eta)}")
     if rec.get("current_phase"):
         parts.append(str(rec["current_phase"]))
@@ -114,7 +114,7 @@ class ProgressView(widgets.VBox):
         return f"<span>{html.escape(describe(self.record, self.rate))}</span>"
 
     def static_html(self) -> str:
-        pct = 100.0 if self.record.get("status") == "succeeded" else float(self.record.get("progress") or 0)
+        pct = 100.0 if self.record.get("status") == JobStatus.SUCCEEDED else float(self.record.get("progress") or 0)
         return (
             f"<!--ji-progress--><div><b>{html.escape(self.title)}</b> <code>{html.escape(self.job_id)}</code><br>"
             f'<progress max="100" value="{pct:.0f}"></progress> {self._label_html()}</div><!--/ji-progress-->'
@@ -139,12 +139,12 @@ class ProgressView(widgets.VBox):
         self.record, self.rate = dict(record), rate
         status = record.get("status")
         with self.hold_sync():
-            self.bar.value = 100.0 if status == "succeeded" else float(record.get("progress") or 0.0)
+            self.bar.value = 100.0 if status == JobStatus.SUCCEEDED else float(record.get("progress") or 0.0)
             self.bar.bar_style = {"succeeded": "success", "failed": "danger", "canceled": "warning"}.get(
                 str(status), ""
             )
             self.label.value = self._label_html()
-            if status in TERMINAL:
+            if status in ENDED:
                 self.cancel_button.disabled = True
                 self.cancel_button.layout.display = "none"
 
@@ -166,13 +166,13 @@ class Watcher(threading.Thread):
         self.on_done = on_done
         self.done = threading.Event()
         self.error: BaseException | None = None
-        self.record: dict[str, Any] = dict(job._record)
+        self.record: dict[str, Any] = dict(job.record)
         self._cancel_sent = False
         self._seen: tuple[float, int] | None = None
 
     def _rate(self, rec: dict[str, Any]) -> float | None:
         rows = int(rec.get("rows_done") or 0)
-        if rec.get("status") != "running":
+        if rec.get("status") != JobStatus.RUNNING:
             return None
         now = time.monotonic()
         if self._seen is None:
@@ -187,10 +187,10 @@ class Watcher(threading.Thread):
                 if self.view.cancel_event.is_set() and not self._cancel_sent:
                     self._cancel_sent = True
                     self.job.cancel()
-                rec = dict(self.job.refresh()._record)
+                rec = dict(self.job.refresh().record)
                 self.record = rec
                 self.view.render(rec, self._rate(rec))
-                if rec.get("status") in TERMINAL:
+                if rec.get("status") in ENDED:
                     break
                 # woken early by the job's end when this process runs it, else by a Cancel click
                 self.job.pause(self.poll, wake=None if self._cancel_sent else self.view.cancel_event)
@@ -223,13 +223,3 @@ class Watcher(threading.Thread):
         if self.error is not None:
             raise self.error
         return self.record
-
-
-def outcome(record: dict[str, Any], job_id: str) -> None:
-    """Raise the short error for a job that did not succeed."""
-    status = record.get("status")
-    if status == "failed":
-        raise JobFailed(f"Job {job_id} failed: {record.get('error_message') or 'unknown error'}")
-    if status == "canceled":
-        how = "by a Cancel request" if record.get("cancel_requested") else "before it finished"
-        raise JobCanceled(f"Job {job_id} was canceled {how}.")

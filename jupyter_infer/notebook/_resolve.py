@@ -17,16 +17,14 @@ import pandas as pd
 import pyarrow as pa
 
 from .._exceptions import InputError, OptionError
-from ..client import Client, Dataset, Model
-from ..engine.options import did_you_mean
+from ..client import Client, Dataset, DatasetRef, Model, did_you_mean
 
-DATASET_PREFIX = "dataset:"
 DATA_SUFFIXES = (".csv", ".parquet", ".pq", ".json", ".jsonl", ".ndjson")
 
 
 @dataclass
 class Data:
-    """A resolved cell body: ``value`` is a DataFrame, an Arrow table, a path string, or a Dataset reference."""
+    """A resolved cell body: ``value`` is a DataFrame, an Arrow table, a path string, a Dataset or a DatasetRef."""
 
     kind: str  # "frame" | "path" | "dataset"
     value: Any
@@ -38,7 +36,7 @@ class Data:
         if self.kind == "path":
             return Path(str(self.value)).stem
         if self.kind == "dataset":
-            return str(self.value.name if isinstance(self.value, Dataset) else self.value)
+            return str(self.value.name if isinstance(self.value, Dataset) else self.value.ref)
         return slug(self.expr)
 
 
@@ -60,11 +58,9 @@ def resolve_data(cell: str | None, user_ns: dict[str, Any], magic: str) -> Data:
     expr = cell_expression(cell)
     if not expr:
         raise InputError(f"%%{magic} needs data in the cell body: a DataFrame variable, a file path, or dataset:NAME.")
-    if expr.startswith(DATASET_PREFIX):
-        name = expr[len(DATASET_PREFIX) :].strip()
-        if not name:
-            raise InputError("dataset: needs a dataset name or id, e.g. dataset:penguins.")
-        return Data("dataset", name, expr)
+    named = DatasetRef.parse(expr)
+    if named is not None:
+        return Data("dataset", named, expr)
     try:
         code = compile(expr, "<data>", "eval")
     except SyntaxError:
@@ -85,10 +81,9 @@ def resolve_data(cell: str | None, user_ns: dict[str, Any], magic: str) -> Data:
 def _classify(value: Any, expr: str) -> Data:
     if isinstance(value, pd.DataFrame | pa.Table):
         return Data("frame", value, expr)
-    if isinstance(value, Dataset):
-        return Data("dataset", value, expr)
-    if isinstance(value, str) and value.startswith(DATASET_PREFIX):
-        return Data("dataset", value[len(DATASET_PREFIX) :], expr)
+    named = value if isinstance(value, Dataset) else DatasetRef.parse(value)
+    if named is not None:
+        return Data("dataset", named, expr)
     if isinstance(value, str | os.PathLike):
         return Data("path", os.fspath(value), expr)
     if isinstance(value, pd.Series):

@@ -17,8 +17,8 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
-from ..client import Client, Job, Model
-from ._progress import TERMINAL, _seconds, describe, fmt_seconds
+from ..client import ENDED, Client, Job, JobStatus, Model
+from ._progress import _seconds, describe, fmt_seconds
 
 RECENT = timedelta(hours=24)
 LIVE_FOR = 3600.0  # a table stops refreshing after an hour
@@ -39,7 +39,7 @@ def origin(owner: str | None) -> str:
 
 
 def _bar(rec: dict[str, Any]) -> str:
-    pct = 100.0 if rec.get("status") == "succeeded" else float(rec.get("progress") or 0)
+    pct = 100.0 if rec.get("status") == JobStatus.SUCCEEDED else float(rec.get("progress") or 0)
     color = {"failed": "#e45756", "canceled": "#f2a541", "succeeded": "#54a24b"}.get(str(rec.get("status")), "#4c78a8")
     return (
         f'<div style="width:90px;background:#eee;height:10px;display:inline-block">'
@@ -144,10 +144,10 @@ class JobsTable(widgets.VBox):
     def fetch(self) -> None:
         want = (self.page + 1) * self.page_size + 1
         jobs = self.client.jobs.list(limit=want)
-        recs = [dict(j._record) for j in jobs]
+        recs: list[dict[str, Any]] = [dict(j.record) for j in jobs]
         if not self.all_jobs:
             cutoff = (datetime.now(UTC) - RECENT).isoformat()
-            recs = [r for r in recs if r.get("status") not in TERMINAL or (r.get("created_at") or "") >= cutoff[:23]]
+            recs = [r for r in recs if r.get("status") not in ENDED or (r.get("created_at") or "") >= cutoff[:23]]
         start = self.page * self.page_size
         self.more = len(recs) > start + self.page_size
         self.recs = recs[start : start + self.page_size]
@@ -157,7 +157,7 @@ class JobsTable(widgets.VBox):
         return f"Page {self.page + 1} of {scope}, newest first."
 
     def active(self) -> bool:
-        return any(r.get("status") not in TERMINAL for r in self.recs)
+        return any(r.get("status") not in ENDED for r in self.recs)
 
     # ---- buttons: record the page and wake the refresher ----------------------------------------------------
     def request(self, page: int) -> None:
@@ -210,7 +210,7 @@ class JobCard:
     """One job in detail."""
 
     def __init__(self, job: Job, note: str = "") -> None:
-        self.rec = dict(job._record)
+        self.rec: dict[str, Any] = dict(job.record)
         self.note = note
 
     def _items(self) -> list[tuple[str, str]]:

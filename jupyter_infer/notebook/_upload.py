@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 import tempfile
 import threading
 from pathlib import Path
@@ -19,41 +18,26 @@ from typing import Any
 import ipywidgets as widgets
 
 from .._exceptions import InferError
-from ..client import Client, connect
+from ..client import OUTPUT_TYPES, Client
+from . import _session
 from ._display import ResultView
-from ._progress import ProgressView, Watcher, outcome
+from ._progress import ProgressView, Watcher
 
 MAX_MB = 10.0
 INLINE_DOWNLOAD_MB = 20.0
 MIME = {"csv": "text/csv", "json": "application/json", "parquet": "application/vnd.apache.parquet"}
 
 
-def _client() -> Client:
-    """The client the magics use: ``%config InferMagics.url/token/home`` (or ``c.InferMagics`` in the IPython
-    config), then $JUPYTER_INFER_URL/$JUPYTER_INFER_TOKEN, else the embedded engine."""
-    from IPython import get_ipython
-
-    from ._magics import InferMagics
-
-    shell = get_ipython()
-    if shell is None:
-        url = os.environ.get("JUPYTER_INFER_URL")
-        return connect(url, token=os.environ.get("JUPYTER_INFER_TOKEN")) if url else connect()
-    loaded = [c for c in shell.configurables if isinstance(c, InferMagics)]
-    magics = loaded[-1] if loaded else InferMagics(shell=shell, config=shell.config)
-    return magics.client
-
-
 class UploadWidget(widgets.VBox):
     """The widget; ``run()`` does what the Run button does (the button's handler only starts the worker)."""
 
     def __init__(self, client: Client | None = None, max_mb: float = MAX_MB, max_rows: int = 20) -> None:
-        self.client = client or _client()
+        self.client = client or _session.configured()
         self.max_mb, self.max_rows = max_mb, max_rows
         self.picker = widgets.FileUpload(accept=".csv,.parquet,.json,.jsonl", multiple=False, description="File")
         names = [(f"{m.name} ({m.model_type} v{m.version})", m.name) for m in self.client.models.list()]
         self.model = widgets.Dropdown(options=names, description="Model")
-        self.format = widgets.Dropdown(options=["csv", "json", "parquet"], value="csv", description="Format")
+        self.format = widgets.Dropdown(options=sorted(OUTPUT_TYPES), value="csv", description="Format")
         self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
         self.message = widgets.HTML(
             value=f"<small>Files up to {max_mb:g} MB (the browser upload limit). For larger files pass a path: "
@@ -111,12 +95,12 @@ class UploadWidget(widgets.VBox):
             )
         if not self.model.value:
             raise InferError("No model to run: train one with %%infer_train first.")
-        fmt = str(self.format.value)
+        output_type = str(self.format.value)
         with tempfile.TemporaryDirectory(prefix="jupyter-infer-upload-") as tmp:
             path = Path(tmp) / Path(name).name
             path.write_bytes(bytes(f["content"]))
             self._say(f"Running {self.model.value} on {name} ({size / 1024:,.1f} kB)…")
-            job = self.client.models.infer_async(self.model.value, str(path), output_type=fmt)
+            job = self.client.models.infer_async(self.model.value, str(path), output_type=output_type)
             view = ProgressView(f"Inference with {self.model.value!r} on {name}", job.id)
             self.progress.children = (view,)
             view.accept_clicks_while_busy()
@@ -124,16 +108,16 @@ class UploadWidget(widgets.VBox):
             watcher.run()  # this worker thread polls and renders
         if watcher.error is not None:
             raise watcher.error
-        outcome(watcher.record, job.id)
+        job.raise_for_status()
         result = job.result()
-        data = result.encode(fmt)
-        stem = f"{Path(name).stem}-{result.model_name}-results.{fmt}"
+        data = result.encode(output_type)
+        stem = f"{Path(name).stem}-{result.model_name}-results.{output_type}"
         if len(data) <= INLINE_DOWNLOAD_MB * 1024 * 1024:
-            href = f"data:{MIME[fmt]};base64,{base64.b64encode(data).decode()}"
+            href = f"data:{MIME[output_type]};base64,{base64.b64encode(data).decode()}"
             link = f'<a download="{html.escape(stem, quote=True)}" href="{href}">Download {html.escape(stem)}</a>'
         else:
             out = Path.cwd() / stem
-            result.save(out, format=fmt)
+            result.save(out, output_type)
             link = f'<a href="{html.escape(stem, quote=True)}" target="_blank" download>{html.escape(stem)}</a>'
         view_html = ResultView(result, result.to_pandas(), None, watcher.record, self.max_rows)._repr_html_()
         self.output.value = f"<p>{link} ({len(data) / 1024:,.1f} kB)</p>{view_html}"

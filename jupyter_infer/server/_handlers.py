@@ -31,6 +31,8 @@ from ..engine.options import (
 from ..store import TERMINAL, new_id
 from ..store._db import ago
 from ..store._errors import read_stored_table, stored_file
+from ..store._lifecycle import LISTED_JOB_TYPES as JOB_TYPES
+from ..store._lifecycle import LISTED_STATUSES as JOB_STATUSES
 from . import _shapes as S
 from ._base import (
     KNOWN_EXT,
@@ -46,10 +48,6 @@ from ._base import (
 )
 from ._files import FileColumnsHandler
 
-JOB_STATUSES = ("initializing", "pending", "queued", "running", "succeeded", "failed", "canceled", "rejected",
-                "waiting_for_upload")  # fmt: skip
-JOB_TYPES = ("dataset_ingest", "train", "infer_sync", "infer_batch", "evaluate", "export", "connector_import",
-             "infer_explain")  # fmt: skip
 CHUNK = 1 << 20
 ROWS_MAX = 500
 
@@ -87,7 +85,7 @@ def infer_options(src: dict[str, Any], default_output: str) -> tuple[InferOption
     mv = src.get("model_version_id") or None
     if mv is not None and not isinstance(mv, str):
         raise OptionError("model_version_id must be a string.")
-    opts = InferOptions(
+    opts = InferOptions.build(
         output_type=out,
         anomaly_format=af,
         k=parse_int("k", src.get("k"), lo=1, hi=10_000),
@@ -155,7 +153,7 @@ class StatusHandler(BaseHandler):
 
     @authenticated
     def get(self) -> None:
-        from .. import __version__
+        from .._version import __version__
 
         ctx = self.ctx
         sup = ctx.supervisor

@@ -10,7 +10,7 @@ import sqlite3
 import string
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -149,15 +149,17 @@ class Database:
                         c.execute("ROLLBACK")
                     raise
 
-    def query(self, sql: str, args: tuple | list = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._errors():
-            return self.conn().execute(sql, args).fetchall()
+            rows: list[sqlite3.Row] = self.conn().execute(sql, args).fetchall()
+            return rows
 
-    def one(self, sql: str, args: tuple | list = ()) -> sqlite3.Row | None:
+    def one(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Row | None:
         with self._errors():
-            return self.conn().execute(sql, args).fetchone()
+            row: sqlite3.Row | None = self.conn().execute(sql, args).fetchone()
+            return row
 
-    def scalar(self, sql: str, args: tuple | list = ()) -> Any:
+    def scalar(self, sql: str, args: Sequence[Any] = ()) -> Any:
         """The first column of the first row (for COUNT and lookups that must exist)."""
         row = self.one(sql, args)
         return None if row is None else row[0]

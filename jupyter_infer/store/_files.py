@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ._lifecycle import OPEN, JobStatus, VersionStatus
 
 if TYPE_CHECKING:
-    from ._store import Store
+    from ._home import StoreHome as Store
 
 _RESULT = re.compile(r"^(job_[A-Z0-9]+)\.parquet$")
 _VERSION_FILE = re.compile(r"^((?:dsv|mdlv)_[A-Z0-9]+)\.(?:parquet|jimodel)$")

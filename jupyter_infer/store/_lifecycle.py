@@ -17,10 +17,11 @@ ingest job its dataset version, a training job its model version.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
+from .._exceptions import InferError, JobCanceled, JobFailed
 from ._db import encode, now
 
 
@@ -48,7 +49,25 @@ class VersionStatus(StrEnum):
     FAILED = "failed"
 
 
-J, V = JobStatus, VersionStatus
+class WoodWideStatus(StrEnum):
+    """Job statuses of the Wood Wide service that our store never gives: a remote client may see them, and the
+    HTTP job list accepts them as filters (SPEC §8)."""
+
+    INITIALIZING = "initializing"
+    PENDING = "pending"
+    REJECTED = "rejected"  # ended: the service refused the job
+
+
+class WoodWideJobType(StrEnum):
+    """Job types of the Wood Wide service that our store never makes (accepted as HTTP list filters)."""
+
+    EVALUATE = "evaluate"
+    EXPORT = "export"
+    CONNECTOR_IMPORT = "connector_import"
+    INFER_EXPLAIN = "infer_explain"
+
+
+J, V, W = JobStatus, VersionStatus, WoodWideStatus
 JOB_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     J.WAITING_FOR_UPLOAD: frozenset({J.QUEUED, J.FAILED, J.CANCELED}),
     J.QUEUED: frozenset({J.RUNNING, J.FAILED, J.CANCELED}),
@@ -57,12 +76,50 @@ JOB_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
 VERSION_TRANSITIONS: dict[VersionStatus, frozenset[VersionStatus]] = {
     V.PROCESSING: frozenset({V.READY, V.FAILED}),
 }
-TERMINAL: tuple[str, ...] = (J.SUCCEEDED, J.FAILED, J.CANCELED)
-ACTIVE: tuple[str, ...] = (J.QUEUED, J.RUNNING)  # a worker owes them a heartbeat
-OPEN: tuple[str, ...] = (J.WAITING_FOR_UPLOAD, *ACTIVE)  # not ended yet
-STATUSES: tuple[str, ...] = tuple(JobStatus)
-JOB_TYPES: tuple[str, ...] = tuple(JobType)
+TERMINAL: tuple[JobStatus, ...] = (J.SUCCEEDED, J.FAILED, J.CANCELED)
+ACTIVE: tuple[JobStatus, ...] = (J.QUEUED, J.RUNNING)  # a worker owes them a heartbeat
+OPEN: tuple[JobStatus, ...] = (J.WAITING_FOR_UPLOAD, *ACTIVE)  # not ended yet
+STATUSES: tuple[JobStatus, ...] = tuple(JobStatus)
+JOB_TYPES: tuple[JobType, ...] = tuple(JobType)
+# What a remote service may answer: a job has ended once its status is one of these (ours, and "rejected").
+ENDED: tuple[str, ...] = (*TERMINAL, W.REJECTED)
+# The filters the HTTP job list accepts (in the order its error message lists them).
+LISTED_STATUSES: tuple[str, ...] = (
+    W.INITIALIZING,
+    W.PENDING,
+    J.QUEUED,
+    J.RUNNING,
+    J.SUCCEEDED,
+    J.FAILED,
+    J.CANCELED,
+    W.REJECTED,
+    J.WAITING_FOR_UPLOAD,
+)
+LISTED_JOB_TYPES: tuple[str, ...] = (*JobType, *WoodWideJobType)
 VERSION_TABLES = ("dataset_versions", "model_versions")
+
+
+def ended_error(job: Mapping[str, Any]) -> InferError | None:
+    """How a job that ended other than ``succeeded`` reads to the person who asked for it (None while it is open or
+    once it succeeded): ``JobCanceled`` with why it was canceled, else ``JobFailed`` with its error message. The one
+    wording every front end shows (the client's ``Job.result``, the magics, the runner of another process)."""
+    status, jid = job.get("status"), job.get("id") or job.get("job_id")
+    message = str(job.get("error_message") or "")
+    if status not in ENDED or status == J.SUCCEEDED:
+        return None
+    if status == J.CANCELED:
+        if message.startswith("canceled: "):  # "canceled: the model M was deleted"
+            why = ": " + message.removeprefix("canceled: ")
+        elif message.startswith("canceled before "):  # before it started, before its upload was completed
+            why = message.removeprefix("canceled")
+        elif job.get("cancel_requested") or message == "canceled by request":
+            why = " by a Cancel request"
+        else:
+            why = f": {message}" if message else " before it finished"
+        return JobCanceled(f"Job {jid} was canceled{why}.")
+    if status == W.REJECTED:
+        return JobFailed(f"Job {jid} was rejected: {message or 'no reason given'}")
+    return JobFailed(f"Job {jid} failed: {message or 'unknown error'}")
 
 
 class Lost(Exception):

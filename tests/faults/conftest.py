@@ -190,7 +190,7 @@ def short_stale(monkeypatch: pytest.MonkeyPatch) -> None:
     """This test process sweeps stale jobs after ``STALE`` seconds and heartbeats its own jobs often enough, as its
     children do (request it before connecting: a store's runner reads the beat interval as it starts)."""
     from jupyter_infer.jobs import _runner
-    from jupyter_infer.store import _store
+    from jupyter_infer.store import _jobs as _store
 
     monkeypatch.setattr(_store, "STALE_SECONDS", STALE)
     monkeypatch.setattr(_runner, "HEARTBEAT_SECONDS", STALE / 4)

@@ -101,8 +101,10 @@ def test_kernel_interrupt_cancels_a_blocking_cell(slow, store_client):
 
 def test_status_table_detail_wait_and_cancel(slow, store_client, monkeypatch):
     shown: list[object] = []
-    real = __import__("jupyter_infer.notebook._magics", fromlist=["display"]).display
-    monkeypatch.setattr("jupyter_infer.notebook._magics.display", lambda o, **kw: (shown.append(o), real(o, **kw))[1])
+    real = __import__("jupyter_infer.notebook._cell_status", fromlist=["display"]).display
+    monkeypatch.setattr(
+        "jupyter_infer.notebook._cell_status.display", lambda o, **kw: (shown.append(o), real(o, **kw))[1]
+    )
     h1 = run(slow, "%%infer km a --background\nbig")
     h2 = run(slow, "%%infer km b --background\nbig")
     assert run(slow, "%infer_status") is None

@@ -117,7 +117,7 @@ def test_infer_each_type_gives_the_spec_columns_and_a_picture(ip, model_type):
 
 def test_dest_gets_a_dataframe_and_the_table_is_not_shown(ip, monkeypatch):
     shown: list[object] = []
-    monkeypatch.setattr("jupyter_infer.notebook._magics.display", lambda obj, **kw: shown.append(obj))
+    monkeypatch.setattr("jupyter_infer.notebook._cell_infer.display", lambda obj, **kw: shown.append(obj))
     run(ip, "%%infer_train clustering km\ndf")
     assert run(ip, "%%infer km out\ndf") is None
     out = ip.user_ns["out"]

@@ -16,7 +16,7 @@ from tests.server.conftest import Live
 
 def backend(handler: Any, **kw: Any) -> HttpBackend:
     b = HttpBackend("http://test/jupyter-infer/api", token="t", transport=httpx.MockTransport(handler), **kw)
-    b._sleep = lambda attempt, resp: None  # type: ignore[method-assign]  # no real waiting in tests
+    b._sleep = lambda seconds: None  # type: ignore[method-assign]  # no real waiting in tests
     return b
 
 

@@ -1,0 +1,236 @@
+"""The records the store hands out, typed: a job, a model and its versions, a dataset and its versions. They cross
+every layer (the client's objects hold them, the server shapes its replies from them) and are shaped like the HTTP
+API's JSON; rows of the SQLite tables become records here and nowhere else."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any, NotRequired, TypedDict
+
+JOB_FIELDS = (
+    "id",
+    "type",
+    "status",
+    "progress",
+    "rows_done",
+    "rows_total",
+    "current_phase",
+    "estimated_seconds_remaining",
+    "error_message",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "heartbeat_at",
+    "input_filename",
+    "model_id",
+    "model_name",
+    "model_version_id",
+    "model_version",
+    "model_type",
+    "dataset_id",
+    "dataset_name",
+    "dataset_version_id",
+    "dataset_version",
+    "cancel_requested",
+    "owner",
+    "output_type",
+)  # fmt: skip (a table: the columns of the jobs table a record carries)
+
+
+class JobRecord(TypedDict):
+    id: str
+    job_id: str
+    type: str  # a JobType
+    status: str  # a JobStatus (or, from a remote service, one of Wood Wide's)
+    progress: float
+    rows_done: int
+    rows_total: int | None
+    current_phase: str | None
+    estimated_seconds_remaining: float | None
+    error_message: str | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    heartbeat_at: str | None
+    input_filename: str | None
+    model_id: str | None
+    model_name: str | None
+    model_version_id: str | None
+    model_version: int | None
+    model_type: str | None
+    dataset_id: str | None
+    dataset_name: str | None
+    dataset_version_id: str | None
+    dataset_version: int | None
+    cancel_requested: bool
+    owner: str | None
+    output_type: str | None
+    request: dict[str, Any]  # what the job does (``op``, its source, options...): jobs.work reads it
+    result_meta: dict[str, Any] | None
+    has_result: bool
+    result_path: str | None
+
+
+class DatasetVersionRecord(TypedDict):
+    id: str
+    dataset_version_id: str
+    dataset_id: str
+    version: int
+    status: str  # a VersionStatus
+    row_count: int | None
+    byte_size: int | None
+    schema_json: dict[str, str] | None
+    source_label: str | None
+    ingest_job_id: str | None
+    created_at: str
+    ready_at: str | None
+    error_message: str | None
+    path: str | None
+    dataset_name: NotRequired[str]  # Store.dataset_version adds it
+
+
+class DatasetRecord(TypedDict):
+    id: str
+    dataset_id: str
+    name: str
+    description: str | None
+    created_at: str
+    updated_at: str
+    is_archived: bool
+    current_version: DatasetVersionRecord | None
+
+
+class ModelVersionRecord(TypedDict):
+    id: str
+    model_version_id: str
+    version_id: str
+    model_id: str
+    version: int
+    status: str  # a VersionStatus
+    path: str | None
+    params: dict[str, Any]
+    input_columns: list[str]
+    metrics: dict[str, Any]
+    descriptions: dict[str, Any]
+    info: dict[str, Any]
+    library_versions: dict[str, str]
+    dataset_id: str | None
+    dataset_version_id: str | None
+    dataset_name: str | None
+    training_job_id: str | None
+    created_at: str
+    ready_at: str | None
+
+
+class ModelRecord(TypedDict):
+    id: str
+    model_id: str
+    name: str
+    model_type: str  # a ModelType
+    label_column: str | None
+    created_at: str
+    updated_at: str
+    status: str
+    current_version: ModelVersionRecord | None
+    current_metrics: dict[str, Any]
+    n_versions: int
+    training_dataset_id: str | None
+    training_dataset_name: str | None
+
+
+def _loads(s: str | None, default: Any = None) -> Any:
+    return json.loads(s) if s else default
+
+
+# Rows become records here. The store returns them as plain dicts (``dict[str, Any]``: what the server's handlers
+# take today); the client's seam (``client._backend.Backend``) hands them on typed as the TypedDicts above.
+def job_record(r: sqlite3.Row) -> dict[str, Any]:
+    """A ``JobRecord``."""
+    d: dict[str, Any] = {k: r[k] for k in JOB_FIELDS}
+    d["job_id"] = d["id"]
+    d["cancel_requested"] = bool(d["cancel_requested"])
+    d["request"] = _loads(r["request"], {})
+    d["result_meta"] = _loads(r["result_meta"])
+    d["has_result"] = bool(r["result_path"])
+    d["result_path"] = r["result_path"]
+    return d
+
+
+def dataset_version_record(v: sqlite3.Row) -> dict[str, Any]:
+    """A ``DatasetVersionRecord``."""
+    return {
+        "id": v["id"],
+        "dataset_version_id": v["id"],
+        "dataset_id": v["dataset_id"],
+        "version": v["version"],
+        "status": v["status"],
+        "row_count": v["row_count"],
+        "byte_size": v["byte_size"],
+        "schema_json": _loads(v["schema_json"]),
+        "source_label": v["source_label"],
+        "ingest_job_id": v["ingest_job_id"],
+        "created_at": v["created_at"],
+        "ready_at": v["ready_at"],
+        "error_message": v["error_message"],
+        "path": v["path"],
+    }  # fmt: skip (a table: record key -> column)
+
+
+def dataset_record(d: sqlite3.Row, current: sqlite3.Row | None) -> dict[str, Any]:
+    """A ``DatasetRecord``; ``current``: the row of the version it shows."""
+    return {
+        "id": d["id"],
+        "dataset_id": d["id"],
+        "name": d["name"],
+        "description": d["description"],
+        "created_at": d["created_at"],
+        "updated_at": d["updated_at"],
+        "is_archived": False,
+        "current_version": dataset_version_record(current) if current is not None else None,
+    }  # fmt: skip (a table: record key -> column)
+
+
+def model_version_record(v: sqlite3.Row) -> dict[str, Any]:
+    """A ``ModelVersionRecord``."""
+    return {
+        "id": v["id"],
+        "model_version_id": v["id"],
+        "version_id": v["id"],
+        "model_id": v["model_id"],
+        "version": v["version"],
+        "status": v["status"],
+        "path": v["path"],
+        "params": _loads(v["params"], {}),
+        "input_columns": _loads(v["input_columns"], []),
+        "metrics": _loads(v["metrics"], {}),
+        "descriptions": _loads(v["descriptions"], {}),
+        "info": _loads(v["info"], {}),
+        "library_versions": _loads(v["library_versions"], {}),
+        "dataset_id": v["dataset_id"],
+        "dataset_version_id": v["dataset_version_id"],
+        "dataset_name": v["dataset_name"],
+        "training_job_id": v["training_job_id"],
+        "created_at": v["created_at"],
+        "ready_at": v["ready_at"],
+    }  # fmt: skip (a table: record key -> column)
+
+
+def model_record(m: sqlite3.Row, current: sqlite3.Row | None, n_versions: int) -> dict[str, Any]:
+    """A ``ModelRecord``; ``current``: the row of the version it shows."""
+    cur = model_version_record(current) if current is not None else None
+    return {
+        "id": m["id"],
+        "model_id": m["id"],
+        "name": m["name"],
+        "model_type": m["model_type"],
+        "label_column": m["label_column"],
+        "created_at": m["created_at"],
+        "updated_at": m["updated_at"],
+        "status": cur["status"] if cur else "processing",
+        "current_version": cur,
+        "current_metrics": cur["metrics"] if cur else {},
+        "n_versions": n_versions,
+        "training_dataset_id": cur["dataset_id"] if cur else None,
+        "training_dataset_name": cur["dataset_name"] if cur else None,
+    }  # fmt: skip (a table: record key -> column)
