@@ -22,6 +22,7 @@ from ._exceptions import (
     TooLargeError,
     UnsafeModelError,
 )
+from ._version import __version__
 
 if TYPE_CHECKING:
     from .client import Client, Dataset, InferenceResult, Job, Model, connect
@@ -46,8 +47,6 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:  # tab completion lists the lazy names too
     return sorted({*globals(), *__all__})
 
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Client",

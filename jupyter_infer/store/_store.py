@@ -23,6 +23,7 @@ from . import _lifecycle as L
 from ._db import Database, ago, encode, new_id, now
 from ._errors import storage_error, writing
 from ._lifecycle import ACTIVE, JOB_TYPES, OPEN, STATUSES, TERMINAL, JobStatus, VersionStatus
+from ._queries import Queries
 from ._retention import Retention
 
 # Seconds without a heartbeat before a running job counts as orphaned; JUPYTER_INFER_STALE_SECONDS overrides
@@ -73,7 +74,7 @@ def check_retrain(existing: dict[str, Any] | None, name: str, model_type: str, l
         )
 
 
-class Store:
+class Store(Queries):
     """Shared by every kernel and the Jupyter server on the machine; safe for several processes at once."""
 
     def __init__(self, home: str | os.PathLike[str] | None = None) -> None:

@@ -8,12 +8,14 @@ import httpx
 import pytest
 from tornado import web
 
-from jupyter_infer.server._handlers import ROUTES, NotFoundRoute
-from jupyter_infer.server._openapi import PATHS, openapi
+from jupyter_infer.server.openapi import openapi
+from jupyter_infer.server.routes import ROUTES
+from jupyter_infer.server.routes.meta import NotFoundRoute
 from tests._server import start_server
 from tests.server.conftest import Live
 
 METHODS = ("get", "post", "put", "delete", "patch")
+PATHS = openapi()["paths"]
 
 
 def implemented(cls: type[web.RequestHandler]) -> set[str]:
@@ -125,6 +127,9 @@ def test_schemathesis_stateful_finds_no_server_errors(fuzz_server: tuple[str, st
 
     api, token = fuzz_server
     schema = schemathesis.openapi.from_dict(openapi("/jupyter-infer/api"))
+    # the links openapi.json declares, only: schemathesis would infer more from the response schemas, whose
+    # sequences depend on what earlier examples left on the server (hypothesis calls that flaky generation)
+    schema.config.phases.stateful.inference.algorithms = []
     problems: list[str] = []
     calls: list[str] = []
 
