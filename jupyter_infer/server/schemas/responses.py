@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...store import JobStatus, JobType
+
 Json = Any  # any JSON value: metrics, schemas, params, descriptions
 
 
@@ -199,8 +201,8 @@ class Job(Reply):
     ``model``, ``dataset`` and ``output_path`` (relative to the server root)."""
 
     id: str
-    type: str
-    status: str
+    type: JobType
+    status: JobStatus
     progress: float | None
     rows_done: int | None
     rows_total: int | None
