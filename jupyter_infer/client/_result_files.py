@@ -7,15 +7,13 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._exceptions import ConflictError, NotFoundError, OptionError
 from ..engine.options import OUTPUT_TYPES
 from ..store import JobStatus, JobType
 from ..store._errors import stored_file
-
-if TYPE_CHECKING:
-    from ..store import Store
+from ._parts import BackendParts
 
 CHUNK = 1 << 20
 CSV_BATCH = 65_536
@@ -36,10 +34,8 @@ def _result_file(job: dict[str, Any]) -> Any:
     return stored_file(f"the result of job {job['id']}", "run the job again")
 
 
-class Results:
-    """Mixed into ``LocalBackend`` (which provides the store)."""
-
-    store: Store
+class Results(BackendParts):
+    """Mixed into ``LocalBackend``."""
 
     def result_path(self, job: dict[str, Any]) -> Path:
         """The stored result of a succeeded inference job, checked readable (a damaged file is a 409 naming the

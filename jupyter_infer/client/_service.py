@@ -15,13 +15,12 @@ from .._exceptions import ConflictError, InferError, InputError, NotFoundError, 
 from ..engine.options import MODEL_TYPES, InferOptions, check_model_type, check_params, did_you_mean
 from ..store import JobStatus, JobType, new_id
 from ..store._errors import read_stored_table
+from ._parts import BackendParts
 from ._uploads import KNOWN_EXT, with_known_extension
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..jobs import Runner
-    from ..store import Store
     from ._result import InferenceResult
 
 # What the HTTP list filter accepts: ours, and Wood Wide's statuses and types that no job here ever has.
@@ -96,15 +95,11 @@ def _known(what: str, value: str, known: tuple[str, ...]) -> str:
     return value
 
 
-class Service:
-    """Mixed into ``LocalBackend`` (which provides the store, the runner and how a queued job is started)."""
-
-    store: Store
-    runner: Runner
+class Service(BackendParts):
+    """Mixed into ``LocalBackend``."""
 
     if TYPE_CHECKING:  # defined by LocalBackend
 
-        def _submit(self, job: dict[str, Any], frame: pd.DataFrame | None = None) -> None: ...
         def _infer_job(
             self, model: str, source: dict[str, Any], label: str | None, options: InferOptions,
             model_version_id: str | None, executor: str | None, scheduler: str | None,

@@ -7,17 +7,12 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._exceptions import ConflictError, NotFoundError
 from ..store import JobStatus, JobType, new_id
 from ..store._db import ago
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from ..jobs import Runner
-    from ..store import Store
+from ._parts import BackendParts
 
 KNOWN_EXT = (".csv", ".parquet", ".pq", ".json", ".jsonl", ".ndjson")
 
@@ -50,15 +45,8 @@ def with_known_extension(path: Path) -> Path:
     return fixed
 
 
-class Uploads:
-    """Mixed into ``LocalBackend`` (which provides the store, the runner and how a queued job is started)."""
-
-    store: Store
-    runner: Runner
-
-    if TYPE_CHECKING:  # defined by LocalBackend
-
-        def _submit(self, job: dict[str, Any], frame: pd.DataFrame | None = None) -> None: ...
+class Uploads(BackendParts):
+    """Mixed into ``LocalBackend``."""
 
     def upload_folder(self) -> Path:
         """A new folder under the store's ``uploads/`` for one request's files (removed with its last file)."""
