@@ -106,6 +106,12 @@ class Uploads(BackendParts):
             )
         return job
 
+    def upload_part(self, job: dict[str, Any]) -> Path:
+        """Where one PUT of this upload writes before ``accept_upload`` puts it in place (two PUTs racing each
+        write their own)."""
+        final = Path(job["request"]["source"])
+        return final.with_name(f".{final.name}.part-{new_id('')}")
+
     def accept_upload(self, job: dict[str, Any], part: Path) -> None:
         """Put a PUT's file (``part``) in place for its ingest, unless the upload was completed, canceled or expired
         meanwhile (a 409; the part is removed)."""

@@ -11,7 +11,6 @@ from typing import Any
 from tornado import web
 
 from ..._exceptions import InferError, TooLargeError
-from ...store import new_id
 from .._errors import SignedURLHandler
 from .._handler import BaseHandler, authenticated
 from ..schemas import requests as Q
@@ -86,8 +85,7 @@ class UploadPutHandler(SignedURLHandler):
         if length and length.isdigit() and int(length) > self._expected:
             self._too_large = True
             return
-        final = Path(job["request"]["source"])
-        self._tmp = final.with_name(f".{final.name}.part-{new_id('')}")  # two PUTs racing each write their own
+        self._tmp = self.ctx.queue.upload_part(job)
         with self.ctx.store.writing("uploads/"):
             self._file = open(self._tmp, "wb")  # noqa: SIM115 - closed in put / on_connection_close
 
