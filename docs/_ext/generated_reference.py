@@ -112,16 +112,22 @@ class OpenApiRoutes(_Generated):
                           for p in op.get("parameters", [])]  # fmt: skip
                 body = op.get("requestBody", {}).get("content", {})
                 for ctype, media in body.items():
-                    schema = media.get("schema", {})
+                    schema = _resolved(spec, media.get("schema", {}))  # a body's schema is a component
                     required = set(schema.get("required", []))
                     for field, fs in schema.get("properties", {}).items():
                         where = "body (" + ctype.split("/")[-1] + ")"
-                        params.append((field, where, _type(fs), "required" if field in required else ""))
+                        params.append((field, where, _type(_resolved(spec, fs)), "required" if field in required else ""))
                 if params:
                     out += _table(["name", "in", "type", "notes"], [[f"`{n}`", w, t, d] for n, w, t, d in params])
                 codes = ", ".join(sorted(op.get("responses", {})))
                 out += [f"Responses: {codes}.", ""]
         return out
+
+
+def _resolved(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema``, or what its ``$ref`` (``#/components/schemas/...``) points to."""
+    ref = schema.get("$ref", "")
+    return spec["components"]["schemas"][ref.rsplit("/", 1)[-1]] if ref else schema
 
 
 def _type(schema: dict[str, Any]) -> str:
