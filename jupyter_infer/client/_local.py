@@ -18,7 +18,10 @@ from ..store._records import DatasetRecord, JobRecord, ModelRecord, ModelVersion
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
 from ._refs import DatasetRef
+from ._result_files import Results
+from ._service import Service
 from ._staging import rows, snapshot, stage
+from ._uploads import Uploads
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,7 +43,7 @@ def _work_for(store: Store, job: dict[str, Any], frame: pd.DataFrame | None = No
     return work_for(store, job, frame, keep)
 
 
-class LocalBackend:
+class LocalBackend(Service, Uploads, Results):
     url: str | None = None
 
     def __init__(
@@ -166,40 +169,24 @@ class LocalBackend:
         self, data: Any, model_type: str, label_column: str | None, name: str | None,
         input_columns: list[str] | None, params: dict[str, Any] | None, id_column: str | None,
     ) -> JobRecord:  # fmt: skip
+        if isinstance(data, Dataset):  # the version the caller holds, not whatever is latest now
+            return cast(JobRecord, self.train_stored(
+                data.id, data.version_id, model_type, label_column, name, input_columns, params, id_column
+            ))  # fmt: skip
         check_model_type(model_type)
         check_params(model_type, params)  # fail before any data is stored
         from ..engine.io import to_frame
-
-        if isinstance(data, Dataset):  # the version the caller holds, not whatever is latest now
-            dsv = self.store.dataset_version(data.id, data.version_id)
-            frame = read_stored_table(dsv)
-        else:
-            frame = to_frame(data, "the training data")
         from ..engine.model import validate_training  # scikit-learn: imported when work needs it
 
+        frame = to_frame(data, "the training data")
         validate_training(frame, model_type, label_column, input_columns, params, id_column)
-        stored = None
-        if not isinstance(data, Dataset):  # train on exactly the version this ingest makes
-            _, dsv_id, stored = self._ingest(frame, training_dataset_name(name, source_label(data), model_type))
-            dsv = self.store.dataset_version(dsv_id)
-        name = name or f"{model_type}-{dsv['dataset_name']}"
-        job_id = new_id("job_")
-        mdl_id, mdlv_id, version = self.store.create_model_version(
-            name, model_type, label_column, dataset_id=dsv["dataset_id"], dataset_version_id=dsv["id"],
-            dataset_name=dsv["dataset_name"], training_job_id=job_id, params=params or {},
+        # train on exactly the version this ingest makes; in this process, on the rows just stored, as the store
+        # gives them back (no re-read)
+        _, dsv_id, stored = self._ingest(frame, training_dataset_name(name, source_label(data), model_type))
+        job = self.start_training(
+            self.store.dataset_version(dsv_id), model_type, label_column, name, input_columns, params, id_column,
+            stored if self.in_process else None,
         )  # fmt: skip
-        job = self.store.create_job(
-            "train", id=job_id, model_id=mdl_id, model_name=name, model_version_id=mdlv_id, model_version=version,
-            model_type=model_type, dataset_id=dsv["dataset_id"], dataset_name=dsv["dataset_name"],
-            dataset_version_id=dsv["id"], dataset_version=dsv["version"], owner=self.runner.owner,
-            request={
-                "op": "train", "dataset_version_id": dsv["id"], "model_version_id": mdlv_id, "model_type": model_type,
-                "label_column": label_column, "input_columns": input_columns, "params": params or {},
-                "id_column": id_column,
-            },
-        )  # fmt: skip
-        # in this process the job trains on the rows just stored, as the store gives them back (no re-read)
-        self._submit(job, stored if self.in_process else None)
         return cast(JobRecord, job)
 
     def list_models(self) -> list[ModelRecord]:

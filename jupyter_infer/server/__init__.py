@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from .._exceptions import StoreError
-from ._base import StoreUnavailableHandler
 from ._context import JupyterInfer, ServerContext
 from ._supervisor import stop_all
+from .routes.meta import StoreUnavailableHandler
 
 __all__ = ["JupyterInfer", "ServerContext", "stop_all"]
 
@@ -22,7 +22,7 @@ API_PREFIX = "jupyter-infer/api"
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     from jupyter_server.utils import url_path_join
 
-    from ._handlers import ROUTES
+    from .routes import ROUTES
 
     config = JupyterInfer(parent=serverapp)
     root_dir = getattr(serverapp.contents_manager, "root_dir", None) or serverapp.root_dir

@@ -3,21 +3,23 @@ worker queue for everything else), the signer, the server root and the thread po
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import secrets
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from traitlets import Bool, Float, Int, Unicode
 from traitlets.config import Configurable
 
-from .._exceptions import InferError, NotFoundError
 from ..client._local import LocalBackend
+from ..client._service import relative
 from ..store import Retention, Store
-from ._bodies import Signer
 from ._owners import QUEUE_OWNER_KIND
+from ._signer import Signer
 from ._supervisor import WorkerSupervisor
 
 
@@ -79,6 +81,9 @@ class JupyterInfer(Configurable):
     )
 
 
+T = TypeVar("T")
+
+
 class ServerContext:
     def __init__(self, config: JupyterInfer, root_dir: str, base_url: str) -> None:
         self.config = config
@@ -118,27 +123,11 @@ class ServerContext:
         if self.supervisor is not None:
             self.supervisor.nudge()
 
-    def dispatch(self, job: dict[str, Any]) -> None:
-        """A queued job is ready: wake the worker, or run it here when there is none."""
-        if self.queue.dispatch is not None:
-            self.queue.dispatch(job)
-        else:
-            from ..jobs import work_for
-
-            self.queue.runner.submit(job["id"], work_for(self.store, job))
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on the server's thread pool (reading and scoring data never blocks the event loop)."""
+        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
 
     # ---- the server root ---------------------------------------------------------------------------------------
-    def resolve_in_root(self, rel: str, what: str = "path", must_exist: bool = True) -> Path:
-        """A client-given path, resolved (symlinks too) and refused unless it lies under the server root."""
-        if not isinstance(rel, str) or not rel.strip() or "\x00" in rel:
-            raise Forbidden(f"{what} must be a non-empty path under the server root.")
-        p = (self.root / rel.strip().lstrip("/")).resolve() if not os.path.isabs(rel) else Path(rel).resolve()
-        if p != self.root and not p.is_relative_to(self.root):
-            raise Forbidden(f"{what} {rel!r} is outside the server root; only files under it can be used.")
-        if must_exist and not p.exists():
-            raise NotFoundError(f"No such file under the server root: {rel}.")
-        return p
-
     def redact(self, text: str) -> str:
         """A message as a client may see it: files under the server root named relative to it, files of the store
         by their name alone, no other part of either path."""
@@ -161,15 +150,5 @@ class ServerContext:
         return text
 
     def relative(self, p: str | os.PathLike[str] | None) -> str | None:
-        if not p:
-            return None
-        try:
-            return Path(p).resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return None
-
-
-class Forbidden(InferError):
-    """A path outside the server root."""
-
-    status = 403
+        """A path as relative to the server root (None if it is not under it)."""
+        return relative(self.root, p)

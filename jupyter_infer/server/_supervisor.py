@@ -71,11 +71,9 @@ class WorkerSupervisor:
     def heartbeat_queued(self) -> None:
         """Queued jobs are this server's to run while it lives, even while its worker starts (importing the
         engine takes seconds) or restarts: keep them from going stale. If the server dies, they do."""
-        rows = self.store.db.query(
-            "SELECT id FROM jobs WHERE status='queued' AND owner LIKE ?", (f"{QUEUE_OWNER_KIND}:%",)
-        )
-        if rows:
-            self.store.heartbeat([r["id"] for r in rows])
+        queued = self.store.queued_job_ids(QUEUE_OWNER_KIND)
+        if queued:
+            self.store.heartbeat(queued)
 
     def maintain(self) -> None:
         """Fail stale jobs and expired uploads, remove orphan files, apply the sync-result retention."""

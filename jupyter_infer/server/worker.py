@@ -21,11 +21,7 @@ from ._owners import QUEUE_OWNER_KIND, WORKER_OWNER_KIND
 
 
 def queued_server_jobs(store: Any, limit: int = 50) -> list[dict[str, Any]]:
-    rows = store.db.query(
-        "SELECT id FROM jobs WHERE status='queued' AND owner LIKE ? ORDER BY created_at LIMIT ?",
-        (f"{QUEUE_OWNER_KIND}:%", limit),
-    )
-    return [store.get_job(r["id"]) for r in rows]
+    return [store.get_job(job_id) for job_id in store.queued_job_ids(QUEUE_OWNER_KIND, limit)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -154,9 +154,6 @@ class JobStore(StoreHome):
         _files.release(self, ended)
         return ended
 
-    def _job_dict(self, r: Any) -> dict[str, Any]:  # the server's job list reads rows itself (until it asks the store)
-        return job_record(r)
-
     def get_job(self, job_id: str) -> dict[str, Any]:
         self.sweep_stale()
         r = self.db.one("SELECT * FROM jobs WHERE id=?", (job_id,))

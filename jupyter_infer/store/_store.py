@@ -21,6 +21,7 @@ from ._db import encode, new_id, now
 from ._home import default_home
 from ._jobs import Commit, JobStore
 from ._lifecycle import OPEN, VersionStatus
+from ._queries import Queries
 from ._records import (
     dataset_record,
     dataset_version_record,
@@ -52,7 +53,7 @@ def check_retrain(existing: Mapping[str, Any] | None, name: str, model_type: str
         )
 
 
-class Store(JobStore):
+class Store(JobStore, Queries):
     """Shared by every kernel and the Jupyter server on the machine; safe for several processes at once. Its jobs
     are ``JobStore``'s, its folder and database ``StoreHome``'s; the datasets and models are here."""
 

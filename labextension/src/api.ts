@@ -6,34 +6,31 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import {
+  components,
+  inferAsyncBodyAnomaly_formatValues,
+  inferAsyncBodyOutput_typeValues,
+  jobStatusValues,
+  jobTypeValues
+} from './generated/api';
+
 /** The API namespace under the server's base URL. */
 export const API_NAMESPACE = 'jupyter-infer/api';
 
-export type JobStatus =
-  | 'queued'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'canceled'
-  | string;
+/** The shapes of the API, generated from the server's openapi.json (`jlpm gen:types`). */
+type Schemas = components['schemas'];
+export type ApiJob = Schemas['Job'];
+export type ApiModel = Schemas['Model'];
+export type InferAsyncBody = Schemas['InferAsyncBody'];
 
-export const JOB_STATUSES = [
-  'queued',
-  'running',
-  'succeeded',
-  'failed',
-  'canceled'
-] as const;
-export const JOB_TYPES = [
-  'dataset_ingest',
-  'train',
-  'infer_sync',
-  'infer_batch'
-] as const;
+export type JobStatus = Schemas['JobStatus'] | string;
+export const JOB_STATUSES = jobStatusValues;
+export const JOB_TYPES = jobTypeValues;
+/** Statuses after which a job never changes (Wood Wide's `rejected` too). */
 export const TERMINAL_STATUSES = new Set(['succeeded', 'failed', 'canceled', 'rejected']);
-export const OUTPUT_TYPES = ['json', 'csv', 'parquet'] as const;
+export const OUTPUT_TYPES = inferAsyncBodyOutput_typeValues;
 export type OutputType = (typeof OUTPUT_TYPES)[number];
-export const ANOMALY_FORMATS = ['ids_only', 'per_row'] as const;
+export const ANOMALY_FORMATS = inferAsyncBodyAnomaly_formatValues;
 export type AnomalyFormat = (typeof ANOMALY_FORMATS)[number];
 
 /** A job as the panel shows it, normalised from the server's JSON. */
@@ -76,14 +73,9 @@ export interface IModel {
   inputColumns: string[];
 }
 
-/** The answer of GET /files/columns: a data file's column names from its header. */
-export interface IFileColumns {
-  path: string;
-  format: string | null;
-  /** null when the header alone cannot tell (`note` says why). */
-  columns: string[] | null;
-  note: string | null;
-}
+/** The answer of GET /files/columns: a data file's column names from its header (`columns` null when the
+ * header alone cannot tell; `note` says why). */
+export type IFileColumns = Schemas['FileColumns'];
 
 export interface IPage<T> {
   items: T[];
@@ -138,6 +130,9 @@ function num(v: unknown): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
+/** What the API's shape says, and whatever else a Wood Wide-shaped answer may carry. */
+type Loose<T> = Partial<T> & Record<string, any>;
+
 function obj(v: unknown): Record<string, any> {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as any) : {};
 }
@@ -175,25 +170,18 @@ export function buildJobsQuery(opts: {
   cursor?: string | null;
 }): string {
   const params = new URLSearchParams();
-  if (opts.status) {
-    params.set('status', opts.status);
-  }
-  if (opts.type) {
-    params.set('type', opts.type);
-  }
-  if (opts.limit) {
-    params.set('limit', String(opts.limit));
-  }
-  if (opts.cursor) {
-    params.set('cursor', opts.cursor);
+  for (const key of ['status', 'type', 'limit', 'cursor'] as const) {
+    if (opts[key]) {
+      params.set(key, String(opts[key]));
+    }
   }
   const q = params.toString();
   return q ? '?' + q : '';
 }
 
 /** JSON body for POST /models/{id}/infer-async on a file under the server root. */
-export function buildInferBody(req: IInferRequest): Record<string, unknown> {
-  const body: Record<string, unknown> = {
+export function buildInferBody(req: IInferRequest): InferAsyncBody {
+  const body: InferAsyncBody = {
     path: req.path,
     output_type: req.outputType,
     output_path: req.outputPath
@@ -217,7 +205,7 @@ export function resultFilePath(jobId: string, outputType: OutputType): string {
 
 /** Normalise one job from the API (Wood Wide's fields, plus ours, tolerating either nesting). */
 export function parseJob(raw: unknown): IJob {
-  const j = obj(raw);
+  const j: Loose<ApiJob> = obj(raw);
   const res = obj(j.resources);
   const model = { ...obj(res.model), ...obj(j.model) };
   const dataset = { ...obj(res.dataset), ...obj(j.dataset) };
@@ -250,7 +238,7 @@ export function parseJob(raw: unknown): IJob {
 
 /** Normalise one model from GET /models. */
 export function parseModel(raw: unknown): IModel {
-  const m = obj(raw);
+  const m: Loose<ApiModel> = obj(raw);
   const cv = obj(m.current_version);
   const metricsRaw = { ...obj(cv.metrics), ...obj(m.current_metrics) };
   const metrics: Record<string, number> = {};

@@ -11,7 +11,7 @@ import jupyter_infer as ji
 def test_http_batch_route_takes_executor_in_params() -> None:
     """``POST /models/{id}/infer-batch`` with ``{"params": {"executor": "dask", "scheduler": ...}}`` (or the same
     fields at the top level, as the HTTP client sends them)."""
-    from jupyter_infer.server._handlers import _executor
+    from jupyter_infer.server.routes._options import executor_of as _executor
 
     assert _executor({"params": {"executor": "dask", "scheduler": "tcp://10.0.0.5:8786"}}) == (
         "dask",
@@ -26,7 +26,7 @@ def test_http_batch_route_takes_executor_in_params() -> None:
 def test_http_batch_route_defaults_to_the_servers_scheduler(monkeypatch: pytest.MonkeyPatch) -> None:
     """The server's own $JUPYTER_INFER_DASK_SCHEDULER is the default for requests that choose nothing; a request
     that names "local" (executor) or a LocalCluster (scheduler "local") keeps its choice."""
-    from jupyter_infer.server._handlers import _executor
+    from jupyter_infer.server.routes._options import executor_of as _executor
 
     monkeypatch.setenv("JUPYTER_INFER_DASK_SCHEDULER", "tcp://10.0.0.9:8786")
     assert _executor({}) == ("dask", "tcp://10.0.0.9:8786")

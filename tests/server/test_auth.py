@@ -7,9 +7,10 @@ import re
 import httpx
 import pytest
 
-from jupyter_infer.server._openapi import PATHS
+from jupyter_infer.server.openapi import openapi
 from tests.server.conftest import Live
 
+PATHS = openapi()["paths"]
 METHODS = ("get", "post", "put", "delete", "patch")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from jupyter_infer.server import _files
+from jupyter_infer.client import _file_columns as _files
 from tests.server.conftest import Api, Live
 
 FRAME = pd.DataFrame({"tenure": [1.5, 2.0], "plan, tier": ["basic", "pro"], "spend": [10, 20]})

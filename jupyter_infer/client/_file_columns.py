@@ -1,10 +1,8 @@
-"""``GET /files/columns?path=...``: the column names of a data file under the server root, read from its header
-(CSV first line, Parquet schema, JSON keys) without loading the file, so "Run inference..." can rank the models by
-the columns they need."""
+"""The column names of a data file, read from its header (CSV first line, Parquet schema, JSON keys) without loading
+the file: ``GET /files/columns``, so that "Run inference..." can rank the models by the columns they need."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -14,9 +12,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .._exceptions import InputError, OptionError
+from .._exceptions import InputError
 from ..engine.io import check_file
-from ._base import BaseHandler, authenticated
 
 HEAD_BYTES = 1 << 20  # enough for any header and for the first record of JSON records or JSON Lines
 JSON_WHOLE_BYTES = 16 << 20  # a column-oriented JSON file is parsed whole up to this size to list its keys
@@ -90,19 +87,3 @@ def file_columns(p: Path) -> dict[str, Any]:
     else:
         columns, note = _json_columns(p)
     return {"format": fmt, "columns": columns, "note": note}
-
-
-class FileColumnsHandler(BaseHandler):
-    """Extension: the columns of a csv/parquet/json file under the server root (for ranking models)."""
-
-    @authenticated
-    async def get(self) -> None:
-        ctx = self.ctx
-        rel = self.get_query_argument("path", None)
-        if not rel:
-            raise OptionError('Give the file as ?path=<path under the server root> (e.g. "data/new.csv").')
-        p = ctx.resolve_in_root(rel, "path")
-        if not p.is_file():
-            raise InputError(f"{rel} is a directory, not a data file.")
-        out = await asyncio.get_running_loop().run_in_executor(ctx.pool, file_columns, p)
-        self.reply({"path": ctx.relative(p) or rel, **out})

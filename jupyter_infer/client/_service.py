@@ -1,0 +1,286 @@
+"""The service methods the local backend and the HTTP routes share: train on a stored dataset version, score a
+stored dataset (reusing an equal job), score a file in the background, and pages of datasets, models and jobs.
+
+Mixed into ``LocalBackend``; the server's routes call them on its queue backend. Each is the one code path for
+what it does: ``LocalBackend.train`` ends in ``start_training`` as the train route does.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._exceptions import ConflictError, InferError, InputError, NotFoundError, OptionError
+from ..engine.options import MODEL_TYPES, InferOptions, check_model_type, check_params, did_you_mean
+from ..store import JobStatus, JobType, new_id
+from ..store._errors import read_stored_table
+from ..store._lifecycle import LISTED_JOB_TYPES as JOB_TYPES
+from ..store._lifecycle import LISTED_STATUSES as JOB_STATUSES
+from ._parts import BackendParts
+from ._uploads import KNOWN_EXT, with_known_extension
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ._result import InferenceResult
+
+ALL = 10_000  # datasets and models listed before a page is cut from them
+
+
+class Forbidden(InferError):
+    """A path outside the server root."""
+
+    status = 403
+
+
+def in_root(root: Path, rel: str, what: str = "path", must_exist: bool = True) -> Path:
+    """A client-given path, resolved (symlinks too) and refused unless it lies under ``root``."""
+    if not isinstance(rel, str) or not rel.strip() or "\x00" in rel:
+        raise Forbidden(f"{what} must be a non-empty path under the server root.")
+    p = (root / rel.strip().lstrip("/")).resolve() if not os.path.isabs(rel) else Path(rel).resolve()
+    if p != root and not p.is_relative_to(root):
+        raise Forbidden(f"{what} {rel!r} is outside the server root; only files under it can be used.")
+    if must_exist and not p.exists():
+        raise NotFoundError(f"No such file under the server root: {rel}.")
+    return p
+
+
+def relative(root: Path, p: str | os.PathLike[str] | None) -> str | None:
+    """A path as relative to ``root`` (None if it is not under it)."""
+    if not p:
+        return None
+    try:
+        return Path(p).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
+def cursor_offset(cursor: str | None) -> int:
+    """The offset a cursor of this server stands for (cursors are offsets, given out as text)."""
+    if not cursor:
+        return 0
+    try:
+        n = int(cursor)
+    except ValueError:
+        raise OptionError(f'cursor "{cursor}" is not one this server gave out.') from None
+    if not 0 <= n <= 10**12:
+        raise OptionError(f'cursor "{cursor}" is not one this server gave out.')
+    return n
+
+
+def page(items: list[Any], cursor: str | None, limit: int) -> dict[str, Any]:
+    """``{"items", "next_cursor"}``: ``limit`` items from the cursor's offset."""
+    offset = cursor_offset(cursor)
+    nxt = str(offset + limit) if len(items) > offset + limit else None
+    return {"items": items[offset : offset + limit], "next_cursor": nxt}
+
+
+def free_output_name(src: Path, model_name: str, fmt: str) -> Path:
+    """``<stem>.<model name>.<format>`` beside the input, or ``-1``, ``-2``, ... when taken."""
+    safe = "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in model_name)
+    for n in range(10_000):
+        cand = src.with_name(f"{src.stem}.{safe}{'' if n == 0 else f'-{n}'}.{fmt}")
+        if not cand.exists():
+            return cand
+    raise ConflictError(f"No free output file name next to {src.name}.")
+
+
+def _known(what: str, value: str, known: tuple[str, ...]) -> str:
+    if value not in known:
+        raise OptionError(f'Unknown job {what} "{value}"; use one of {", ".join(known)}.' + did_you_mean(value, known))
+    return value
+
+
+class Service(BackendParts):
+    """Mixed into ``LocalBackend``."""
+
+    if TYPE_CHECKING:  # defined by LocalBackend
+
+        def _infer_job(
+            self, model: str, source: dict[str, Any], label: str | None, options: InferOptions,
+            model_version_id: str | None, executor: str | None, scheduler: str | None,
+            extra: dict[str, Any] | None = None, frame: pd.DataFrame | None = None,
+        ) -> dict[str, Any]: ...  # fmt: skip
+        def infer(
+            self, model: str, data: Any, options: InferOptions, model_version_id: str | None
+        ) -> InferenceResult: ...
+
+    # ---- pages -------------------------------------------------------------------------------------------------
+    def datasets_page(self, q: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
+        return page(self.store.list_datasets(q=q, limit=ALL), cursor, limit)
+
+    def dataset_versions(self, ref: str) -> list[dict[str, Any]]:
+        """A dataset's versions, newest first."""
+        return self.store.dataset_versions(ref)
+
+    def models_page(self, q: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
+        return page(self.store.list_models(q=q, limit=ALL), cursor, limit)
+
+    def jobs_page(
+        self, cursor: str | None, limit: int, status: str | None = None, type: str | None = None,
+        model: str | None = None, **filters: str | None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Jobs of every process, newest first, filtered by status, type, model (id, version id or name) and the
+        ids in ``filters`` (``model_version_id``, ``dataset_version_id``, ``dataset_id``)."""
+        offset = cursor_offset(cursor)
+        if status:
+            _known("status", status, JOB_STATUSES)
+        if type:
+            _known("type", type, JOB_TYPES)
+        if model and not model.startswith("mdl_"):
+            model = self.store.get_model(model)["id"]
+        items, more = self.store.page_jobs(limit, offset, status=status, type=type, model_id=model, **filters)
+        return {"items": items, "next_cursor": str(offset + limit) if more else None}
+
+    def count_jobs(self, statuses: tuple[str, ...]) -> dict[str, int]:
+        """How many jobs of every process are in each of ``statuses``."""
+        return {str(s): self.store.count_jobs(status=s) for s in statuses}
+
+    def cancel_open_job(self, job_id: str) -> dict[str, Any]:
+        """Cancel a queued or running job (a job waiting for its upload ends at once, its bytes removed); a
+        ConflictError if it has already ended."""
+        job = self.store.get_job(job_id)
+        if job["status"] in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED):
+            raise ConflictError(f"Job {job_id} already ended: it is {job['status']}.")
+        self.runner.cancel(job_id)
+        return self.store.get_job(job_id)
+
+    # ---- training ----------------------------------------------------------------------------------------------
+    def train_stored(
+        self, dataset: str | None, version_id: str | None, model_type: str | None, label_column: str | None,
+        name: str | None, input_columns: list[str] | None, params: dict[str, Any] | None, id_column: str | None,
+        model: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Train on a stored dataset version (``version_id``, else ``dataset``'s newest ready one); ``model``
+        names an existing model to retrain (its name, type and label are the defaults). Every check that can
+        fail runs before a model version or job exists. Returns the queued job."""
+        if model:
+            m = self.store.get_model(model)
+            name, model_type, label_column = m["name"], model_type or m["model_type"], label_column or m["label_column"]
+        if not model_type:
+            raise OptionError(f"model_type is required: one of {', '.join(MODEL_TYPES)}.")
+        check_model_type(model_type)
+        check_params(model_type, params)  # the params are stored as given; the job applies the defaults
+        if not dataset and not version_id:
+            raise OptionError("Name the training data: dataset_id (or its name) or dataset_version_id.")
+        dsv = self.store.dataset_version(dataset or version_id or "", version_id)
+        if dsv["status"] != "ready":
+            raise ConflictError(f"Dataset version {dsv['id']} is not ready ({dsv['status']}).")
+        from ..engine.model import validate_training  # scikit-learn: imported when work needs it
+
+        validate_training(read_stored_table(dsv), model_type, label_column, input_columns, params, id_column)
+        return self.start_training(dsv, model_type, label_column, name, input_columns, params, id_column)
+
+    def start_training(
+        self, dsv: dict[str, Any], model_type: str, label_column: str | None, name: str | None,
+        input_columns: list[str] | None, params: dict[str, Any] | None, id_column: str | None,
+        frame: pd.DataFrame | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The model version and its training job, for a validated request on a stored dataset version
+        (``frame``: its rows, when this process has them in memory)."""
+        name = name or f"{model_type}-{dsv['dataset_name']}"
+        job_id = new_id("job_")
+        mdl_id, mdlv_id, version = self.store.create_model_version(
+            name, model_type, label_column, dataset_id=dsv["dataset_id"], dataset_version_id=dsv["id"],
+            dataset_name=dsv["dataset_name"], training_job_id=job_id, params=params or {},
+        )  # fmt: skip
+        job = self.store.create_job(
+            JobType.TRAIN, id=job_id, model_id=mdl_id, model_name=name, model_version_id=mdlv_id,
+            model_version=version, model_type=model_type, dataset_id=dsv["dataset_id"],
+            dataset_name=dsv["dataset_name"], dataset_version_id=dsv["id"], dataset_version=dsv["version"],
+            owner=self.runner.owner,
+            request={
+                "op": "train", "dataset_version_id": dsv["id"], "model_version_id": mdlv_id, "model_type": model_type,
+                "label_column": label_column, "input_columns": input_columns, "params": params or {},
+                "id_column": id_column,
+            },
+        )  # fmt: skip
+        self._submit(job, frame)
+        return job
+
+    # ---- files under the server root, uploads --------------------------------------------------------------
+    def file_columns(self, root: Path, path: str) -> dict[str, Any]:
+        """``{"path", "format", "columns", "note"}`` of a data file under ``root``, from its header alone."""
+        from ._file_columns import file_columns
+
+        p = in_root(root, path, "path")
+        if not p.is_file():
+            raise InputError(f"{path} is a directory, not a data file.")
+        return {"path": relative(root, p) or path, **file_columns(p)}
+
+    def infer_upload(
+        self, model: str, path: Path, options: InferOptions, model_version_id: str | None, max_rows: int,
+        max_output_bytes: int,
+    ) -> InferenceResult:  # fmt: skip
+        """Sync inference on an uploaded file, refused (413) before anything is decoded when its rows or its
+        output would pass ``max_rows`` or ``max_output_bytes`` (0: no limit)."""
+        from ._limits import check_sync
+
+        m, v = self.store.model_version(model, model_version_id)
+        opts = options.resolve(m["model_type"])
+        path = with_known_extension(path)
+        check_sync(path, m, v, opts, max_rows, max_output_bytes)
+        return self.infer(m["id"], str(path), opts, v["id"])
+
+    # ---- inference in the background ---------------------------------------------------------------------------
+    def infer_stored(
+        self, model: str, dataset: str, version_id: str | None, options: InferOptions, model_version_id: str | None,
+        executor: str | None, scheduler: str | None, force_rerun: bool = False,
+    ) -> tuple[dict[str, Any], bool]:  # fmt: skip
+        """Score a stored dataset version in the background. Unless ``force_rerun``, an equal request (same model
+        version, data version, options and executor) that is queued, running or succeeded is answered with its
+        job, as Wood Wide does. Returns (the job, whether it is new)."""
+        m, v = self.store.model_version(model, model_version_id)
+        opts = options.resolve(m["model_type"])
+        dsv = self.store.dataset_version(dataset, version_id)
+        if dsv["status"] != "ready":
+            raise ConflictError(f"Dataset version {dsv['id']} is not ready ({dsv['status']}).")
+        if not force_rerun:
+            for j in self.store.list_jobs(type=JobType.INFER_BATCH, limit=200, model_id=m["id"]):
+                r = j.get("request") or {}
+                if (j["status"] in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.SUCCEEDED)
+                        and j["model_version_id"] == v["id"]
+                        and (r.get("source") or {}).get("dataset_version_id") == dsv["id"]
+                        and r.get("options") == opts.to_dict() and r.get("executor", "local") == executor):  # fmt: skip
+                    return j, False
+        source = {"dataset_version_id": dsv["id"]}
+        job = self._infer_job(m["id"], source, dsv["dataset_name"], opts, v["id"], executor, scheduler)
+        return job, True
+
+    def infer_upload_async(
+        self, model: str, path: Path, filename: str | None, options: InferOptions, model_version_id: str | None,
+        executor: str | None, scheduler: str | None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Score an uploaded file (staged in the store, removed when the job is done with it) in the background."""
+        m, _v = self.store.model_version(model, model_version_id)
+        options.resolve(m["model_type"])  # a wrong option fails the request, not the job
+        path = with_known_extension(path)
+        source = {"path": str(path), "delete_after": True}
+        return self._infer_job(m["id"], source, filename or path.name, options, model_version_id, executor, scheduler)
+
+    def infer_file_async(
+        self, model: str, root: Path, path: str, options: InferOptions, model_version_id: str | None,
+        executor: str | None, scheduler: str | None, output_path: str | None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Score a file under ``root`` in the background, written to ``output_path`` (under ``root``; never over
+        an existing file), else to ``<stem>.<model name>.<format>`` beside it."""
+        m, _v = self.store.model_version(model, model_version_id)
+        opts = options.resolve(m["model_type"])
+        src = in_root(root, path, "path")
+        if not src.is_file():
+            raise InputError(f"{path} is a directory, not a data file.")
+        if src.suffix.lower() not in KNOWN_EXT:
+            raise InputError(f"{path}: unsupported file type {src.suffix or '(none)'}; use .csv, .parquet or .json.")
+        if not output_path:
+            dest = free_output_name(src, m["name"], opts.output_type)
+        else:
+            dest = in_root(root, output_path, "output_path", must_exist=False)
+            if dest.exists():
+                raise ConflictError(f"Output file exists: {output_path}")
+            if not dest.parent.is_dir():
+                raise NotFoundError(f"The folder of output_path does not exist: {Path(output_path).parent}")
+        # the root travels with the job: the worker opens both paths again from it, following no link
+        extra = {"output_path": str(dest), "root": str(root)}
+        return self._infer_job(m["id"], {"path": str(src)}, src.name, opts, model_version_id, executor, scheduler,
+                               extra=extra)  # fmt: skip
