@@ -19,6 +19,7 @@ PARAMS: dict[str, tuple[str, ...]] = {
 }
 
 
+TRAINING_MODE_NAMES = ("fast", "best")
 # What params training_mode does per model type (default "best"); the magics' help and the README show it.
 TRAINING_MODES: dict[str, str] = {
     "prediction": "best compares gradient boosting, a random forest and a regularized linear model on 3-fold "
@@ -61,7 +62,7 @@ def check_params(model_type: str, params: dict[str, Any] | None) -> dict[str, An
                 f'The param "{key}" applies to {" and ".join(PARAMS[key])} models, not to {model_type} models.'
             )
         if key == "training_mode":
-            if value not in ("fast", "best"):
+            if value not in TRAINING_MODE_NAMES:
                 raise OptionError(f'params training_mode must be "fast" or "best", not {_short(value)}.')
         elif key == "task":
             if value not in ("classification", "regression"):

@@ -14,7 +14,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 from pydantic.json_schema import SkipJsonSchema
 
 from ..._exceptions import InputError, OptionError
-from ...engine.options import EXECUTORS, MODEL_TYPES, OUTPUT_TYPES, TRAINING_MODES, InferOptions, OptionSpec
+from ...engine.options import EXECUTORS, MODEL_TYPES, OUTPUT_TYPES, InferOptions, OptionSpec
+from ...engine.params import TRAINING_MODE_NAMES
 from .._multipart import UploadedFile
 from ._fields import Flag, Missing, Request, Shown, Str, parse_int
 
@@ -169,7 +170,7 @@ class TrainBody(Request):
     dataset_version_id: Str = None
     label_column: Str = None
     input_columns: Annotated[list[str] | None, BeforeValidator(_columns)] = None
-    training_mode: Annotated[Any, Shown({"type": "string", "enum": list(TRAINING_MODES)})] = None
+    training_mode: Annotated[Any, Shown({"type": "string", "enum": list(TRAINING_MODE_NAMES)})] = None
     params: Annotated[dict[str, Any], BeforeValidator(_params), WithJsonSchema(OBJECT)] = {}
     model_name: Str = None
     model_id: Str = None
