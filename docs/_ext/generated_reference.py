@@ -116,7 +116,9 @@ class OpenApiRoutes(_Generated):
                     required = set(schema.get("required", []))
                     for field, fs in schema.get("properties", {}).items():
                         where = "body (" + ctype.split("/")[-1] + ")"
-                        params.append((field, where, _type(_resolved(spec, fs)), "required" if field in required else ""))
+                        params.append(
+                            (field, where, _type(_resolved(spec, fs)), "required" if field in required else "")
+                        )
                 if params:
                     out += _table(["name", "in", "type", "notes"], [[f"`{n}`", w, t, d] for n, w, t, d in params])
                 codes = ", ".join(sorted(op.get("responses", {})))

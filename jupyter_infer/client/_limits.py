@@ -35,7 +35,7 @@ def _exact_text_rows(path: Path, fmt: str) -> int | None:
     try:
         if fmt == "csv":
             with pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 24)) as reader:
-                return sum(batch.num_rows for batch in reader)
+                return int(sum(batch.num_rows for batch in reader))
         return len(read_file(path))
     except (InferError, pa.ArrowException, OSError, ValueError):
         return None

@@ -3,6 +3,7 @@ as the API shows it (paths relative to the server root, never into the store).""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..._version import __version__
@@ -19,12 +20,12 @@ def ref(rec_id: str, version_id: str | None, version: int | None, name: str | No
     return {"id": rec_id, "version_id": version_id or "", "version_number": version or 0, "name": name}
 
 
-def version_out(version: dict[str, Any]) -> dict[str, Any]:
+def version_out(version: Mapping[str, Any]) -> dict[str, Any]:
     """A dataset or model version with Wood Wide's ``version_number``."""
     return {**version, "version_number": version.get("version")}
 
 
-def record_out(record: dict[str, Any]) -> dict[str, Any]:
+def record_out(record: Mapping[str, Any]) -> dict[str, Any]:
     """A dataset or model with its current version as ``version_out``."""
     current = record.get("current_version")
     return {**record, "current_version": version_out(current) if current else None}
@@ -45,7 +46,7 @@ def infer_submitted(job: dict[str, Any]) -> dict[str, Any]:
             "model": model, "type": job["type"]}  # fmt: skip
 
 
-def job_detail(job: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
+def job_detail(job: Mapping[str, Any], ctx: ServerContext) -> dict[str, Any]:
     """``Job`` (JobDetail): the store's job plus Wood Wide's ``resources``/``input``/``output`` and our ``model``,
     ``dataset`` and ``output_path`` (server-root-relative)."""
     out = dict(job)

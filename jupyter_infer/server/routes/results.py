@@ -3,6 +3,7 @@ any format (``/results/file``), and the signed download itself (``/results/downl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, WithJsonSchema
@@ -65,7 +66,7 @@ class JobResultRowsHandler(BaseHandler):
         self.reply(R.ResultRows, out)
 
 
-async def send_result(h: web.RequestHandler, job: dict[str, Any], fmt: str) -> None:
+async def send_result(h: web.RequestHandler, job: Mapping[str, Any], fmt: str) -> None:
     """Stream a result in ``fmt``; every chunk is read or encoded on the thread pool, not the event loop."""
     ctx = h.settings["jupyter_infer"]
     stream = await ctx.run(ctx.queue.result_stream, job, fmt)

@@ -25,6 +25,7 @@ BOOLEAN = {"type": "boolean"}
 OBJECT = {"type": "object"}
 NEEDS_FILE = 'The multipart body needs a non-empty "file" part (CSV, Parquet or JSON).'
 
+
 # ---- the inference options, from InferOptions -----------------------------------------------------------------
 def option_schema(spec: OptionSpec) -> dict[str, Any]:
     """openapi.json's schema of one inference option: its choices, else its type (and lower bound)."""
