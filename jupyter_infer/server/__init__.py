@@ -7,6 +7,7 @@ small thread pool of the server. Settings: ``c.JupyterInfer.<name>`` (see ``Jupy
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .._exceptions import StoreError
@@ -22,6 +23,7 @@ API_PREFIX = "jupyter-infer/api"
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     from jupyter_server.utils import url_path_join
 
+    from .openapi import openapi
     from .routes import ROUTES
 
     config = JupyterInfer(parent=serverapp)
@@ -29,11 +31,13 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     web_app = serverapp.web_app
     base_url = web_app.settings.get("base_url", "/")
     prefix = url_path_join(base_url, API_PREFIX)
+    # GET openapi.json describes the route table; the route that serves it takes it from here (no import circle)
+    web_app.settings["jupyter_infer_openapi"] = functools.partial(openapi, prefix.rstrip("/"))
     try:
         ctx = ServerContext(config, root_dir, url_path_join(base_url, ""))
     except StoreError as e:  # a read-only or full store: every route says so (507) instead of vanishing
         serverapp.log.error("jupyter-infer: %s", e.message)
-        args = {"message": e.message, "api_base": prefix.rstrip("/")}
+        args = {"message": e.message}
         web_app.add_handlers(".*$", [(prefix + r"(?:/.*)?", StoreUnavailableHandler, args)])
         return
     web_app.settings["jupyter_infer"] = ctx

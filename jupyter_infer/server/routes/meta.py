@@ -22,9 +22,7 @@ class OpenAPIHandler(BaseHandler):
 
     @authenticated
     def get(self) -> None:
-        from ..openapi import openapi
-
-        self.reply(None, openapi(self.ctx.api_base))
+        self.reply(None, self.settings["jupyter_infer_openapi"]())
 
 
 class StatusHandler(BaseHandler):
@@ -58,17 +56,15 @@ class StoreUnavailableHandler(APIHandler):
     """Every route but ``/openapi.json`` while the store cannot be opened (read-only, full): a 507 that says why,
     after Jupyter's auth."""
 
-    def initialize(self, message: str, api_base: str) -> None:
+    def initialize(self, message: str) -> None:
         self.message = message
-        self.api_base = api_base
 
     @web.authenticated
     def _unavailable(self, *args: Any) -> None:
         self.set_header("Content-Type", "application/json")
-        if self.request.method == "GET" and self.request.path == self.api_base + "/openapi.json":
-            from ..openapi import openapi
-
-            self.finish(json.dumps(openapi(self.api_base)))
+        describe = self.settings["jupyter_infer_openapi"]
+        if self.request.method == "GET" and self.request.path == describe.args[0] + "/openapi.json":
+            self.finish(json.dumps(describe()))
             return
         self.set_status(507)
         self.set_header("x-should-retry", "false")
