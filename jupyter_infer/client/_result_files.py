@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import ConflictError, NotFoundError, OptionError
-from ..engine.options import OUTPUT_TYPES
+from ..engine.options import check_output_type
 from ..store import JobStatus, JobType
 from ..store._errors import stored_file
 from ._parts import BackendParts
@@ -141,8 +141,7 @@ class Results(BackendParts):
 
         from ..engine import outputs
 
-        if fmt not in OUTPUT_TYPES:
-            raise OptionError(f'Unknown output_type "{fmt}". Use json, csv or parquet.')
+        fmt = check_output_type(fmt)
         path = self.result_path(job)
         name = f"{job['id']}.{fmt}"
         if fmt == "parquet":
