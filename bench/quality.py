@@ -54,11 +54,8 @@ import jupyter_infer as ji
 
 # ---- datasets -------------------------------------------------------------------------------------------------
 def sk(name: str) -> pd.DataFrame:
-    b = getattr(datasets, f"load_{name}")(as_frame=True)
-    df = b.frame.copy()
-    if "target" not in df.columns:
-        df["target"] = b.target
-    return df
+    """A scikit-learn bundled dataset as one DataFrame (each one used here has its target as ``target``)."""
+    return getattr(datasets, f"load_{name}")(as_frame=True).frame
 
 
 def penguins() -> pd.DataFrame:
@@ -159,15 +156,22 @@ def baselines(X: pd.DataFrame, classify: bool) -> dict[str, Any]:
 
 
 # ---- the suites -----------------------------------------------------------------------------------------------
+def table(title: str, header: str, note: str = "") -> None:
+    """Start a section: its title, a ``note`` under it if any, and a Markdown table's header row (``| a | b |``)
+    and rule."""
+    print(f"\n## {title}")
+    if note:
+        print(note)
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+
+
 def prediction(client: ji.Client, repeat: int, tasks: list[str]) -> None:
-    print(
-        "\n## prediction: test score (accuracy; R² marked) on a fixed 75/25 split; time as a ratio to a plain HGB fit"
-    )
-    print(
+    table(
+        "prediction: test score (accuracy; R² marked) on a fixed 75/25 split; time as a ratio to a plain HGB fit",
         "| task | rows | HGB | RF200 | linear | best | fast | best - top baseline | fast - top | model chosen "
-        "| best time / HGB fit (1 thread) | fast time / HGB fit (1 thread) |"
+        "| best time / HGB fit (1 thread) | fast time / HGB fit (1 thread) |",
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     ok_within, at_or_above, fast_ok, n = 0, 0, 0, 0
     for name, load in PREDICTION.items():
         if tasks and not any(name.startswith(t) for t in tasks):
@@ -223,9 +227,10 @@ def _standardized(X: pd.DataFrame) -> np.ndarray:
 
 
 def clustering(client: ji.Client) -> None:
-    print("\n## clustering, automatic k: adjusted Rand vs k-means given the true k (standardized features)")
-    print("| data | true k | k chosen | ARI | k-means(true k) ARI | ratio |")
-    print("|---|---|---|---|---|---|")
+    table(
+        "clustering, automatic k: adjusted Rand vs k-means given the true k (standardized features)",
+        "| data | true k | k chosen | ARI | k-means(true k) ARI | ratio |",
+    )
     for name, (X, y) in labelled().items():
         k_true = len(np.unique(y))
         km = KMeans(k_true, n_init=10, random_state=0).fit_predict(_standardized(X))
@@ -236,9 +241,10 @@ def clustering(client: ji.Client) -> None:
 
 
 def embedding(client: ji.Client) -> None:
-    print("\n## embedding, automatic dims: 5-fold 1-NN accuracy on the embedding vs the standardized raw features")
-    print("| data | raw dims | dims kept | 1-NN raw | 1-NN embedding | difference | trustworthiness |")
-    print("|---|---|---|---|---|---|---|")
+    table(
+        "embedding, automatic dims: 5-fold 1-NN accuracy on the embedding vs the standardized raw features",
+        "| data | raw dims | dims kept | 1-NN raw | 1-NN embedding | difference | trustworthiness |",
+    )
     for name, (X, y) in labelled().items():
         Z = _standardized(X)
         m = client.models.train(X, "embedding", name=f"q-emb-{name}")
@@ -264,9 +270,10 @@ def plant_outliers(X: pd.DataFrame, share: float = 0.05, seed: int = 0) -> tuple
 
 
 def anomaly(client: ji.Client) -> None:
-    print("\n## anomaly: ROC-AUC on planted gross outliers (5 % of rows); flagged share of the training rows")
-    print("| data | ROC-AUC | flagged at contamination 0.05 | flagged at 0.10 |")
-    print("|---|---|---|---|")
+    table(
+        "anomaly: ROC-AUC on planted gross outliers (5 % of rows); flagged share of the training rows",
+        "| data | ROC-AUC | flagged at contamination 0.05 | flagged at 0.10 |",
+    )
     for name, (X, _) in labelled().items():
         Xo, flag = plant_outliers(X)
         m = client.models.train(Xo, "anomaly", name=f"q-ano-{name}")
@@ -278,9 +285,10 @@ def anomaly(client: ji.Client) -> None:
 
 
 def search(client: ji.Client) -> None:
-    print("\n## search: a training row finds itself (or an identical row) at rank 1")
-    print("| data | rows | self or identical at rank 1 |")
-    print("|---|---|---|")
+    table(
+        "search: a training row finds itself (or an identical row) at rank 1",
+        "| data | rows | self or identical at rank 1 |",
+    )
     for name, (X, _) in labelled().items():
         m = client.models.train(X, "search", name=f"q-sea-{name}")
         out = client.models.infer(m, X).to_pandas()
@@ -293,12 +301,7 @@ def search(client: ji.Client) -> None:
 def cpu_of(fn: Callable[[], Any], repeat: int) -> float:
     """Best-of CPU seconds of this process (every thread): on a busy machine a steadier measure of single-thread
     work than wall time."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.process_time()
-        fn()
-        times.append(time.process_time() - t0)
-    return min(times)
+    return best_of(fn, repeat, clock=time.process_time)
 
 
 def speed(client: ji.Client, repeat: int) -> None:
@@ -309,12 +312,11 @@ def speed(client: ji.Client, repeat: int) -> None:
     t_hgb = best_of(plain, repeat)
     with threadpool_limits(1):
         t_hgb1, c_hgb1 = best_of(plain, repeat), cpu_of(plain, repeat)
-    print("\n## speed: training on wine (178 rows) as a ratio to a plain HistGradientBoostingClassifier().fit")
-    print(f"plain fit: {t_hgb:.3f} s wall with the default threads; one thread: {t_hgb1:.3f} s wall, "
+    table("speed: training on wine (178 rows) as a ratio to a plain HistGradientBoostingClassifier().fit",
+          "| mode | train wall | / plain fit | / plain fit, 1 thread | CPU / plain fit CPU, 1 thread "
+          "| phase seconds of the last run |",
+          f"plain fit: {t_hgb:.3f} s wall with the default threads; one thread: {t_hgb1:.3f} s wall, "
           f"{c_hgb1:.3f} s CPU (best of {repeat})")  # fmt: skip
-    print("| mode | train wall | / plain fit | / plain fit, 1 thread | CPU / plain fit CPU, 1 thread "
-          "| phase seconds of the last run |")  # fmt: skip
-    print("|---|---|---|---|---|---|")
     for mode in ("best", "fast"):
         run = lambda m=mode: client.models.train(  # noqa: E731
             df, "prediction", label_column="target", name="speed", params={"training_mode": m}
