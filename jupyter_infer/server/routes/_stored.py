@@ -1,0 +1,28 @@
+"""``/datasets/{dataset_id}`` and ``/models/{model_id}``: one stored dataset or model, by id, version id or name."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel
+
+from .._handler import BaseHandler, authenticated
+from ._replies import record_out
+
+
+class StoredHandler(BaseHandler):
+    """GET a stored record of ``kind`` (the service's ``get_<kind>``) as ``shape``; DELETE it (``delete_<kind>``:
+    its queued and running work is canceled first)."""
+
+    kind: ClassVar[str]  # "dataset" or "model"
+    shape: ClassVar[type[BaseModel]]
+
+    @authenticated
+    def get(self, ref: str) -> None:
+        self.reply(self.shape, record_out(getattr(self.ctx.queue, f"get_{self.kind}")(ref)))
+
+    @authenticated
+    def delete(self, ref: str) -> None:
+        getattr(self.ctx.queue, f"delete_{self.kind}")(ref)
+        self.set_status(204)
+        self.finish()
