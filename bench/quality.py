@@ -155,6 +155,9 @@ def baselines(X: pd.DataFrame, classify: bool) -> dict[str, Any]:
     }
 
 
+RowOf = Callable[[ji.Client, str, pd.DataFrame, np.ndarray], list[str]]
+
+
 # ---- the suites -----------------------------------------------------------------------------------------------
 def table(title: str, header: str, note: str = "") -> None:
     """Start a section: its title, a ``note`` under it if any, and a Markdown table's header row (``| a | b |``)
@@ -226,34 +229,46 @@ def _standardized(X: pd.DataFrame) -> np.ndarray:
     return np.asarray(pre.fit_transform(X), dtype=float)
 
 
-def clustering(client: ji.Client) -> None:
-    table(
-        "clustering, automatic k: adjusted Rand vs k-means given the true k (standardized features)",
-        "| data | true k | k chosen | ARI | k-means(true k) ARI | ratio |",
-    )
-    for name, (X, y) in labelled().items():
-        k_true = len(np.unique(y))
-        km = KMeans(k_true, n_init=10, random_state=0).fit_predict(_standardized(X))
-        m = client.models.train(X, "clustering", name=f"q-clu-{name}")
-        labels = client.models.infer(m, X).to_pandas()["cluster_label"]
-        ari, ari_km = adjusted_rand_score(y, labels), adjusted_rand_score(y, km)
-        print(f"| {name} | {k_true} | {m.metrics.get('n_clusters')} | {ari:.3f} | {ari_km:.3f} | {ari / ari_km:.2f} |")
+def per_dataset(title: str, header: str) -> Callable[[RowOf], Callable[[ji.Client], None]]:
+    """A suite that prints a table of one row per labelled dataset, the row's cells after the name from ``cells``."""
+
+    def suite(cells: RowOf) -> Callable[[ji.Client], None]:
+        def run(client: ji.Client) -> None:
+            table(title, header)
+            for name, (X, y) in labelled().items():
+                print("| " + " | ".join([name, *cells(client, name, X, y)]) + " |")
+
+        return run
+
+    return suite
 
 
-def embedding(client: ji.Client) -> None:
-    table(
-        "embedding, automatic dims: 5-fold 1-NN accuracy on the embedding vs the standardized raw features",
-        "| data | raw dims | dims kept | 1-NN raw | 1-NN embedding | difference | trustworthiness |",
-    )
-    for name, (X, y) in labelled().items():
-        Z = _standardized(X)
-        m = client.models.train(X, "embedding", name=f"q-emb-{name}")
-        E = client.models.infer(m, X).to_pandas().drop(columns="id").to_numpy()
-        knn = KNeighborsClassifier(1)
-        raw = cross_val_score(knn, Z, y, cv=5).mean()
-        emb = cross_val_score(knn, E, y, cv=5).mean()
-        tw = trustworthiness(Z, E, n_neighbors=5)
-        print(f"| {name} | {Z.shape[1]} | {E.shape[1]} | {raw:.3f} | {emb:.3f} | {emb - raw:+.3f} | {tw:.3f} |")
+@per_dataset(
+    "clustering, automatic k: adjusted Rand vs k-means given the true k (standardized features)",
+    "| data | true k | k chosen | ARI | k-means(true k) ARI | ratio |",
+)
+def clustering(client: ji.Client, name: str, X: pd.DataFrame, y: np.ndarray) -> list[str]:
+    k_true = len(np.unique(y))
+    km = KMeans(k_true, n_init=10, random_state=0).fit_predict(_standardized(X))
+    m = client.models.train(X, "clustering", name=f"q-clu-{name}")
+    labels = client.models.infer(m, X).to_pandas()["cluster_label"]
+    ari, ari_km = adjusted_rand_score(y, labels), adjusted_rand_score(y, km)
+    return [f"{k_true}", f"{m.metrics.get('n_clusters')}", f"{ari:.3f}", f"{ari_km:.3f}", f"{ari / ari_km:.2f}"]
+
+
+@per_dataset(
+    "embedding, automatic dims: 5-fold 1-NN accuracy on the embedding vs the standardized raw features",
+    "| data | raw dims | dims kept | 1-NN raw | 1-NN embedding | difference | trustworthiness |",
+)
+def embedding(client: ji.Client, name: str, X: pd.DataFrame, y: np.ndarray) -> list[str]:
+    Z = _standardized(X)
+    m = client.models.train(X, "embedding", name=f"q-emb-{name}")
+    E = client.models.infer(m, X).to_pandas().drop(columns="id").to_numpy()
+    knn = KNeighborsClassifier(1)
+    raw = cross_val_score(knn, Z, y, cv=5).mean()
+    emb = cross_val_score(knn, E, y, cv=5).mean()
+    tw = trustworthiness(Z, E, n_neighbors=5)
+    return [f"{Z.shape[1]}", f"{E.shape[1]}", f"{raw:.3f}", f"{emb:.3f}", f"{emb - raw:+.3f}", f"{tw:.3f}"]
 
 
 def plant_outliers(X: pd.DataFrame, share: float = 0.05, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -269,33 +284,31 @@ def plant_outliers(X: pd.DataFrame, share: float = 0.05, seed: int = 0) -> tuple
     return X, flag
 
 
-def anomaly(client: ji.Client) -> None:
-    table(
-        "anomaly: ROC-AUC on planted gross outliers (5 % of rows); flagged share of the training rows",
-        "| data | ROC-AUC | flagged at contamination 0.05 | flagged at 0.10 |",
-    )
-    for name, (X, _) in labelled().items():
-        Xo, flag = plant_outliers(X)
-        m = client.models.train(Xo, "anomaly", name=f"q-ano-{name}")
-        s = client.models.infer(m, Xo, anomaly_format="per_row").to_pandas()
-        m10 = client.models.train(Xo, "anomaly", name=f"q-ano10-{name}", params={"contamination": 0.1})
-        s10 = client.models.infer(m10, Xo, anomaly_format="per_row").to_pandas()
-        auc = roc_auc_score(flag, s["anomaly_score"])
-        print(f"| {name} | {auc:.3f} | {s['is_anomaly'].mean():.3f} | {s10['is_anomaly'].mean():.3f} |")
+@per_dataset(
+    "anomaly: ROC-AUC on planted gross outliers (5 % of rows); flagged share of the training rows",
+    "| data | ROC-AUC | flagged at contamination 0.05 | flagged at 0.10 |",
+)
+def anomaly(client: ji.Client, name: str, X: pd.DataFrame, _: np.ndarray) -> list[str]:
+    Xo, flag = plant_outliers(X)
+    m = client.models.train(Xo, "anomaly", name=f"q-ano-{name}")
+    s = client.models.infer(m, Xo, anomaly_format="per_row").to_pandas()
+    m10 = client.models.train(Xo, "anomaly", name=f"q-ano10-{name}", params={"contamination": 0.1})
+    s10 = client.models.infer(m10, Xo, anomaly_format="per_row").to_pandas()
+    auc = roc_auc_score(flag, s["anomaly_score"])
+    return [f"{auc:.3f}", f"{s['is_anomaly'].mean():.3f}", f"{s10['is_anomaly'].mean():.3f}"]
 
 
-def search(client: ji.Client) -> None:
-    table(
-        "search: a training row finds itself (or an identical row) at rank 1",
-        "| data | rows | self or identical at rank 1 |",
-    )
-    for name, (X, _) in labelled().items():
-        m = client.models.train(X, "search", name=f"q-sea-{name}")
-        out = client.models.infer(m, X).to_pandas()
-        keyed = X.apply(lambda r: "|".join(map(str, r)), axis=1).to_numpy()
-        match = out["match_id"].to_numpy().astype(int)
-        hit = keyed[match] == keyed[out["id"].to_numpy()]
-        print(f"| {name} | {len(X)} | {hit.mean():.1%} |")
+@per_dataset(
+    "search: a training row finds itself (or an identical row) at rank 1",
+    "| data | rows | self or identical at rank 1 |",
+)
+def search(client: ji.Client, name: str, X: pd.DataFrame, _: np.ndarray) -> list[str]:
+    m = client.models.train(X, "search", name=f"q-sea-{name}")
+    out = client.models.infer(m, X).to_pandas()
+    keyed = X.apply(lambda r: "|".join(map(str, r)), axis=1).to_numpy()
+    match = out["match_id"].to_numpy().astype(int)
+    hit = keyed[match] == keyed[out["id"].to_numpy()]
+    return [f"{len(X)}", f"{hit.mean():.1%}"]
 
 
 def cpu_of(fn: Callable[[], Any], repeat: int) -> float:
