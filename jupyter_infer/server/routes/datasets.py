@@ -52,12 +52,8 @@ class DatasetsHandler(BaseHandler):
         self.reply(R.IngestSubmitted, ingest_submitted(job, name=job["dataset_name"]), 201)
 
 
-class DatasetHandler(StoredHandler):
-    kind, shape = "dataset", R.Dataset
-    ops = {
-        "get": Op("A dataset", R.Dataset),
-        "delete": Op("Delete a dataset and its files", status=204, media=()),
-    }
+class DatasetHandler(StoredHandler, kind="dataset", shape=R.Dataset, deletes="its files"):
+    """``/datasets/{dataset_id}``: read a dataset, or delete it."""
 
 
 class DatasetPreviewHandler(BaseHandler):

@@ -42,12 +42,8 @@ class ModelsHandler(BaseHandler):
         self.reply(R.ModelPage, {**page, "items": [record_out(m) for m in page["items"]]})
 
 
-class ModelHandler(StoredHandler):
-    kind, shape = "model", R.Model
-    ops = {
-        "get": Op("A model", R.Model),
-        "delete": Op("Delete a model and all its versions", status=204, media=()),
-    }
+class ModelHandler(StoredHandler, kind="model", shape=R.Model, deletes="all its versions"):
+    """``/models/{model_id}``: read a model, or delete it."""
 
 
 class ModelVersionsHandler(BaseHandler):
