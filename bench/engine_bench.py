@@ -37,12 +37,13 @@ def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
     return df
 
 
-def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
+def best_of(fn: Callable[[], object], repeat: int = 3, clock: Callable[[], float] = time.perf_counter) -> float:
+    """The shortest of ``repeat`` runs of ``fn`` by ``clock`` (wall time by default)."""
     times = []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     return min(times)
 
 
@@ -113,7 +114,8 @@ def in_memory(rows: int, home: Path) -> dict[str, float]:
     }
 
 
-STREAM_CHILD = """
+# The start of each child script: a store client, and peak_mb() for what the child itself used at its peak
+CHILD = """
 import json, sys, time
 
 def peak_mb():
@@ -124,6 +126,11 @@ def peak_mb():
             return int(line.split()[1]) / 1024
 import jupyter_infer as ji
 c = ji.connect(home=sys.argv[1])
+"""
+
+STREAM_CHILD = (
+    CHILD
+    + """
 t0 = time.perf_counter()
 job = c.models.infer_async("bench", sys.argv[2])
 job.wait()
@@ -131,22 +138,16 @@ dt = time.perf_counter() - t0
 assert job.status == "succeeded", job.error_message
 print(json.dumps({"rows": job.rows_done, "seconds": dt, "peak_rss_mb": peak_mb()}))
 """
+)
 
-BASE_CHILD = """
-import json, sys
-
-def peak_mb():
-    # VmHWM: this process's own peak RSS. (ru_maxrss survives exec on Linux, so a child would report the
-    # benchmark parent's peak instead of its own.)
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-import jupyter_infer as ji
+BASE_CHILD = (
+    CHILD
+    + """
 from jupyter_infer.jobs import load_artifact
-c = ji.connect(home=sys.argv[1])
 load_artifact(c.models.get("bench").record["current_version"])
 print(json.dumps({"peak_rss_mb": peak_mb()}))
 """
+)
 
 
 def streaming(home: Path, sizes: list[int]) -> dict[str, object]:

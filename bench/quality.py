@@ -54,11 +54,8 @@ import jupyter_infer as ji
 
 # ---- datasets -------------------------------------------------------------------------------------------------
 def sk(name: str) -> pd.DataFrame:
-    b = getattr(datasets, f"load_{name}")(as_frame=True)
-    df = b.frame.copy()
-    if "target" not in df.columns:
-        df["target"] = b.target
-    return df
+    """A scikit-learn bundled dataset as one DataFrame (each one used here has its target as ``target``)."""
+    return getattr(datasets, f"load_{name}")(as_frame=True).frame
 
 
 def penguins() -> pd.DataFrame:
@@ -158,16 +155,26 @@ def baselines(X: pd.DataFrame, classify: bool) -> dict[str, Any]:
     }
 
 
+RowOf = Callable[[ji.Client, str, pd.DataFrame, np.ndarray], list[str]]
+
+
 # ---- the suites -----------------------------------------------------------------------------------------------
+def table(title: str, header: str, note: str = "") -> None:
+    """Start a section: its title, a ``note`` under it if any, and a Markdown table's header row (``| a | b |``)
+    and rule."""
+    print(f"\n## {title}")
+    if note:
+        print(note)
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+
+
 def prediction(client: ji.Client, repeat: int, tasks: list[str]) -> None:
-    print(
-        "\n## prediction: test score (accuracy; R² marked) on a fixed 75/25 split; time as a ratio to a plain HGB fit"
-    )
-    print(
+    table(
+        "prediction: test score (accuracy; R² marked) on a fixed 75/25 split; time as a ratio to a plain HGB fit",
         "| task | rows | HGB | RF200 | linear | best | fast | best - top baseline | fast - top | model chosen "
-        "| best time / HGB fit (1 thread) | fast time / HGB fit (1 thread) |"
+        "| best time / HGB fit (1 thread) | fast time / HGB fit (1 thread) |",
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     ok_within, at_or_above, fast_ok, n = 0, 0, 0, 0
     for name, load in PREDICTION.items():
         if tasks and not any(name.startswith(t) for t in tasks):
@@ -222,32 +229,46 @@ def _standardized(X: pd.DataFrame) -> np.ndarray:
     return np.asarray(pre.fit_transform(X), dtype=float)
 
 
-def clustering(client: ji.Client) -> None:
-    print("\n## clustering, automatic k: adjusted Rand vs k-means given the true k (standardized features)")
-    print("| data | true k | k chosen | ARI | k-means(true k) ARI | ratio |")
-    print("|---|---|---|---|---|---|")
-    for name, (X, y) in labelled().items():
-        k_true = len(np.unique(y))
-        km = KMeans(k_true, n_init=10, random_state=0).fit_predict(_standardized(X))
-        m = client.models.train(X, "clustering", name=f"q-clu-{name}")
-        labels = client.models.infer(m, X).to_pandas()["cluster_label"]
-        ari, ari_km = adjusted_rand_score(y, labels), adjusted_rand_score(y, km)
-        print(f"| {name} | {k_true} | {m.metrics.get('n_clusters')} | {ari:.3f} | {ari_km:.3f} | {ari / ari_km:.2f} |")
+def per_dataset(title: str, header: str) -> Callable[[RowOf], Callable[[ji.Client], None]]:
+    """A suite that prints a table of one row per labelled dataset, the row's cells after the name from ``cells``."""
+
+    def suite(cells: RowOf) -> Callable[[ji.Client], None]:
+        def run(client: ji.Client) -> None:
+            table(title, header)
+            for name, (X, y) in labelled().items():
+                print("| " + " | ".join([name, *cells(client, name, X, y)]) + " |")
+
+        return run
+
+    return suite
 
 
-def embedding(client: ji.Client) -> None:
-    print("\n## embedding, automatic dims: 5-fold 1-NN accuracy on the embedding vs the standardized raw features")
-    print("| data | raw dims | dims kept | 1-NN raw | 1-NN embedding | difference | trustworthiness |")
-    print("|---|---|---|---|---|---|---|")
-    for name, (X, y) in labelled().items():
-        Z = _standardized(X)
-        m = client.models.train(X, "embedding", name=f"q-emb-{name}")
-        E = client.models.infer(m, X).to_pandas().drop(columns="id").to_numpy()
-        knn = KNeighborsClassifier(1)
-        raw = cross_val_score(knn, Z, y, cv=5).mean()
-        emb = cross_val_score(knn, E, y, cv=5).mean()
-        tw = trustworthiness(Z, E, n_neighbors=5)
-        print(f"| {name} | {Z.shape[1]} | {E.shape[1]} | {raw:.3f} | {emb:.3f} | {emb - raw:+.3f} | {tw:.3f} |")
+@per_dataset(
+    "clustering, automatic k: adjusted Rand vs k-means given the true k (standardized features)",
+    "| data | true k | k chosen | ARI | k-means(true k) ARI | ratio |",
+)
+def clustering(client: ji.Client, name: str, X: pd.DataFrame, y: np.ndarray) -> list[str]:
+    k_true = len(np.unique(y))
+    km = KMeans(k_true, n_init=10, random_state=0).fit_predict(_standardized(X))
+    m = client.models.train(X, "clustering", name=f"q-clu-{name}")
+    labels = client.models.infer(m, X).to_pandas()["cluster_label"]
+    ari, ari_km = adjusted_rand_score(y, labels), adjusted_rand_score(y, km)
+    return [f"{k_true}", f"{m.metrics.get('n_clusters')}", f"{ari:.3f}", f"{ari_km:.3f}", f"{ari / ari_km:.2f}"]
+
+
+@per_dataset(
+    "embedding, automatic dims: 5-fold 1-NN accuracy on the embedding vs the standardized raw features",
+    "| data | raw dims | dims kept | 1-NN raw | 1-NN embedding | difference | trustworthiness |",
+)
+def embedding(client: ji.Client, name: str, X: pd.DataFrame, y: np.ndarray) -> list[str]:
+    Z = _standardized(X)
+    m = client.models.train(X, "embedding", name=f"q-emb-{name}")
+    E = client.models.infer(m, X).to_pandas().drop(columns="id").to_numpy()
+    knn = KNeighborsClassifier(1)
+    raw = cross_val_score(knn, Z, y, cv=5).mean()
+    emb = cross_val_score(knn, E, y, cv=5).mean()
+    tw = trustworthiness(Z, E, n_neighbors=5)
+    return [f"{Z.shape[1]}", f"{E.shape[1]}", f"{raw:.3f}", f"{emb:.3f}", f"{emb - raw:+.3f}", f"{tw:.3f}"]
 
 
 def plant_outliers(X: pd.DataFrame, share: float = 0.05, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -263,42 +284,37 @@ def plant_outliers(X: pd.DataFrame, share: float = 0.05, seed: int = 0) -> tuple
     return X, flag
 
 
-def anomaly(client: ji.Client) -> None:
-    print("\n## anomaly: ROC-AUC on planted gross outliers (5 % of rows); flagged share of the training rows")
-    print("| data | ROC-AUC | flagged at contamination 0.05 | flagged at 0.10 |")
-    print("|---|---|---|---|")
-    for name, (X, _) in labelled().items():
-        Xo, flag = plant_outliers(X)
-        m = client.models.train(Xo, "anomaly", name=f"q-ano-{name}")
-        s = client.models.infer(m, Xo, anomaly_format="per_row").to_pandas()
-        m10 = client.models.train(Xo, "anomaly", name=f"q-ano10-{name}", params={"contamination": 0.1})
-        s10 = client.models.infer(m10, Xo, anomaly_format="per_row").to_pandas()
-        auc = roc_auc_score(flag, s["anomaly_score"])
-        print(f"| {name} | {auc:.3f} | {s['is_anomaly'].mean():.3f} | {s10['is_anomaly'].mean():.3f} |")
+@per_dataset(
+    "anomaly: ROC-AUC on planted gross outliers (5 % of rows); flagged share of the training rows",
+    "| data | ROC-AUC | flagged at contamination 0.05 | flagged at 0.10 |",
+)
+def anomaly(client: ji.Client, name: str, X: pd.DataFrame, _: np.ndarray) -> list[str]:
+    Xo, flag = plant_outliers(X)
+    m = client.models.train(Xo, "anomaly", name=f"q-ano-{name}")
+    s = client.models.infer(m, Xo, anomaly_format="per_row").to_pandas()
+    m10 = client.models.train(Xo, "anomaly", name=f"q-ano10-{name}", params={"contamination": 0.1})
+    s10 = client.models.infer(m10, Xo, anomaly_format="per_row").to_pandas()
+    auc = roc_auc_score(flag, s["anomaly_score"])
+    return [f"{auc:.3f}", f"{s['is_anomaly'].mean():.3f}", f"{s10['is_anomaly'].mean():.3f}"]
 
 
-def search(client: ji.Client) -> None:
-    print("\n## search: a training row finds itself (or an identical row) at rank 1")
-    print("| data | rows | self or identical at rank 1 |")
-    print("|---|---|---|")
-    for name, (X, _) in labelled().items():
-        m = client.models.train(X, "search", name=f"q-sea-{name}")
-        out = client.models.infer(m, X).to_pandas()
-        keyed = X.apply(lambda r: "|".join(map(str, r)), axis=1).to_numpy()
-        match = out["match_id"].to_numpy().astype(int)
-        hit = keyed[match] == keyed[out["id"].to_numpy()]
-        print(f"| {name} | {len(X)} | {hit.mean():.1%} |")
+@per_dataset(
+    "search: a training row finds itself (or an identical row) at rank 1",
+    "| data | rows | self or identical at rank 1 |",
+)
+def search(client: ji.Client, name: str, X: pd.DataFrame, _: np.ndarray) -> list[str]:
+    m = client.models.train(X, "search", name=f"q-sea-{name}")
+    out = client.models.infer(m, X).to_pandas()
+    keyed = X.apply(lambda r: "|".join(map(str, r)), axis=1).to_numpy()
+    match = out["match_id"].to_numpy().astype(int)
+    hit = keyed[match] == keyed[out["id"].to_numpy()]
+    return [f"{len(X)}", f"{hit.mean():.1%}"]
 
 
 def cpu_of(fn: Callable[[], Any], repeat: int) -> float:
     """Best-of CPU seconds of this process (every thread): on a busy machine a steadier measure of single-thread
     work than wall time."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.process_time()
-        fn()
-        times.append(time.process_time() - t0)
-    return min(times)
+    return best_of(fn, repeat, clock=time.process_time)
 
 
 def speed(client: ji.Client, repeat: int) -> None:
@@ -309,12 +325,11 @@ def speed(client: ji.Client, repeat: int) -> None:
     t_hgb = best_of(plain, repeat)
     with threadpool_limits(1):
         t_hgb1, c_hgb1 = best_of(plain, repeat), cpu_of(plain, repeat)
-    print("\n## speed: training on wine (178 rows) as a ratio to a plain HistGradientBoostingClassifier().fit")
-    print(f"plain fit: {t_hgb:.3f} s wall with the default threads; one thread: {t_hgb1:.3f} s wall, "
+    table("speed: training on wine (178 rows) as a ratio to a plain HistGradientBoostingClassifier().fit",
+          "| mode | train wall | / plain fit | / plain fit, 1 thread | CPU / plain fit CPU, 1 thread "
+          "| phase seconds of the last run |",
+          f"plain fit: {t_hgb:.3f} s wall with the default threads; one thread: {t_hgb1:.3f} s wall, "
           f"{c_hgb1:.3f} s CPU (best of {repeat})")  # fmt: skip
-    print("| mode | train wall | / plain fit | / plain fit, 1 thread | CPU / plain fit CPU, 1 thread "
-          "| phase seconds of the last run |")  # fmt: skip
-    print("|---|---|---|---|---|---|")
     for mode in ("best", "fast"):
         run = lambda m=mode: client.models.train(  # noqa: E731
             df, "prediction", label_column="target", name="speed", params={"training_mode": m}

@@ -8,20 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._exceptions import (
-    ConflictError,
-    IncompatibleModelError,
-    InferError,
-    InputError,
-    JobCanceled,
-    JobFailed,
-    NotFoundError,
-    OptionError,
-    RemoteError,
-    StoreError,
-    TooLargeError,
-    UnsafeModelError,
-)
+from . import _exceptions
+from ._exceptions import *  # noqa: F403 (every exception, as _exceptions.__all__ names them)
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -50,26 +38,15 @@ def __dir__() -> list[str]:  # tab completion lists the lazy names too
 
 __all__ = [
     "Client",
-    "ConflictError",
     "Dataset",
-    "IncompatibleModelError",
-    "InferError",
     "InferenceResult",
-    "InputError",
     "Job",
-    "JobCanceled",
-    "JobFailed",
     "Model",
-    "NotFoundError",
-    "OptionError",
-    "RemoteError",
-    "StoreError",
-    "TooLargeError",
-    "UnsafeModelError",
     "__version__",
     "connect",
     "upload",
 ]
+__all__ += _exceptions.__all__  # the exception hierarchy, named once there
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -13,8 +13,14 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Container
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+
+TERMINAL = ("succeeded", "failed", "canceled")
 
 
 def free_port() -> int:
@@ -86,3 +92,45 @@ def start_server(
     stop.log_path = cfg / "server.log"  # type: ignore[attr-defined]
     stop.proc = proc  # type: ignore[attr-defined]
     return api, token, stop
+
+
+@dataclass
+class Live:
+    """A running server (``start_server``'s) on its own store and root, and what the tests ask of it over HTTP."""
+
+    api: str
+    token: str
+    root: Path
+    home: Path
+    stop: Any  # start_server's stop(), with its ``proc`` and ``log_path``
+    timeout: ClassVar[float] = 60.0  # of one HTTP request
+
+    def http(self, token: str | None = "default") -> httpx.Client:
+        """A client of the API with this server's token, another ``token``, or none (``None``)."""
+        headers = {"Authorization": f"token {self.token if token == 'default' else token}"} if token else {}
+        return httpx.Client(base_url=self.api, headers=headers, timeout=self.timeout)
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        with self.http() as c:
+            r = c.get(f"/jobs/{job_id}")
+        assert r.status_code == 200, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    def wait_status(
+        self, job_id: str, statuses: Container[str], timeout: float = 60, every: float = 0.05
+    ) -> dict[str, Any]:
+        """The job once its status is one of ``statuses`` (AssertionError after ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.job(job_id)
+            if job["status"] in statuses:
+                return job
+            assert time.monotonic() < deadline, f"job {job_id} is still {job['status']}, not {statuses}"
+            time.sleep(every)
+
+    def wait(self, job_id: str, timeout: float = 180) -> dict[str, Any]:
+        """The job once it has ended."""
+        return self.wait_status(job_id, TERMINAL, timeout, every=0.1)
+
+    def log_text(self) -> str:
+        return Path(self.stop.log_path).read_text(errors="replace")

@@ -48,15 +48,33 @@ def penguins() -> pd.DataFrame:
     return load_penguins()
 
 
+# Every model type, and what training it on the penguins needs
+EVERY_TYPE: dict[str, dict[str, str]] = {
+    "prediction": {"label_column": "species"},
+    "clustering": {},
+    "anomaly": {},
+    "embedding": {},
+    "search": {},
+    "factors": {},
+}
+
+
+def train_every_type(client: ji.Client, penguins: pd.DataFrame, prefix: str) -> dict[str, ji.Model]:
+    """One model of each type on the penguins (fast mode), named ``<prefix>-<type>``, by type."""
+    out = {}
+    for t, kw in EVERY_TYPE.items():
+        m = client.models.train(penguins, t, name=f"{prefix}-{t}", params={"training_mode": "fast"}, **kw)
+        assert isinstance(m, ji.Model)
+        out[t] = m
+    return out
+
+
 def sk_frame(name: str) -> pd.DataFrame:
-    """A scikit-learn bundled dataset as one DataFrame with its target as ``target``."""
+    """A scikit-learn bundled dataset as one DataFrame (iris, wine, breast_cancer, digits and diabetes have their
+    target as ``target``)."""
     from sklearn import datasets
 
-    bunch = getattr(datasets, f"load_{name}")(as_frame=True)
-    df = bunch.frame.copy()
-    if "target" not in df.columns:
-        df["target"] = bunch.target
-    return df
+    return getattr(datasets, f"load_{name}")(as_frame=True).frame
 
 
 @pytest.fixture(autouse=True, scope="session")

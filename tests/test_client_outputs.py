@@ -10,25 +10,12 @@ import pyarrow.parquet as pq
 import pytest
 
 import jupyter_infer as ji
-
-TYPES = {
-    "prediction": dict(label_column="species"),
-    "clustering": {},
-    "anomaly": {},
-    "embedding": {},
-    "search": {},
-    "factors": {},
-}
+from tests.conftest import EVERY_TYPE, train_every_type
 
 
 @pytest.fixture(scope="module")
 def models(client: ji.Client, penguins: pd.DataFrame) -> dict[str, ji.Model]:
-    out = {}
-    for t, kw in TYPES.items():
-        m = client.models.train(penguins, t, name=f"out-{t}", params={"training_mode": "fast"}, **kw)
-        assert isinstance(m, ji.Model)
-        out[t] = m
-    return out
+    return train_every_type(client, penguins, "out")
 
 
 def expected_columns(model: ji.Model, n_dims: int | None = None) -> list[str]:
@@ -42,7 +29,7 @@ def expected_columns(model: ji.Model, n_dims: int | None = None) -> list[str]:
     }.get(t, ["id"] + [f"dim_{i}" for i in range(n_dims or 0)])
 
 
-@pytest.mark.parametrize("model_type", list(TYPES))
+@pytest.mark.parametrize("model_type", list(EVERY_TYPE))
 @pytest.mark.parametrize("fmt", ["json", "csv", "parquet"])
 def test_every_type_every_format_has_the_spec_columns(
     client: ji.Client, models: dict[str, ji.Model], penguins: pd.DataFrame, model_type: str, fmt: str

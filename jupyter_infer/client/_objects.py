@@ -19,10 +19,10 @@ if TYPE_CHECKING:
     from ._result import InferenceResult
 
 
-class Dataset:
-    """A stored table (one name, several versions)."""
+class _Stored:
+    """What a Dataset and a Model share: the backend's record, its id and name, and the version it shows."""
 
-    def __init__(self, client: Client, record: DatasetRecord) -> None:
+    def __init__(self, client: Client, record: DatasetRecord | ModelRecord) -> None:
         self._client = client
         self.record = record
 
@@ -36,12 +36,21 @@ class Dataset:
 
     @property
     def _cv(self) -> Mapping[str, Any]:
-        """The version this Dataset shows (a remote service's record may lack it)."""
+        """The version this object shows (a remote service's record may lack it)."""
         return self.record.get("current_version") or {}
 
     @property
     def version_id(self) -> str | None:
         return self._cv.get("id")
+
+
+class Dataset(_Stored):
+    """A stored table (one name, several versions)."""
+
+    record: DatasetRecord
+
+    def __init__(self, client: Client, record: DatasetRecord) -> None:
+        super().__init__(client, record)
 
     @property
     def row_count(self) -> int | None:
@@ -61,13 +70,14 @@ class Dataset:
         return f"<Dataset {self.name!r} id={self.id} rows={self.row_count}>"
 
 
-class Model:
+class Model(_Stored):
     """A trained model: its latest version unless one is pinned (the Model a training job returns is pinned to the
     version that job made, and infers with it)."""
 
+    record: ModelRecord
+
     def __init__(self, client: Client, record: ModelRecord, pinned: bool = False) -> None:
-        self._client = client
-        self.record = record
+        super().__init__(client, record)
         self.pinned = pinned
 
     def at_version(self, version_id: str) -> Model:
@@ -78,14 +88,6 @@ class Model:
         raise NotFoundError(f'The model "{self.name}" no longer has the version {version_id} (it was deleted).')
 
     @property
-    def id(self) -> str:
-        return str(self.record["id"])
-
-    @property
-    def name(self) -> str:
-        return str(self.record["name"])
-
-    @property
     def model_type(self) -> str:
         return str(self.record["model_type"])
 
@@ -94,17 +96,8 @@ class Model:
         return str(self.record.get("status"))
 
     @property
-    def _cv(self) -> Mapping[str, Any]:
-        """The version this Model shows (a remote service's record may lack it)."""
-        return self.record.get("current_version") or {}
-
-    @property
     def version(self) -> int | None:
         return self._cv.get("version")
-
-    @property
-    def version_id(self) -> str | None:
-        return self._cv.get("id")
 
     @property
     def label_column(self) -> str | None:

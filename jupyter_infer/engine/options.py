@@ -120,15 +120,20 @@ def _flag(name: str, v: Any) -> bool:
     raise OptionError(f"{name} must be True or False, not {show(v)}.")
 
 
+def flag_from_text(name: str, v: Any) -> bool:
+    """A form's or a query string's yes or no ("true", "1", "on", "off", "" ...) as True or False."""
+    text = str(v).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off", ""):
+        return False
+    raise OptionError(f'{name} must be true or false, not "{v}".')
+
+
 def _from_text(spec: OptionSpec, v: Any) -> Any:
     """A form's or a query string's value as its option's type ("3" -> 3, "true" -> True); typed values pass."""
     if spec.python_type is bool and isinstance(v, str | int) and not isinstance(v, bool):
-        text = str(v).strip().lower()
-        if text in ("true", "1", "yes", "on"):
-            return True
-        if text in ("false", "0", "no", "off", ""):
-            return False
-        raise OptionError(f'{spec.name} must be true or false, not "{v}".')
+        return flag_from_text(spec.name, v)
     if spec.minimum is not None and isinstance(v, str):
         try:
             return int(v.strip())

@@ -30,7 +30,10 @@ PATH_PARAMS = {
     "job_id": "a job id",
 }
 MEDIA_SCHEMA = {"text/csv": {"type": "string"}, "application/octet-stream": {"type": "string", "format": "binary"}}
+# What every operation shares is declared once, in components, and referenced
 ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+ERROR_REF = {"$ref": "#/components/responses/Error"}
+PARAM_REF = "#/components/parameters/{name}"
 
 
 class _Schema(GenerateJsonSchema):
@@ -66,9 +69,18 @@ def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
     return list(seen)
 
 
+def _path_parameter(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": PATH_PARAMS[name],
+    }
+
+
 def _parameters(path: str, op: Op) -> list[dict[str, Any]]:
-    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"},
-               "description": PATH_PARAMS.get(name, "")} for name in re.findall(r"\{([^}]+)\}", path)]  # fmt: skip
+    params: list[dict[str, Any]] = [{"$ref": PARAM_REF.format(name=name)} for name in re.findall(r"\{([^}]+)\}", path)]
     if op.query is not None:
         schema = op.query.model_json_schema(schema_generator=_Schema)
         required = set(schema.get("required", []))
@@ -92,7 +104,7 @@ def _operation(path: str, op: Op, refs: dict[Any, Any]) -> dict[str, Any]:
     if content:
         ok["content"] = content
     out: dict[str, Any] = {"summary": op.summary, "parameters": _parameters(path, op),
-                           "responses": {str(op.status): ok, "4XX": ERROR}}  # fmt: skip
+                           "responses": {str(op.status): ok, "4XX": ERROR_REF}}  # fmt: skip
     body: dict[str, Any] = {}
     if op.form is not None:
         body["multipart/form-data"] = {"schema": refs[(op.form, "validation")]}
@@ -162,6 +174,8 @@ def openapi(api_base: str = "/jupyter-infer/api") -> dict[str, Any]:
         "components": {
             "securitySchemes": {"jupyterToken": {"type": "http", "scheme": "bearer"}},
             "schemas": top.get("$defs", {}),
+            "responses": {"Error": ERROR},
+            "parameters": {name: _path_parameter(name) for name in sorted(PATH_PARAMS)},
         },
     }
 

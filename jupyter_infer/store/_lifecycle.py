@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from .._exceptions import InferError, JobCanceled, JobFailed
-from ._db import encode, now
+from ._db import encode, new_id, now
 
 
 class JobStatus(StrEnum):
@@ -183,6 +183,19 @@ def end_job(
         elif row["type"] == JobType.TRAIN and row["model_version_id"]:
             fail_version(c, "model_versions", row["model_version_id"], message)
     return True
+
+
+def new_version(
+    c: sqlite3.Connection, table: str, parent: str, parent_id: str, prefix: str, **fields: Any
+) -> tuple[str, int]:
+    """A new version of a dataset or model (``parent``: the column naming it in ``table``), numbered after its last
+    one, in ``processing``; ``fields``: its other columns. Its id and number."""
+    version = c.execute(f"SELECT COALESCE(MAX(version), 0) + 1 FROM {table} WHERE {parent} = ?", (parent_id,))
+    row = {"id": new_id(prefix), parent: parent_id, "version": version.fetchone()[0], "status": V.PROCESSING, **fields}
+    c.execute(
+        f"INSERT INTO {table} ({','.join(row)}) VALUES ({','.join('?' * len(row))})", [*map(encode, row.values())]
+    )
+    return row["id"], row["version"]
 
 
 def finish_version(c: sqlite3.Connection, table: str, version_id: str, **fields: Any) -> None:

@@ -4,8 +4,11 @@ API's JSON; rows of the SQLite tables become records here and nowhere else."""
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
+import typing
+from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 JOB_FIELDS = (
@@ -157,24 +160,23 @@ def job_record(r: sqlite3.Row) -> dict[str, Any]:
     return d
 
 
+@functools.cache
+def _required(record: Any) -> tuple[str, ...]:
+    """A TypedDict's keys but the ``NotRequired`` ones, in order (with postponed annotations, Python 3.11's
+    ``__required_keys__`` counts those too)."""
+    hints = typing.get_type_hints(record, include_extras=True)
+    return tuple(k for k, t in hints.items() if typing.get_origin(t) is not NotRequired)
+
+
+def _row_record(row: sqlite3.Row, record: Any, same: Mapping[str, str], decoded: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``record`` (a TypedDict) of a table's row: each of its required keys is the column of that name, or the
+    one it repeats (``same``: key -> column); ``decoded``: the JSON columns -> their value when empty."""
+    return {k: _loads(row[k], decoded[k]) if k in decoded else row[same.get(k, k)] for k in _required(record)}
+
+
 def dataset_version_record(v: sqlite3.Row) -> dict[str, Any]:
     """A ``DatasetVersionRecord``."""
-    return {
-        "id": v["id"],
-        "dataset_version_id": v["id"],
-        "dataset_id": v["dataset_id"],
-        "version": v["version"],
-        "status": v["status"],
-        "row_count": v["row_count"],
-        "byte_size": v["byte_size"],
-        "schema_json": _loads(v["schema_json"]),
-        "source_label": v["source_label"],
-        "ingest_job_id": v["ingest_job_id"],
-        "created_at": v["created_at"],
-        "ready_at": v["ready_at"],
-        "error_message": v["error_message"],
-        "path": v["path"],
-    }  # fmt: skip (a table: record key -> column)
+    return _row_record(v, DatasetVersionRecord, {"dataset_version_id": "id"}, {"schema_json": None})
 
 
 def dataset_record(d: sqlite3.Row, current: sqlite3.Row | None) -> dict[str, Any]:
@@ -193,27 +195,15 @@ def dataset_record(d: sqlite3.Row, current: sqlite3.Row | None) -> dict[str, Any
 
 def model_version_record(v: sqlite3.Row) -> dict[str, Any]:
     """A ``ModelVersionRecord``."""
-    return {
-        "id": v["id"],
-        "model_version_id": v["id"],
-        "version_id": v["id"],
-        "model_id": v["model_id"],
-        "version": v["version"],
-        "status": v["status"],
-        "path": v["path"],
-        "params": _loads(v["params"], {}),
-        "input_columns": _loads(v["input_columns"], []),
-        "metrics": _loads(v["metrics"], {}),
-        "descriptions": _loads(v["descriptions"], {}),
-        "info": _loads(v["info"], {}),
-        "library_versions": _loads(v["library_versions"], {}),
-        "dataset_id": v["dataset_id"],
-        "dataset_version_id": v["dataset_version_id"],
-        "dataset_name": v["dataset_name"],
-        "training_job_id": v["training_job_id"],
-        "created_at": v["created_at"],
-        "ready_at": v["ready_at"],
-    }  # fmt: skip (a table: record key -> column)
+    decoded: dict[str, Any] = {
+        "params": {},
+        "input_columns": [],
+        "metrics": {},
+        "descriptions": {},
+        "info": {},
+        "library_versions": {},
+    }
+    return _row_record(v, ModelVersionRecord, {"model_version_id": "id", "version_id": "id"}, decoded)
 
 
 def model_record(m: sqlite3.Row, current: sqlite3.Row | None, n_versions: int) -> dict[str, Any]:

@@ -17,10 +17,10 @@ from typing import Any
 from .._exceptions import ConflictError, NotFoundError
 from . import _files
 from . import _lifecycle as L
-from ._db import encode, new_id, now
+from ._db import new_id, now
 from ._home import default_home
 from ._jobs import Commit, JobStore
-from ._lifecycle import OPEN, VersionStatus
+from ._lifecycle import OPEN
 from ._queries import Queries
 from ._records import (
     dataset_record,
@@ -75,15 +75,8 @@ class Store(JobStore, Queries):
             else:
                 ds_id = row["id"]
                 c.execute("UPDATE datasets SET updated_at = ? WHERE id = ?", (t, ds_id))
-            version = c.execute(
-                "SELECT COALESCE(MAX(version), 0) + 1 FROM dataset_versions WHERE dataset_id = ?", (ds_id,)
-            ).fetchone()[0]
-            dsv_id = new_id("dsv_")
-            c.execute(
-                "INSERT INTO dataset_versions (id, dataset_id, version, status, source_label, ingest_job_id, "
-                "created_at) VALUES (?,?,?,?,?,?,?)",
-                (dsv_id, ds_id, version, VersionStatus.PROCESSING, source_label, job_id, t),
-            )
+            fields = {"source_label": source_label, "ingest_job_id": job_id, "created_at": t}
+            dsv_id, version = L.new_version(c, "dataset_versions", "dataset_id", ds_id, "dsv_", **fields)
         return ds_id, dsv_id, version
 
     def dataset_ready(self, dsv_id: str, path: Path, row_count: int, schema: dict[str, str]) -> Commit:
@@ -172,13 +165,7 @@ class Store(JobStore, Queries):
                 check_retrain(dict(row), name, model_type, label_column)
                 mdl_id = row["id"]
                 c.execute("UPDATE models SET updated_at=?, label_column=? WHERE id=?", (t, label_column, mdl_id))
-            version = c.execute(
-                "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE model_id = ?", (mdl_id,)
-            ).fetchone()[0]
-            mdlv_id = new_id("mdlv_")
-            cols = ["id", "model_id", "version", "status", "created_at", *fields]
-            vals = [mdlv_id, mdl_id, version, VersionStatus.PROCESSING, t, *map(encode, fields.values())]
-            c.execute(f"INSERT INTO model_versions ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})", vals)
+            mdlv_id, version = L.new_version(c, "model_versions", "model_id", mdl_id, "mdlv_", created_at=t, **fields)
         return mdl_id, mdlv_id, version
 
     def model_ready(self, mdlv_id: str, **fields: Any) -> Commit:

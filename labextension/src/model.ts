@@ -6,8 +6,9 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ApiError, IJob, IModel, InferAPI } from './api';
+import { POLL_INTERVAL_MS, Poller } from './poller';
 
-export const POLL_INTERVAL_MS = 2000;
+export { POLL_INTERVAL_MS };
 export const MODELS_EVERY_N_POLLS = 5;
 export const PAGE_SIZE = 20;
 
@@ -58,8 +59,10 @@ export class CursorPager {
   }
 }
 
-export class PanelModel {
-  constructor(readonly api: InferAPI) {}
+export class PanelModel extends Poller {
+  constructor(readonly api: InferAPI) {
+    super();
+  }
 
   jobs: IJob[] = [];
   models: IModel[] = [];
@@ -133,7 +136,7 @@ export class PanelModel {
         this._pollFailed.emit(err);
       }
     }
-    if (withModels || !this.loaded || this._polls % MODELS_EVERY_N_POLLS === 0) {
+    if (withModels || !this.loaded || this.ticks % MODELS_EVERY_N_POLLS === 0) {
       await this.refreshModels();
     }
     this.loaded = true;
@@ -164,36 +167,17 @@ export class PanelModel {
 
   /** Start polling every 2 s (idempotent). */
   start(): void {
-    if (this._timer !== null) {
-      return;
-    }
-    void this.refresh(true);
-    this._timer = setInterval(() => {
-      this._polls++;
-      if (!this._inFlight) {
-        this._inFlight = true;
-        void this.refresh().finally(() => (this._inFlight = false));
-      }
-    }, POLL_INTERVAL_MS);
-  }
-
-  stop(): void {
-    if (this._timer !== null) {
-      clearInterval(this._timer);
-      this._timer = null;
+    if (this.startTimer()) {
+      void this.refresh(true);
     }
   }
 
-  dispose(): void {
-    this.stop();
-    Signal.clearData(this);
+  protected tick(): Promise<void> {
+    return this.refresh();
   }
 
   private _changed = new Signal<this, void>(this);
   private _pollFailed = new Signal<this, ApiError>(this);
-  private _timer: ReturnType<typeof setInterval> | null = null;
-  private _polls = 0;
   private _seq = 0;
-  private _inFlight = false;
   private _failing = false;
 }

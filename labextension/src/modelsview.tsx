@@ -44,20 +44,29 @@ function ModelRow(props: { m: IModel }): JSX.Element {
   );
 }
 
+/** Above a list: the error of its last poll, or else (once loaded) what to do when it is empty. */
+export function ListNotice(props: {
+  error: string | null;
+  empty: boolean;
+  children: React.ReactNode;
+}): JSX.Element | null {
+  if (props.error) {
+    return (
+      <div className="jp-InferPanel-pollError" role="alert">
+        {props.error}
+      </div>
+    );
+  }
+  return props.empty ? <div className="jp-InferPanel-empty">{props.children}</div> : null;
+}
+
 export function ModelsView(props: { model: PanelModel }): JSX.Element {
   const { model } = props;
   return (
     <div className="jp-InferPanel-models">
-      {model.modelsError && (
-        <div className="jp-InferPanel-pollError" role="alert">
-          {model.modelsError}
-        </div>
-      )}
-      {model.loaded && model.models.length === 0 && !model.modelsError && (
-        <div className="jp-InferPanel-empty">
-          No models yet. Train one with %%infer_train in a notebook.
-        </div>
-      )}
+      <ListNotice error={model.modelsError} empty={model.loaded && model.models.length === 0}>
+        No models yet. Train one with %%infer_train in a notebook.
+      </ListNotice>
       <ul className="jp-InferPanel-modelList" aria-label="Models">
         {model.models.map(m => (
           <ModelRow key={m.id} m={m} />

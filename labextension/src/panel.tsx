@@ -22,8 +22,8 @@ import {
   stoppedLabel
 } from './format';
 import { inferIcon } from './icon';
-import { PanelModel } from './model';
-import { ModelsView } from './modelsview';
+import { IJobFilters, PanelModel } from './model';
+import { ListNotice, ModelsView } from './modelsview';
 
 export interface IPanelActions {
   cancel(job: IJob): void;
@@ -182,21 +182,21 @@ function JobRow(props: {
   );
 }
 
-function Select(props: {
-  label: string;
-  value: string;
+/** A select that filters the job list by one of its filters (`status`, `type`). */
+function Filter(props: {
+  model: PanelModel;
+  name: keyof IJobFilters;
   options: readonly string[];
-  onChange: (v: string) => void;
-  className: string;
 }): JSX.Element {
+  const { model, name } = props;
   return (
     <label className="jp-InferPanel-filter">
-      {props.label}
+      {name}
       <select
-        className={props.className}
-        aria-label={`Filter by ${props.label}`}
-        value={props.value}
-        onChange={e => props.onChange(e.target.value)}
+        className={`jp-InferPanel-${name}Filter`}
+        aria-label={`Filter by ${name}`}
+        value={model.filters[name]}
+        onChange={e => model.setFilters({ [name]: e.target.value })}
       >
         <option value="">all</option>
         {props.options.map(o => (
@@ -214,20 +214,8 @@ function JobsView(props: { model: PanelModel; actions: IPanelActions }): JSX.Ele
   return (
     <div className="jp-InferPanel-jobs">
       <div className="jp-InferPanel-toolbar">
-        <Select
-          label="status"
-          className="jp-InferPanel-statusFilter"
-          value={model.filters.status}
-          options={JOB_STATUSES}
-          onChange={v => model.setFilters({ status: v })}
-        />
-        <Select
-          label="type"
-          className="jp-InferPanel-typeFilter"
-          value={model.filters.type}
-          options={JOB_TYPES}
-          onChange={v => model.setFilters({ type: v })}
-        />
+        <Filter model={model} name="status" options={JOB_STATUSES} />
+        <Filter model={model} name="type" options={JOB_TYPES} />
         <button
           className="jp-Button jp-mod-styled jp-InferPanel-refresh"
           title="Refresh now"
@@ -237,18 +225,11 @@ function JobsView(props: { model: PanelModel; actions: IPanelActions }): JSX.Ele
           ⟳
         </button>
       </div>
-      {model.error && (
-        <div className="jp-InferPanel-pollError" role="alert">
-          {model.error}
-        </div>
-      )}
-      {model.loaded && model.jobs.length === 0 && !model.error && (
-        <div className="jp-InferPanel-empty">
-          No jobs{model.filters.status || model.filters.type ? ' match these filters' : ' yet'}.
-          Right-click a .csv, .parquet or .json file and choose “Run inference…”, or use
-          %%infer in a notebook.
-        </div>
-      )}
+      <ListNotice error={model.error} empty={model.loaded && model.jobs.length === 0}>
+        No jobs{model.filters.status || model.filters.type ? ' match these filters' : ' yet'}.
+        Right-click a .csv, .parquet or .json file and choose “Run inference…”, or use %%infer
+        in a notebook.
+      </ListNotice>
       <ul className="jp-InferPanel-jobList" aria-label="Jobs, newest first">
         {model.jobs.map(job => (
           <JobRow

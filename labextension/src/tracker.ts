@@ -7,20 +7,21 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { IJob, InferAPI } from './api';
 import { isTerminal } from './format';
-import { POLL_INTERVAL_MS } from './model';
+import { Poller } from './poller';
 
 const STORAGE_KEY = 'jupyter-infer:watched-jobs';
 
-export class JobTracker {
+export class JobTracker extends Poller {
   constructor(
     private _api: InferAPI,
     private _storage: Storage | null = typeof localStorage === 'undefined' ? null : localStorage
   ) {
+    super();
     for (const id of this._load()) {
       this._ids.add(id);
     }
     if (this._ids.size) {
-      this._ensureTimer();
+      this.startTimer();
     }
   }
 
@@ -36,7 +37,7 @@ export class JobTracker {
   watch(id: string): void {
     this._ids.add(id);
     this._save();
-    this._ensureTimer();
+    this.startTimer();
   }
 
   /** One round of polling (public for tests). */
@@ -61,33 +62,13 @@ export class JobTracker {
     }
   }
 
-  stop(): void {
-    if (this._timer !== null) {
-      clearInterval(this._timer);
-      this._timer = null;
-    }
-  }
-
-  dispose(): void {
-    this.stop();
-    Signal.clearData(this);
+  protected tick(): Promise<void> {
+    return this.poll();
   }
 
   private _forget(id: string): void {
     this._ids.delete(id);
     this._save();
-  }
-
-  private _ensureTimer(): void {
-    if (this._timer !== null) {
-      return;
-    }
-    this._timer = setInterval(() => {
-      if (!this._busy) {
-        this._busy = true;
-        void this.poll().finally(() => (this._busy = false));
-      }
-    }, POLL_INTERVAL_MS);
   }
 
   private _load(): string[] {
@@ -109,6 +90,4 @@ export class JobTracker {
 
   private _ids = new Set<string>();
   private _finished = new Signal<this, IJob>(this);
-  private _timer: ReturnType<typeof setInterval> | null = null;
-  private _busy = false;
 }

@@ -103,6 +103,24 @@ export async function openRunDialog(page: Page, fileName: string): Promise<Locat
   return dialog;
 }
 
+/** Lab with the panel open, a fresh folder holding `files` open in the file browser, and the Run
+ * dialog of its first file with `model` and output `format` chosen. */
+export async function runDialogIn(
+  page: Page,
+  files: string[],
+  model: string,
+  format: string
+): Promise<{ panel: Locator; dir: string; dialog: Locator }> {
+  await openLab(page);
+  const panel = await openPanel(page);
+  const dir = freshFolder(files);
+  await openFolder(page, dir);
+  const dialog = await openRunDialog(page, files[0]);
+  await selectModel(dialog, model);
+  await dialog.locator('select.jp-InferDialog-format').selectOption(format);
+  return { panel, dir, dialog };
+}
+
 /** Wait for the "Inference started (job_…): writing <output>" notification and return the job id. */
 export async function startedJobId(page: Page, output: string): Promise<string> {
   const toast = page

@@ -15,15 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import jupyter_infer as ji
+from tests.conftest import train_every_type
 
-TYPES = {
-    "prediction": dict(label_column="species"),
-    "clustering": {},
-    "anomaly": {},
-    "embedding": {},
-    "search": {},
-    "factors": {},
-}
 # (model type, inference options): every type, and the options that change the output's shape
 CASES = [
     ("prediction", {}),
@@ -69,12 +62,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> ji.Client:
 
 @pytest.fixture(scope="session")
 def models(client: ji.Client, penguins: pd.DataFrame) -> dict[str, ji.Model]:
-    out = {}
-    for t, kw in TYPES.items():
-        m = client.models.train(penguins, t, name=f"dask-{t}", params={"training_mode": "fast"}, **kw)
-        assert isinstance(m, ji.Model)
-        out[t] = m
-    return out
+    return train_every_type(client, penguins, "dask")
 
 
 @pytest.fixture(scope="session")

@@ -4,61 +4,21 @@ process), each with a store and a root of its own, and helpers to call them as a
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pandas as pd
 import pytest
 
 import jupyter_infer as ji
-from tests._server import start_server
-
-TERMINAL = ("succeeded", "failed", "canceled")
+from tests._server import Live, start_server
 
 
-@dataclass
-class Server:
-    api: str
-    token: str
-    root: Path
-    home: Path
-    log: Path
-
-    def http(self, token: str | None = "default") -> httpx.Client:
-        headers = {"Authorization": f"token {self.token if token == 'default' else token}"} if token else {}
-        return httpx.Client(base_url=self.api, headers=headers, timeout=120)
+class Server(Live):
+    timeout = 120.0
 
     def client(self) -> ji.Client:
         return ji.connect(self.api, token=self.token)
-
-    def job(self, job_id: str) -> dict[str, Any]:
-        with self.http() as c:
-            return c.get(f"/jobs/{job_id}").json()  # type: ignore[no-any-return]
-
-    def wait(self, job_id: str, timeout: float = 120) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.job(job_id)
-            if job["status"] in TERMINAL:
-                return job
-            assert time.monotonic() < deadline, f"job {job_id} is still {job['status']}"
-            time.sleep(0.1)
-
-    def wait_status(self, job_id: str, statuses: tuple[str, ...], timeout: float = 60) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.job(job_id)
-            if job["status"] in statuses:
-                return job
-            assert time.monotonic() < deadline, f"job {job_id} is {job['status']}, not {statuses}"
-            time.sleep(0.05)
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
 
 
 def serve(tmp: pytest.TempPathFactory, name: str, args: list[str] | None = None,
@@ -67,7 +27,7 @@ def serve(tmp: pytest.TempPathFactory, name: str, args: list[str] | None = None,
     root = tmp.mktemp(f"{name}-root")
     api, token, stop = start_server(home, root, extra_args=args, env=env)
     try:
-        yield Server(api, token, root, home, stop.log_path)  # type: ignore[attr-defined]
+        yield Server(api, token, root, home, stop)
     finally:
         stop()
 

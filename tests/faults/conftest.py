@@ -20,11 +20,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests._server import start_server
+from tests._server import Live, start_server
 
 STALE = 3.0  # seconds without a heartbeat before a job counts as orphaned, in every process a fault test starts
 FAULT_ENV = {"JUPYTER_INFER_STALE_SECONDS": str(STALE)}
-TERMINAL = ("succeeded", "failed", "canceled")
 
 
 def wait_for(what: Callable[[], Any], timeout: float = 60.0, every: float = 0.05, why: str = "") -> Any:
@@ -39,39 +38,22 @@ def wait_for(what: Callable[[], Any], timeout: float = 60.0, every: float = 0.05
 
 
 @dataclass
-class Server:
-    """A real ``jupyter server`` with this extension, on its own store and root."""
+class Server(Live):
+    """A real ``jupyter server`` with this extension, on its own store and root; its clients closed at the end."""
 
-    api: str
-    token: str
-    root: Path
-    home: Path
-    stop: Callable[[], None]
     clients: list[httpx.Client] = field(default_factory=list)
 
     @property
     def proc(self) -> subprocess.Popen[bytes]:
-        return self.stop.proc  # type: ignore[attr-defined, no-any-return]
+        return self.stop.proc  # type: ignore[no-any-return]
 
-    def log(self) -> str:
-        return Path(self.stop.log_path).read_text(errors="replace")  # type: ignore[attr-defined]
-
-    def http(self) -> httpx.Client:
-        c = httpx.Client(base_url=self.api, headers={"Authorization": f"token {self.token}"}, timeout=60)
+    def http(self, token: str | None = "default") -> httpx.Client:
+        c = super().http(token)
         self.clients.append(c)
         return c
 
-    def job(self, job_id: str) -> dict[str, Any]:
-        r = self.http().get(f"/jobs/{job_id}")
-        assert r.status_code == 200, r.text
-        return r.json()  # type: ignore[no-any-return]
-
-    def wait(self, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
-        return wait_for(  # type: ignore[no-any-return]
-            lambda: (j := self.job(job_id))["status"] in TERMINAL and j, timeout, 0.1, f"job {job_id} to end"
-        )
-
-    def wait_status(self, job_id: str, status: str, timeout: float = 60.0) -> dict[str, Any]:
+    # on the way to ``status`` a job may only be queued, running or waiting for its upload
+    def wait_reaches(self, job_id: str, status: str, timeout: float = 60.0) -> dict[str, Any]:
         def check() -> Any:
             j = self.job(job_id)
             assert j["status"] in (status, "queued", "running", "waiting_for_upload"), j

@@ -8,6 +8,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -53,9 +54,21 @@ def _release(slow: Server, ids: list[str]) -> None:
             c.post(f"/jobs/{j}/cancel")
 
 
-def _swap_for_link(folder: Path, target: Path) -> None:
-    shutil.rmtree(folder)
-    os.symlink(target, folder, target_is_directory=True)
+def _swap_while_queued(slow: Server, model: str, body: dict[str, str], folder: str, outside: Path) -> dict[str, Any]:
+    """Submit an infer-async job with ``body`` while the worker is busy, swap the root's ``folder`` for a link to
+    ``outside`` while the job is queued, then let it run: the job as it ends."""
+    holders = _hold_the_worker(slow, model)
+    try:
+        with slow.http() as c:
+            r = c.post(f"/models/{model}/infer-async", json=body)
+        assert r.status_code == 202, r.text
+        job_id = r.json()["job_id"]
+        assert slow.job(job_id)["status"] == "queued"
+        shutil.rmtree(slow.root / folder)
+        os.symlink(outside, slow.root / folder, target_is_directory=True)
+    finally:
+        _release(slow, holders)
+    return slow.wait(job_id)
 
 
 def test_an_output_folder_swapped_for_a_link_is_not_written_through(
@@ -65,17 +78,7 @@ def test_an_output_folder_swapped_for_a_link_is_not_written_through(
     outside.mkdir()
     (slow.root / "new.csv").write_bytes(csv_bytes(penguins.head(40)))
     (slow.root / "odir").mkdir()
-    holders = _hold_the_worker(slow, model)
-    try:
-        with slow.http() as c:
-            r = c.post(f"/models/{model}/infer-async", json={"path": "new.csv", "output_path": "odir/out.csv"})
-        assert r.status_code == 202, r.text
-        job_id = r.json()["job_id"]
-        assert slow.job(job_id)["status"] == "queued"
-        _swap_for_link(slow.root / "odir", outside)
-    finally:
-        _release(slow, holders)
-    job = slow.wait(job_id)
+    job = _swap_while_queued(slow, model, {"path": "new.csv", "output_path": "odir/out.csv"}, "odir", outside)
     assert list(outside.iterdir()) == [], "the job wrote outside the server root"
     assert job["status"] == "failed", job
     msg = job["error_message"]
@@ -91,16 +94,7 @@ def test_an_input_folder_swapped_for_a_link_is_not_read_through(
     (outside / "new.csv").write_bytes(csv_bytes(penguins.tail(7)))  # 7 rows the job must never see
     (slow.root / "idir").mkdir()
     (slow.root / "idir" / "new.csv").write_bytes(csv_bytes(penguins.head(40)))
-    holders = _hold_the_worker(slow, model)
-    try:
-        with slow.http() as c:
-            r = c.post(f"/models/{model}/infer-async", json={"path": "idir/new.csv", "output_path": "in-out.csv"})
-        assert r.status_code == 202, r.text
-        job_id = r.json()["job_id"]
-        _swap_for_link(slow.root / "idir", outside)
-    finally:
-        _release(slow, holders)
-    job = slow.wait(job_id)
+    job = _swap_while_queued(slow, model, {"path": "idir/new.csv", "output_path": "in-out.csv"}, "idir", outside)
     assert job["status"] == "failed", f"the job read outside the server root: {job}"
     msg = job["error_message"]
     assert "idir" in msg and "symbolic link" in msg, msg

@@ -117,7 +117,7 @@ def train(server: Server, dataset: str, name: str) -> dict[str, Any]:
 
 def test_deleting_a_model_whose_training_is_queued_cancels_it(server: Server, dataset: str) -> None:
     blocker = train(server, dataset, "blocker")
-    server.wait_status(blocker["job_id"], "running")
+    server.wait_reaches(blocker["job_id"], "running")
     victim = train(server, dataset, "victim")
     assert server.job(victim["job_id"])["status"] == "queued"
     http = server.http()
@@ -136,7 +136,7 @@ def test_deleting_a_model_whose_training_runs_cancels_it_and_its_late_file_is_re
     server: Server, dataset: str
 ) -> None:
     victim = train(server, dataset, "victim2")
-    server.wait_status(victim["job_id"], "running")
+    server.wait_reaches(victim["job_id"], "running")
     http = server.http()
     assert http.delete("/models/victim2").status_code == 204
     job = server.job(victim["job_id"])

@@ -7,15 +7,13 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pytest_jupyter.jupyter_server import *  # noqa: F403 - the jp_* fixtures and the async test runner
 
-from tests._server import start_server
+from tests._server import Live, start_server
 
 
 @pytest.fixture
@@ -100,29 +98,6 @@ def penguins_csv() -> bytes:
 
 
 # ---- a real server subprocess -------------------------------------------------------------------------------------
-@dataclass
-class Live:
-    api: str
-    token: str
-    root: Path
-    home: Path
-    stop: Any
-
-    def client(self, token: str | None = "default") -> httpx.Client:
-        headers = {"Authorization": f"token {self.token if token == 'default' else token}"} if token else {}
-        return httpx.Client(base_url=self.api, headers=headers, timeout=60)
-
-    def wait(self, job_id: str, timeout: float = 180) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        with self.client() as c:
-            while True:
-                job = c.get(f"/jobs/{job_id}").json()
-                if job["status"] in ("succeeded", "failed", "canceled"):
-                    return job  # type: ignore[no-any-return]
-                assert time.monotonic() < deadline, f"job {job_id} still {job['status']}"
-                time.sleep(0.1)
-
-
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """One jupyter server with only this extension and its worker process; a short stale threshold."""

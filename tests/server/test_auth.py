@@ -21,7 +21,7 @@ def concrete(path: str) -> str:
 @pytest.mark.parametrize("token", [None, "not-the-token"])
 def test_every_route_refuses_a_request_without_a_valid_token(live: Live, token: str | None) -> None:
     checked = 0
-    with live.client(token=token) as c:
+    with live.http(token=token) as c:
         for path, ops in PATHS.items():
             for method in METHODS:
                 kwargs = {"json": {}} if method in ("post", "put", "patch") else {}
@@ -47,7 +47,7 @@ def test_a_valid_token_is_accepted_as_token_or_bearer(live: Live) -> None:
 
 def test_signed_urls_need_their_own_token_not_the_jupyter_one(live: Live) -> None:
     """The two routes without Jupyter auth take only a signed token for that very URL."""
-    with live.client() as c:  # even a valid Jupyter token does not open them
+    with live.http() as c:  # even a valid Jupyter token does not open them
         r = c.get("/jobs/job_X/results/download", params={"output_type": "parquet"})
         assert r.status_code == 403 and "signed" in r.json()["detail"]
         r = c.put("/datasets/uploads/dsv_X", content=b"a,b\n1,2\n", params={"token": "123.abc"})

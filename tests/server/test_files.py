@@ -94,9 +94,9 @@ async def test_paths_outside_the_root_and_bad_files_are_refused_by_name(api: Api
 
 def test_a_real_server_answers_only_with_its_token(live: Live) -> None:
     (live.root / "new.csv").write_text("tenure,spend,plan\n1,2,basic\n")
-    with live.client() as c:
+    with live.http() as c:
         r = c.get("/files/columns", params={"path": "new.csv"})
         assert r.status_code == 200 and r.json()["columns"] == ["tenure", "spend", "plan"]
-    with live.client(token=None) as c:
+    with live.http(token=None) as c:
         r = c.get("/files/columns", params={"path": "new.csv"})
         assert r.status_code in (401, 403) and "tenure" not in r.text

@@ -43,7 +43,7 @@ def test_every_route_is_described_and_every_description_is_a_route() -> None:
 
 
 def test_the_server_publishes_the_same_description(live: Live) -> None:
-    with live.client() as c:
+    with live.http() as c:
         got = c.get("/openapi.json").json()
     assert got == openapi("/jupyter-infer/api")
     assert got["openapi"].startswith("3.") and "/models/{model_id}/infer" in got["paths"]

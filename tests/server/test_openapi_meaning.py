@@ -51,21 +51,23 @@ def shape(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def facts(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``"METHOD /path"`` -> its parameters, request bodies, responses, auth and links, as shapes."""
+    """``"METHOD /path"`` -> its parameters, request bodies, responses, auth and links, as shapes (a parameter or
+    response given as a ``$ref`` to ``components`` is the one it refers to)."""
     out: dict[str, dict[str, Any]] = {}
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             params = {
                 f"{p['in']}:{p['name']}": {"required": bool(p.get("required")), **shape(doc, p.get("schema", {}))}
-                for p in op.get("parameters", [])
+                for p in (_resolve(doc, p) for p in op.get("parameters", []))
             }
             body = {ctype: shape(doc, media.get("schema", {}))
                     for ctype, media in op.get("requestBody", {}).get("content", {}).items()}  # fmt: skip
+            answers = {status: _resolve(doc, r) for status, r in op["responses"].items()}
             responses = {status: {ctype: shape(doc, media.get("schema", {}))
                                   for ctype, media in r.get("content", {}).items()}
-                         for status, r in op["responses"].items()}  # fmt: skip
+                         for status, r in answers.items()}  # fmt: skip
             links = {status: {name: link["parameters"] for name, link in r.get("links", {}).items()}
-                     for status, r in op["responses"].items() if r.get("links")}  # fmt: skip
+                     for status, r in answers.items() if r.get("links")}  # fmt: skip
             out[f"{method.upper()} {path}"] = {"parameters": params, "body": body, "responses": responses,
                                                "auth": op.get("security") != [], "links": links}  # fmt: skip
     return out

@@ -32,7 +32,7 @@ def big_job_setup(live: Live) -> dict[str, Any]:
 
 
 def submit(live: Live, setup: dict[str, Any]) -> str:
-    with live.client() as c:
+    with live.http() as c:
         r = c.post("/models/slow/infer-async", json={"path": setup["path"], "output_type": "parquet",
                                                       "output_path": f"out-{time.monotonic_ns()}.parquet"})  # fmt: skip
         assert r.status_code == 202, r.text
@@ -41,7 +41,7 @@ def submit(live: Live, setup: dict[str, Any]) -> str:
 
 def wait_running(live: Live, job_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 120
-    with live.client() as c:
+    with live.http() as c:
         while True:
             job = c.get(f"/jobs/{job_id}").json()
             if job["status"] == "running" and job["rows_done"] > 0:
@@ -63,7 +63,7 @@ def test_a_job_cancelled_over_http_ends_canceled(live: Live, big_job_setup: dict
     job = live.wait(job_id)
     assert job["status"] == "canceled" and job["rows_done"] < ROWS and job["output_path"] is None
     assert not list(live.root.glob("out-*.parquet"))  # nothing written for a canceled job
-    with live.client() as c:
+    with live.http() as c:
         r = c.post(f"/jobs/{job_id}/cancel")  # it already ended
         assert r.status_code == 409 and "canceled" in r.json()["detail"]
 
@@ -71,7 +71,7 @@ def test_a_job_cancelled_over_http_ends_canceled(live: Live, big_job_setup: dict
 def test_killing_the_worker_mid_job_fails_the_job_and_the_server_answers(
     live: Live, big_job_setup: dict[str, Any]
 ) -> None:
-    with live.client() as c:
+    with live.http() as c:
         before = c.get("/status").json()["worker"]
     assert before["mode"] == "process" and before["alive"]
     job_id = submit(live, big_job_setup)
@@ -79,7 +79,7 @@ def test_killing_the_worker_mid_job_fails_the_job_and_the_server_answers(
     os.kill(before["pid"], signal.SIGKILL)
     job = live.wait(job_id, timeout=90)
     assert job["status"] == "failed" and "worker stopped" in job["error_message"]
-    with live.client() as c:
+    with live.http() as c:
         deadline = time.monotonic() + 60
         while True:  # the supervisor starts a new worker
             after = c.get("/status").json()["worker"]

@@ -12,6 +12,7 @@ from ..schemas import responses as R
 from ..schemas._fields import Request, Str, Whole
 from ._op import Op
 from ._replies import ingest_submitted, record_out, version_out
+from ._stored import StoredHandler
 
 
 class ListQuery(Request):
@@ -51,21 +52,8 @@ class DatasetsHandler(BaseHandler):
         self.reply(R.IngestSubmitted, ingest_submitted(job, name=job["dataset_name"]), 201)
 
 
-class DatasetHandler(BaseHandler):
-    ops = {
-        "get": Op("A dataset", R.Dataset),
-        "delete": Op("Delete a dataset and its files", status=204, media=()),
-    }
-
-    @authenticated
-    def get(self, ref: str) -> None:
-        self.reply(R.Dataset, record_out(self.ctx.queue.get_dataset(ref)))
-
-    @authenticated
-    def delete(self, ref: str) -> None:
-        self.ctx.queue.delete_dataset(ref)  # its queued and running work is canceled first
-        self.set_status(204)
-        self.finish()
+class DatasetHandler(StoredHandler, kind="dataset", shape=R.Dataset, deletes="its files"):
+    """``/datasets/{dataset_id}``: read a dataset, or delete it."""
 
 
 class DatasetPreviewHandler(BaseHandler):

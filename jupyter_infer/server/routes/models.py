@@ -7,6 +7,7 @@ from ..schemas import requests as Q
 from ..schemas import responses as R
 from ._op import Op
 from ._replies import RUNTIME_VERSION, record_out, ref, version_out
+from ._stored import StoredHandler
 from .datasets import ListQuery
 
 
@@ -41,21 +42,8 @@ class ModelsHandler(BaseHandler):
         self.reply(R.ModelPage, {**page, "items": [record_out(m) for m in page["items"]]})
 
 
-class ModelHandler(BaseHandler):
-    ops = {
-        "get": Op("A model", R.Model),
-        "delete": Op("Delete a model and all its versions", status=204, media=()),
-    }
-
-    @authenticated
-    def get(self, ref: str) -> None:
-        self.reply(R.Model, record_out(self.ctx.queue.get_model(ref)))
-
-    @authenticated
-    def delete(self, ref: str) -> None:
-        self.ctx.queue.delete_model(ref)  # its queued and running work is canceled first
-        self.set_status(204)
-        self.finish()
+class ModelHandler(StoredHandler, kind="model", shape=R.Model, deletes="all its versions"):
+    """``/models/{model_id}``: read a model, or delete it."""
 
 
 class ModelVersionsHandler(BaseHandler):

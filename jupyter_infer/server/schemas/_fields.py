@@ -15,6 +15,7 @@ from annotated_types import GroupedMetadata
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from ..._exceptions import InferError, OptionError
+from ...engine.options import flag_from_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -38,12 +39,7 @@ def parse_bool(name: str, v: Any) -> bool:
         return v
     if v is None:
         return False
-    s = str(v).strip().lower()
-    if s in ("true", "1", "yes", "on"):
-        return True
-    if s in ("false", "0", "no", "off", ""):
-        return False
-    raise OptionError(f'{name} must be true or false, not "{v}".')
+    return flag_from_text(name, v)
 
 
 def parse_int(

@@ -10,34 +10,41 @@ import {
 } from '../naming';
 
 describe('output file naming', () => {
-  it('recognises the data files the command applies to', () => {
-    expect(isDataFile('a/b.csv')).toBe(true);
-    expect(isDataFile('B.PARQUET')).toBe(true);
-    expect(isDataFile('x.json')).toBe(true);
-    expect(isDataFile('x.ipynb')).toBe(false);
-    expect(isDataFile('csv')).toBe(false);
-  });
+  // functions of one path or name: [function, argument, answer]
+  const ONE_ARGUMENT: [(s: string) => unknown, string, unknown][] = [
+    // the data files the command applies to
+    [isDataFile, 'a/b.csv', true],
+    [isDataFile, 'B.PARQUET', true],
+    [isDataFile, 'x.json', true],
+    [isDataFile, 'x.ipynb', false],
+    [isDataFile, 'csv', false],
+    // paths and stems
+    [splitPath, 'data/new.csv', ['data', 'new.csv']],
+    [splitPath, 'new.csv', ['', 'new.csv']],
+    [splitPath, 'a/b/c.tar.csv', ['a/b', 'c.tar.csv']],
+    [stemOf, 'new.csv', 'new'],
+    [stemOf, 'new.v2.csv', 'new.v2'],
+    [stemOf, '.hidden', '.hidden'],
+    [stemOf, 'noext', 'noext'],
+    // model names made safe in a file name
+    [safeNamePart, 'a/b', 'a_b'],
+    [safeNamePart, 'a\\b:c', 'a_b_c'],
+    [safeNamePart, 'a*b?"c"<d>|e\tf', 'a_b__c__d__e_f'],
+    [safeNamePart, 'prediction-df', 'prediction-df'],
+    // the server path: a drive prefix and leading slashes stripped
+    [serverPath, 'data/new.csv', 'data/new.csv'],
+    [serverPath, '/data/new.csv', 'data/new.csv'],
+    [serverPath, 'RTC:data/new.csv', 'data/new.csv'],
+    [serverPath, 'dir/with:colon.csv', 'dir/with:colon.csv']
+  ];
 
-  it('splits paths and stems', () => {
-    expect(splitPath('data/new.csv')).toEqual(['data', 'new.csv']);
-    expect(splitPath('new.csv')).toEqual(['', 'new.csv']);
-    expect(splitPath('a/b/c.tar.csv')).toEqual(['a/b', 'c.tar.csv']);
-    expect(stemOf('new.csv')).toBe('new');
-    expect(stemOf('new.v2.csv')).toBe('new.v2');
-    expect(stemOf('.hidden')).toBe('.hidden');
-    expect(stemOf('noext')).toBe('noext');
+  it.each(ONE_ARGUMENT)('%p(%j) is %j', (f, arg, answer) => {
+    expect(f(arg)).toEqual(answer);
   });
 
   it('builds <stem>.<model name>.<format> with -N before the extension', () => {
     expect(outputFileName('new.csv', 'churn', 'parquet')).toBe('new.churn.parquet');
     expect(outputFileName('new.csv', 'churn', 'csv', 2)).toBe('new.churn-2.csv');
-  });
-
-  it('makes model names safe in a file name', () => {
-    expect(safeNamePart('a/b')).toBe('a_b');
-    expect(safeNamePart('a\\b:c')).toBe('a_b_c');
-    expect(safeNamePart('a*b?"c"<d>|e\tf')).toBe('a_b__c__d__e_f');
-    expect(safeNamePart('prediction-df')).toBe('prediction-df');
   });
 
   it('picks the first free name next to the input', () => {
@@ -62,13 +69,6 @@ describe('output file naming', () => {
     expect(collisionFreeOutputPath('new.csv', 'churn', 'csv', ['NEW.CHURN.CSV'])).toBe(
       'new.churn.csv'
     );
-  });
-
-  it('strips a drive prefix and leading slashes to get the server path', () => {
-    expect(serverPath('data/new.csv')).toBe('data/new.csv');
-    expect(serverPath('/data/new.csv')).toBe('data/new.csv');
-    expect(serverPath('RTC:data/new.csv')).toBe('data/new.csv');
-    expect(serverPath('dir/with:colon.csv')).toBe('dir/with:colon.csv');
   });
 
   it('titles an opened result by its output file, not by the job id', () => {

@@ -34,15 +34,7 @@ export interface paths {
                         "application/json": components["schemas"]["DatasetPage"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         put?: never;
@@ -69,15 +61,7 @@ export interface paths {
                         "application/json": components["schemas"]["IngestSubmitted"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         delete?: never;
@@ -118,15 +102,7 @@ export interface paths {
                         "application/json": components["schemas"]["UploadPrepared"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         delete?: never;
@@ -152,7 +128,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description the dataset version id */
-                    version_id: string;
+                    version_id: components["parameters"]["version_id"];
                 };
                 cookie?: never;
             };
@@ -171,15 +147,7 @@ export interface paths {
                         "application/json": components["schemas"]["UploadReceived"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         post?: never;
@@ -203,7 +171,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description a dataset id, version id or name */
-                    dataset_id: string;
+                    dataset_id: components["parameters"]["dataset_id"];
                 };
                 cookie?: never;
             };
@@ -218,15 +186,7 @@ export interface paths {
                         "application/json": components["schemas"]["Dataset"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         put?: never;
@@ -238,7 +198,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description a dataset id, version id or name */
-                    dataset_id: string;
+                    dataset_id: components["parameters"]["dataset_id"];
                 };
                 cookie?: never;
             };
@@ -251,15 +211,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         options?: never;
@@ -285,7 +237,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description a dataset id, version id or name */
-                    dataset_id: string;
+                    dataset_id: components["parameters"]["dataset_id"];
                 };
                 cookie?: never;
             };
@@ -300,15 +252,7 @@ export interface paths {
                         "application/json": components["schemas"]["DatasetPreview"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         put?: never;
@@ -333,7 +277,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description a dataset id, version id or name */
-                    dataset_id: string;
+                    dataset_id: components["parameters"]["dataset_id"];
                 };
                 cookie?: never;
             };
@@ -348,15 +292,7 @@ export interface paths {
                         "application/json": components["schemas"]["DatasetVersions"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         put?: never;
@@ -383,7 +319,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description the dataset version id */
-                    version_id: string;
+                    version_id: components["parameters"]["version_id"];
                 };
                 cookie?: never;
             };
@@ -398,15 +334,7 @@ export interface paths {
                         "application/json": components["schemas"]["IngestSubmitted"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         delete?: never;
@@ -444,15 +372,7 @@ export interface paths {
                         "application/json": components["schemas"]["FileColumns"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         put?: never;
@@ -498,15 +418,7 @@ export interface paths {
                         "application/json": components["schemas"]["JobPage"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         put?: never;
@@ -549,15 +461,7 @@ export interface paths {
                         "application/json": components["schemas"]["Pruned"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         delete?: never;
@@ -580,7 +484,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description a job id */
-                    job_id: string;
+                    job_id: components["parameters"]["job_id"];
                 };
                 cookie?: never;
             };
@@ -595,15 +499,7 @@ export interface paths {
                         "application/json": components["schemas"]["Job"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         put?: never;
@@ -630,7 +526,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description a job id */
-                    job_id: string;
+                    job_id: components["parameters"]["job_id"];
                 };
                 cookie?: never;
             };
@@ -645,15 +541,7 @@ export interface paths {
                         "application/json": components["schemas"]["Job"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         delete?: never;
@@ -676,7 +564,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description a job id */
-                    job_id: string;
+                    job_id: components["parameters"]["job_id"];
                 };
                 cookie?: never;
             };
@@ -691,15 +579,7 @@ export interface paths {
                         "application/json": components["schemas"]["JobResults"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         put?: never;
@@ -727,7 +607,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description a job id */
-                    job_id: string;
+                    job_id: components["parameters"]["job_id"];
                 };
                 cookie?: never;
             };
@@ -742,15 +622,7 @@ export interface paths {
                         "application/octet-stream": unknown;
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         put?: never;
@@ -777,7 +649,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description a job id */
-                    job_id: string;
+                    job_id: components["parameters"]["job_id"];
                 };
                 cookie?: never;
             };
@@ -792,15 +664,7 @@ export interface paths {
                         "application/octet-stream": unknown;
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         put?: never;
@@ -834,7 +698,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description a job id */
-                    job_id: string;
+                    job_id: components["parameters"]["job_id"];
                 };
                 cookie?: never;
             };
@@ -849,15 +713,7 @@ export interface paths {
                         "application/json": components["schemas"]["ResultRows"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         put?: never;
@@ -898,15 +754,7 @@ export interface paths {
                         "application/json": components["schemas"]["ModelPage"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         put?: never;
@@ -949,15 +797,7 @@ export interface paths {
                         "application/json": components["schemas"]["TrainSubmitted"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         delete?: never;
@@ -980,7 +820,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description a model id, version id or name */
-                    model_id: string;
+                    model_id: components["parameters"]["model_id"];
                 };
                 cookie?: never;
             };
@@ -995,15 +835,7 @@ export interface paths {
                         "application/json": components["schemas"]["Model"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         put?: never;
@@ -1015,7 +847,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description a model id, version id or name */
-                    model_id: string;
+                    model_id: components["parameters"]["model_id"];
                 };
                 cookie?: never;
             };
@@ -1028,15 +860,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         options?: never;
@@ -1060,7 +884,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description a model id, version id or name */
-                    model_id: string;
+                    model_id: components["parameters"]["model_id"];
                 };
                 cookie?: never;
             };
@@ -1081,15 +905,7 @@ export interface paths {
                         "text/csv": string;
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         delete?: never;
@@ -1114,7 +930,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description a model id, version id or name */
-                    model_id: string;
+                    model_id: components["parameters"]["model_id"];
                 };
                 cookie?: never;
             };
@@ -1134,15 +950,7 @@ export interface paths {
                         "application/json": components["schemas"]["InferSubmitted"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         delete?: never;
@@ -1167,7 +975,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description a model id, version id or name */
-                    model_id: string;
+                    model_id: components["parameters"]["model_id"];
                 };
                 cookie?: never;
             };
@@ -1186,15 +994,7 @@ export interface paths {
                         "application/json": components["schemas"]["InferSubmitted"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         delete?: never;
@@ -1217,7 +1017,7 @@ export interface paths {
                 header?: never;
                 path: {
                     /** @description a model id, version id or name */
-                    model_id: string;
+                    model_id: components["parameters"]["model_id"];
                 };
                 cookie?: never;
             };
@@ -1232,15 +1032,7 @@ export interface paths {
                         "application/json": components["schemas"]["ModelVersions"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         put?: never;
@@ -1277,15 +1069,7 @@ export interface paths {
                         "application/json": components["schemas"]["OpenAPI"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         put?: never;
@@ -1322,15 +1106,7 @@ export interface paths {
                         "application/json": components["schemas"]["Status"];
                     };
                 };
-                /** @description Error */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                "4XX": components["responses"]["Error"];
             };
         };
         put?: never;
@@ -1906,8 +1682,27 @@ export interface components {
             [key: string]: unknown;
         };
     };
-    responses: never;
-    parameters: never;
+    responses: {
+        /** @description Error */
+        Error: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+    };
+    parameters: {
+        /** @description a dataset id, version id or name */
+        dataset_id: string;
+        /** @description a job id */
+        job_id: string;
+        /** @description a model id, version id or name */
+        model_id: string;
+        /** @description the dataset version id */
+        version_id: string;
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;

@@ -9,13 +9,13 @@ import {
   command,
   dirItem,
   existsInRoot,
-  freshFolder,
   jobRow,
   openFolder,
   openLab,
   openPalette,
   openPanel,
   openRunDialog,
+  runDialogIn,
   screenshot,
   selectModel,
   startedJobId,
@@ -60,14 +60,7 @@ test('the panel lists the trained models and is in the command palette', async (
 });
 
 test('Run inference… on a csv writes <stem>.<model>.<format> next to it, then -1', async ({ page }) => {
-  await openLab(page);
-  const panel = await openPanel(page);
-  const dir = freshFolder(['new.csv']);
-  await openFolder(page, dir);
-
-  const dialog = await openRunDialog(page, 'new.csv');
-  await selectModel(dialog, 'churn');
-  await dialog.locator('select.jp-InferDialog-format').selectOption('csv');
+  const { panel, dir, dialog } = await runDialogIn(page, ['new.csv'], 'churn', 'csv');
   // anomaly format only for anomaly models, k only for search models
   await expect(dialog.locator('.jp-InferDialog-anomalyRow')).toBeHidden();
   await expect(dialog.locator('.jp-InferDialog-kRow')).toBeHidden();
@@ -132,13 +125,8 @@ test('Run inference… on a csv writes <stem>.<model>.<format> next to it, then 
 });
 
 test('a .parquet and a .json file get the same command; filters narrow the jobs', async ({ page }) => {
-  await openLab(page);
-  const panel = await openPanel(page);
-  const dir = freshFolder(['new.parquet', 'new.json']);
-  await openFolder(page, dir);
-  const dialog = await openRunDialog(page, 'new.parquet');
-  await selectModel(dialog, 'odd-customers');
-  await dialog.locator('select.jp-InferDialog-format').selectOption('json');
+  const files = ['new.parquet', 'new.json'];
+  const { panel, dir, dialog } = await runDialogIn(page, files, 'odd-customers', 'json');
   await dialog.locator('select.jp-InferDialog-anomalyFormat').selectOption('per_row');
   await expect(dialog.locator('.jp-InferDialog-output')).toHaveText('Writes: new.odd-customers.json');
   await dialog.getByRole('button', { name: 'Run' }).click();
@@ -161,13 +149,7 @@ test('a .parquet and a .json file get the same command; filters narrow the jobs'
 });
 
 test('Cancel stops a long running job', async ({ page }) => {
-  await openLab(page);
-  const panel = await openPanel(page);
-  const dir = freshFolder(['big.csv']);
-  await openFolder(page, dir);
-  const dialog = await openRunDialog(page, 'big.csv');
-  await selectModel(dialog, 'churn');
-  await dialog.locator('select.jp-InferDialog-format').selectOption('parquet');
+  const { panel, dir, dialog } = await runDialogIn(page, ['big.csv'], 'churn', 'parquet');
   await dialog.getByRole('button', { name: 'Run' }).click();
   const jobId = await startedJobId(page, `${dir}/big.churn.parquet`);
   const row = jobRow(panel, jobId);

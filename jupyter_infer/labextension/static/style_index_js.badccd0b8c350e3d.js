@@ -203,11 +203,18 @@
   --ji-status: var(--ji-warn);
 }
 
+/* Secondary text in the code font: the job and model types, the Run dialog's input and output paths. */
 .jp-InferPanel-jobType,
-.jp-InferPanel-modelType {
+.jp-InferPanel-modelType,
+.jp-InferDialog-input,
+.jp-InferDialog-output {
   color: var(--jp-ui-font-color2);
   font-family: var(--jp-code-font-family);
   font-size: var(--jp-ui-font-size0);
+}
+
+.jp-InferPanel-jobType,
+.jp-InferPanel-modelType {
   white-space: nowrap;
 }
 
@@ -439,9 +446,6 @@
 
 .jp-InferDialog-input,
 .jp-InferDialog-output {
-  color: var(--jp-ui-font-color2);
-  font-family: var(--jp-code-font-family);
-  font-size: var(--jp-ui-font-size0);
   overflow-wrap: anywhere;
 }
 
