@@ -125,8 +125,11 @@ def train_order(first: str, second: str) -> tuple[str, str]:
     if first in MODEL_TYPES:
         return first, second
     if second in MODEL_TYPES:
-        print(f"warning: `jupyter-infer train DATA TYPE` is deprecated; write the type first, as %%infer_train "
-              f"does: jupyter-infer train {second} {first}", file=sys.stderr)  # fmt: skip
+        print(
+            f"warning: `jupyter-infer train DATA TYPE` is deprecated; write the type first, as %%infer_train "
+            f"does: jupyter-infer train {second} {first}",
+            file=sys.stderr,
+        )
         return second, first
     check_model_type(first)  # raises, with a did-you-mean
     raise AssertionError  # pragma: no cover
@@ -137,12 +140,17 @@ def cmd_train(args: argparse.Namespace) -> None:
     c = _client(args)
     t0 = time.perf_counter()
     model: Any = c.models.train(
-        data, model_type, label_column=args.label, name=args.name,
+        data,
+        model_type,
+        label_column=args.label,
+        name=args.name,
         input_columns=[c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None,
         params=_params(args.param),
-    )  # fmt: skip
-    print(f"trained {model.name} ({model.model_type}, version {model.version}, {model.id}) in "
-          f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
+    )
+    print(
+        f"trained {model.name} ({model.model_type}, version {model.version}, {model.id}) in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     for k, v in model.metrics.items():
         if isinstance(v, int | float):
             print(f"  {k}: {v:.4g}")
@@ -175,8 +183,11 @@ def cmd_infer(args: argparse.Namespace) -> None:
             job.cancel()
             with contextlib.suppress(InferError, TimeoutError):
                 job.wait(timeout=15)  # the job ends canceled (it stops at its next batch)
-            print(f"\ninterrupted: job {job.id} is {job.status} at {job.progress or 0:.0f}% "
-                  f"({job.rows_done or 0:,} rows done)", file=sys.stderr)  # fmt: skip
+            print(
+                f"\ninterrupted: job {job.id} is {job.status} at {job.progress or 0:.0f}% "
+                f"({job.rows_done or 0:,} rows done)",
+                file=sys.stderr,
+            )
             raise
         print(f"\r{_progress_line(job)}", file=sys.stderr)  # the final state: where a failed job stopped
         res = job.result()
@@ -201,12 +212,18 @@ def cmd_jobs(args: argparse.Namespace) -> None:
     for j in c.jobs.list(status=args.status, limit=args.limit):
         r = j.record  # the stored figures: a canceled or failed job shows where it stopped
         done, total = r.get("rows_done"), r.get("rows_total")
-        rows.append({
-            "id": j.id, "type": r.get("type"), "status": r.get("status"),
-            "progress": "" if r.get("progress") is None else f"{r['progress']:.0f}%",
-            "rows": "" if done is None else f"{done:,}" + (f"/{total:,}" if total and total != done else ""),
-            "model": r.get("model_name"), "created": local_time(r.get("created_at")), "error": r.get("error_message"),
-        })  # fmt: skip
+        rows.append(
+            {
+                "id": j.id,
+                "type": r.get("type"),
+                "status": r.get("status"),
+                "progress": "" if r.get("progress") is None else f"{r['progress']:.0f}%",
+                "rows": "" if done is None else f"{done:,}" + (f"/{total:,}" if total and total != done else ""),
+                "model": r.get("model_name"),
+                "created": local_time(r.get("created_at")),
+                "error": r.get("error_message"),
+            }
+        )
     print(table(rows) if rows else "no jobs")
 
 
@@ -216,11 +233,16 @@ METRIC_KEYS = ("accuracy", "r2", "silhouette_score", "explained_variance")
 def cmd_models(args: argparse.Namespace) -> None:
     c = _client(args)
     rows = [
-        {"name": m.name, "type": m.model_type, "version": m.version, "id": m.id,
-         "metric": next((f"{k}={v:.3g}" for k, v in m.metrics.items() if k in METRIC_KEYS), ""),
-         "trained_on": m.training_dataset_name}
+        {
+            "name": m.name,
+            "type": m.model_type,
+            "version": m.version,
+            "id": m.id,
+            "metric": next((f"{k}={v:.3g}" for k, v in m.metrics.items() if k in METRIC_KEYS), ""),
+            "trained_on": m.training_dataset_name,
+        }
         for m in c.models.list()
-    ]  # fmt: skip
+    ]
     print(table(rows) if rows else "no models")
 
 
@@ -236,12 +258,16 @@ def cmd_demo(args: argparse.Namespace) -> None:
     df = demo_data()
     label = "species"
     where = getattr(c.backend, "store", None)
-    say(f"jupyter-infer demo on {len(df)} penguins x {df.shape[1]} columns; store: "
-        f"{where.home if where is not None else c.backend.url}")  # fmt: skip
+    say(
+        f"jupyter-infer demo on {len(df)} penguins x {df.shape[1]} columns; store: "
+        f"{where.home if where is not None else c.backend.url}"
+    )
     existing = {m.name: m.version for m in c.models.list() if m.name.startswith("demo-")}
     if existing:
-        say(f"The store already has the demo's models (version {max(v or 0 for v in existing.values())}); this run "
-            "trains a new version of each. Older versions are kept: `jupyter-infer models` lists the latest.")  # fmt: skip
+        say(
+            f"The store already has the demo's models (version {max(v or 0 for v in existing.values())}); this run "
+            "trains a new version of each. Older versions are kept: `jupyter-infer models` lists the latest."
+        )
     print()
     new = df.sample(frac=0.25, random_state=1).drop(columns=[label])
     for t in MODEL_TYPES:
@@ -254,8 +280,11 @@ def cmd_demo(args: argparse.Namespace) -> None:
         out = res.to_pandas()
         new_version = f" (a new version; version {existing[model.name]} is kept)" if model.name in existing else ""
         say(f"== {t}: {model.name}, version {model.version}{new_version}")
-        say(f"trained in {fit_s:.1f} s; scored {len(new)} rows in {time.perf_counter() - t0:.2f} s -> {len(out)} "
-            f"rows of {', '.join(map(str, out.columns))}", "   ")  # fmt: skip
+        say(
+            f"trained in {fit_s:.1f} s; scored {len(new)} rows in {time.perf_counter() - t0:.2f} s -> {len(out)} "
+            f"rows of {', '.join(map(str, out.columns))}",
+            "   ",
+        )
         metrics = [f"{k} {v:.3g}" for k, v in model.metrics.items() if isinstance(v, float)]
         if metrics:
             say("metrics: " + ", ".join(metrics), "   ")
@@ -269,8 +298,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
         from ._demo_notebook import run_notebook
 
         html = run_notebook(Path(args.notebook), Path(args.out), home=getattr(where, "home", None))
-        say(f"The notebook {args.notebook} ran on the same store; to look at it, open {html} in a browser (or "
-            f"`jupyter lab {args.notebook}`, where the Inference panel lists these models and jobs).")  # fmt: skip
+        say(
+            f"The notebook {args.notebook} ran on the same store; to look at it, open {html} in a browser (or "
+            f"`jupyter lab {args.notebook}`, where the Inference panel lists these models and jobs)."
+        )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -284,9 +315,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--token", help="token for --url")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    t = sub.add_parser("train", help="train a model (a new version if the name exists)",
-                       description="Train a model, as %%infer_train TYPE does: jupyter-infer train clustering "
-                                   "penguins.csv --name groups")  # fmt: skip
+    t = sub.add_parser(
+        "train",
+        help="train a model (a new version if the name exists)",
+        description="Train a model, as %%infer_train TYPE does: jupyter-infer train clustering "
+        "penguins.csv --name groups",
+    )
     t.add_argument("model_type", metavar="TYPE", help=f"model type: {', '.join(MODEL_TYPES)}")
     t.add_argument("data", metavar="DATA", help="csv, parquet or json file, or dataset:NAME")
     t.add_argument("--label", help="label column (prediction)")
@@ -295,15 +329,25 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="training param (repeatable)")
     t.set_defaults(fn=cmd_train)
 
-    i = sub.add_parser("infer", help="score a file or dataset with a model",
-                       description="Score a file or stored dataset, as %%infer MODEL does.")  # fmt: skip
+    i = sub.add_parser(
+        "infer",
+        help="score a file or dataset with a model",
+        description="Score a file or stored dataset, as %%infer MODEL does.",
+    )
     i.add_argument("model", metavar="MODEL", help="model name or id")
     i.add_argument("data", metavar="DATA", help="csv, parquet or json file, or dataset:NAME")
-    i.add_argument("--output", "-o", help="write the result here (format from the extension); an existing file is "
-                   "kept unless --force")  # fmt: skip
+    i.add_argument(
+        "--output",
+        "-o",
+        help="write the result here (format from the extension); an existing file is kept unless --force",
+    )
     i.add_argument("--force", action="store_true", help="with --output: replace the file if it exists")
-    i.add_argument("--format", dest="output_type", metavar="{" + ",".join(OUTPUT_TYPES) + "}",
-                   help="the result's format (default: the one --output names, else csv)")  # fmt: skip
+    i.add_argument(
+        "--format",
+        dest="output_type",
+        metavar="{" + ",".join(OUTPUT_TYPES) + "}",
+        help="the result's format (default: the one --output names, else csv)",
+    )
     i.add_argument("--anomaly-format", metavar="{" + ",".join(ANOMALY_FORMATS) + "}")
     i.add_argument("-k", type=int, help="neighbours per row (search)")
     i.add_argument("--async", dest="use_async", action="store_true", help="stream the file as a background job")

@@ -126,9 +126,14 @@ class Models:
         """Sync inference on a DataFrame, Arrow table, file or dataset; the result comes back at once.
         ``anomaly_format`` defaults to ids_only and ``k`` to 1 for the model types they apply to."""
         opts = InferOptions.build(
-            output_type=output_type, anomaly_format=anomaly_format, k=k, exclude_self_matches=exclude_self_matches,
-            id_column=id_column, factor_scores=factor_scores, prob_columns=prob_columns,
-        )  # fmt: skip
+            output_type=output_type,
+            anomaly_format=anomaly_format,
+            k=k,
+            exclude_self_matches=exclude_self_matches,
+            id_column=id_column,
+            factor_scores=factor_scores,
+            prob_columns=prob_columns,
+        )
         _args.text("model_version_id", model_version_id)
         if is_dataset_ref(data) and not isinstance(data, Dataset):  # a Dataset object keeps its version
             data = Dataset(self._c, self._c.backend.get_dataset(ref(data)))

@@ -71,8 +71,9 @@ class HttpBackend(HttpConnection):
         out: dict[str, Any] = {"headers": [], "rows": []}
         while True:
             n = min(PREVIEW_PAGE, max_rows - len(out["rows"]))
-            page = self._json("GET", f"/datasets/{_q(ref)}/preview",
-                              params={"max_rows": n, **({"offset": offset} if offset else {})})  # fmt: skip
+            page = self._json(
+                "GET", f"/datasets/{_q(ref)}/preview", params={"max_rows": n, **({"offset": offset} if offset else {})}
+            )
             out["headers"] = page["headers"]
             out["rows"] += page["rows"]
             offset += len(page["rows"])
@@ -81,9 +82,15 @@ class HttpBackend(HttpConnection):
 
     # ---- models --------------------------------------------------------------------------------------------------
     def train(
-        self, data: Any, model_type: str, label_column: str | None, name: str | None,
-        input_columns: list[str] | None, params: dict[str, Any] | None, id_column: str | None,
-    ) -> JobRecord:  # fmt: skip
+        self,
+        data: Any,
+        model_type: str,
+        label_column: str | None,
+        name: str | None,
+        input_columns: list[str] | None,
+        params: dict[str, Any] | None,
+        id_column: str | None,
+    ) -> JobRecord:
         check_model_type(model_type)
         check_params(model_type, params)  # fail before any data is sent
         dataset_id: str | None
@@ -95,11 +102,21 @@ class HttpBackend(HttpConnection):
             validate_training(frame, model_type, label_column, input_columns, params, id_column)
             job = self._ingest(frame, training_dataset_name(name, source_label(data), model_type), None)
             dataset_id, version_id = job["dataset_id"], job["dataset_version_id"]
-        sub = self._json("POST", "/models/train", json={
-            "model_type": model_type, "dataset_id": dataset_id, "dataset_version_id": version_id,
-            "label_column": label_column,
-            "input_columns": input_columns, "params": params or {}, "model_name": name, "id_column": id_column,
-        }, safe_to_repeat=False)  # fmt: skip
+        sub = self._json(
+            "POST",
+            "/models/train",
+            json={
+                "model_type": model_type,
+                "dataset_id": dataset_id,
+                "dataset_version_id": version_id,
+                "label_column": label_column,
+                "input_columns": input_columns,
+                "params": params or {},
+                "model_name": name,
+                "id_column": id_column,
+            },
+            safe_to_repeat=False,
+        )
         return self.get_job(sub["job_id"])
 
     def list_models(self) -> list[ModelRecord]:
@@ -119,11 +136,15 @@ class HttpBackend(HttpConnection):
     @staticmethod
     def _fields(options: InferOptions, model_version_id: str | None) -> dict[str, Any]:
         return {
-            "output_type": options.output_type, "anomaly_format": options.anomaly_format, "k": options.k,
-            "exclude_self_matches": options.exclude_self_matches or None, "id_column": options.id_column,
-            "factor_scores": options.factor_scores or None, "prob_columns": options.prob_columns or None,
+            "output_type": options.output_type,
+            "anomaly_format": options.anomaly_format,
+            "k": options.k,
+            "exclude_self_matches": options.exclude_self_matches or None,
+            "id_column": options.id_column,
+            "factor_scores": options.factor_scores or None,
+            "prob_columns": options.prob_columns or None,
             "model_version_id": model_version_id,
-        }  # fmt: skip
+        }
 
     def infer(self, model: str, data: Any, options: InferOptions, model_version_id: str | None) -> InferenceResult:
         fields = self._fields(options, model_version_id)
@@ -133,8 +154,13 @@ class HttpBackend(HttpConnection):
         with self._payload(data, "the inference data") as (path, filename):
             if path.stat().st_size <= self.direct_limit:
                 try:
-                    resp = self._multipart(f"/models/{_q(model)}/infer", path, filename,
-                                           {**fields, "response_format": "parquet"}, safe_to_repeat=False)  # fmt: skip
+                    resp = self._multipart(
+                        f"/models/{_q(model)}/infer",
+                        path,
+                        filename,
+                        {**fields, "response_format": "parquet"},
+                        safe_to_repeat=False,
+                    )
                     return InferenceResult.from_parquet(resp.content)
                 except TooLargeError:  # over the server's sync limits (rows, output size): as below
                     pass
@@ -151,18 +177,28 @@ class HttpBackend(HttpConnection):
         return res
 
     def infer_async(
-        self, model: str, data: Any, options: InferOptions, model_version_id: str | None, executor: str | None,
+        self,
+        model: str,
+        data: Any,
+        options: InferOptions,
+        model_version_id: str | None,
+        executor: str | None,
         scheduler: str | None,
-    ) -> JobRecord:  # fmt: skip
+    ) -> JobRecord:
         fields = {**self._fields(options, model_version_id), **_executor_fields(executor, scheduler)}
         with self._payload(data, "the inference data") as (path, filename):
             sub = self._multipart(f"/models/{_q(model)}/infer-async", path, filename, fields, safe_to_repeat=False)
         return self.get_job(sub.json()["job_id"])
 
     def infer_batch(
-        self, model: str, source: Any, options: InferOptions, model_version_id: str | None, executor: str | None,
+        self,
+        model: str,
+        source: Any,
+        options: InferOptions,
+        model_version_id: str | None,
+        executor: str | None,
         scheduler: str | None,
-    ) -> JobRecord:  # fmt: skip
+    ) -> JobRecord:
         if isinstance(source, DatasetRef):
             ref = source.ref
         elif isinstance(source, str | os.PathLike) and Path(source).exists():
@@ -171,10 +207,18 @@ class HttpBackend(HttpConnection):
             ref = source
         else:
             raise InputError("infer_batch takes a stored dataset (name, id or Dataset) or a parquet path.")
-        body = {**self._fields(options, model_version_id), "dataset_id": ref, "force_rerun": True,
-                **_executor_fields(executor, scheduler)}  # fmt: skip
-        sub = self._json("POST", f"/models/{_q(model)}/infer-batch",
-                         json={k: v for k, v in body.items() if v is not None}, safe_to_repeat=False)  # fmt: skip
+        body = {
+            **self._fields(options, model_version_id),
+            "dataset_id": ref,
+            "force_rerun": True,
+            **_executor_fields(executor, scheduler),
+        }
+        sub = self._json(
+            "POST",
+            f"/models/{_q(model)}/infer-batch",
+            json={k: v for k, v in body.items() if v is not None},
+            safe_to_repeat=False,
+        )
         return self.get_job(sub["job_id"])
 
     # ---- jobs ------------------------------------------------------------------------------------------------
@@ -216,8 +260,9 @@ class HttpBackend(HttpConnection):
         """Stream a job's result in a format to a file (temporary name, then rename)."""
         dest = Path(dest)
         tmp = dest.with_name(f".{dest.name}.part-{os.getpid()}")
-        resp = self._send("GET", f"/jobs/{_q(job_id)}/results/file", lambda: {"params": {"output_type": output_type}},
-                          stream=True)  # fmt: skip
+        resp = self._send(
+            "GET", f"/jobs/{_q(job_id)}/results/file", lambda: {"params": {"output_type": output_type}}, stream=True
+        )
         try:
             with open(tmp, "wb") as f:
                 for chunk in resp.iter_bytes(1 << 20):

@@ -82,9 +82,16 @@ class HttpConnection:
         """One request under the retry policy of ``_transport`` (``url``/``client``: another host, e.g. an upload
         URL that carries its own credential)."""
         return send(
-            client or self.http, method, url or path, build, stream=stream, safe_to_repeat=safe_to_repeat,
-            retries=self.max_retries, sleep=self._sleep, where=self.url,
-        )  # fmt: skip
+            client or self.http,
+            method,
+            url or path,
+            build,
+            stream=stream,
+            safe_to_repeat=safe_to_repeat,
+            retries=self.max_retries,
+            sleep=self._sleep,
+            where=self.url,
+        )
 
     def _sleep(self, seconds: float) -> None:
         """The wait between attempts (tests replace it)."""
@@ -167,8 +174,13 @@ class HttpConnection:
         with self._payload(data, "the dataset") as (path, filename):
             size = path.stat().st_size
             if size <= self.direct_limit:
-                sub = self._multipart("/datasets", path, filename, {"dataset_name": name, "description": description},
-                                      safe_to_repeat=False).json()  # fmt: skip
+                sub = self._multipart(
+                    "/datasets",
+                    path,
+                    filename,
+                    {"dataset_name": name, "description": description},
+                    safe_to_repeat=False,
+                ).json()
                 job_id = sub["job_id"]
             else:
                 job_id = self._upload_dataset(path, filename, name, description)
@@ -184,10 +196,16 @@ class HttpConnection:
         """The signed-URL flow: prepare, PUT the bytes (streamed), complete."""
         ctype = _CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
         size = path.stat().st_size
-        prep = self._json("POST", "/datasets/upload", json={
-            "file": {"filename": filename, "bytes": size, "content_type": ctype},
-            "dataset_name": name, "description": description,
-        }, safe_to_repeat=False)  # fmt: skip
+        prep = self._json(
+            "POST",
+            "/datasets/upload",
+            json={
+                "file": {"filename": filename, "bytes": size, "content_type": ctype},
+                "dataset_name": name,
+                "description": description,
+            },
+            safe_to_repeat=False,
+        )
         upload_url = prep["upload"]["upload_url"]
 
         def build() -> dict[str, Any]:

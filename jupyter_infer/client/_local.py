@@ -20,7 +20,7 @@ from ._objects import Dataset
 from ._refs import DatasetRef
 from ._result_files import Results
 from ._service import Service
-from ._staging import rows, snapshot, stage
+from ._staging import rows, snapshot, stage, workers_read
 from ._uploads import Uploads
 
 if TYPE_CHECKING:
@@ -134,10 +134,16 @@ class LocalBackend(Service, Uploads, Results):
         job_id = new_id("job_")
         ds_id, dsv_id, version = self.store.create_dataset_version(name, description, label, job_id)
         job = self.store.create_job(
-            "dataset_ingest", id=job_id, dataset_id=ds_id, dataset_name=name, dataset_version_id=dsv_id,
-            dataset_version=version, input_filename=label, owner=self.runner.owner,
+            "dataset_ingest",
+            id=job_id,
+            dataset_id=ds_id,
+            dataset_name=name,
+            dataset_version_id=dsv_id,
+            dataset_version=version,
+            input_filename=label,
+            owner=self.runner.owner,
             request={"op": "ingest", "source": source, "dataset_version_id": dsv_id, "delete_source": False},
-        )  # fmt: skip
+        )
         err = self.runner.run(job["id"], lambda ctx: ingest(self.store, job, ctx, stored, table))
         if err is not None:
             raise err
@@ -166,13 +172,22 @@ class LocalBackend(Service, Uploads, Results):
 
     # ---- models ----------------------------------------------------------------------------------------------
     def train(
-        self, data: Any, model_type: str, label_column: str | None, name: str | None,
-        input_columns: list[str] | None, params: dict[str, Any] | None, id_column: str | None,
-    ) -> JobRecord:  # fmt: skip
+        self,
+        data: Any,
+        model_type: str,
+        label_column: str | None,
+        name: str | None,
+        input_columns: list[str] | None,
+        params: dict[str, Any] | None,
+        id_column: str | None,
+    ) -> JobRecord:
         if isinstance(data, Dataset):  # the version the caller holds, not whatever is latest now
-            return cast(JobRecord, self.train_stored(
-                data.id, data.version_id, model_type, label_column, name, input_columns, params, id_column
-            ))  # fmt: skip
+            return cast(
+                JobRecord,
+                self.train_stored(
+                    data.id, data.version_id, model_type, label_column, name, input_columns, params, id_column
+                ),
+            )
         check_model_type(model_type)
         check_params(model_type, params)  # fail before any data is stored
         from ..engine.io import to_frame
@@ -184,9 +199,15 @@ class LocalBackend(Service, Uploads, Results):
         # gives them back (no re-read)
         _, dsv_id, stored = self._ingest(frame, training_dataset_name(name, source_label(data), model_type))
         job = self.start_training(
-            self.store.dataset_version(dsv_id), model_type, label_column, name, input_columns, params, id_column,
+            self.store.dataset_version(dsv_id),
+            model_type,
+            label_column,
+            name,
+            input_columns,
+            params,
+            id_column,
             stored if self.in_process else None,
-        )  # fmt: skip
+        )
         return cast(JobRecord, job)
 
     def list_models(self) -> list[ModelRecord]:
@@ -216,10 +237,18 @@ class LocalBackend(Service, Uploads, Results):
         else:
             df = to_frame(data, "the inference data")
         job = self.store.create_job(
-            "infer_sync", model_id=m["id"], model_name=m["name"], model_version_id=v["id"], model_version=v["version"],
-            model_type=m["model_type"], input_filename=label, output_type=opts.output_type, rows_total=len(df),
-            owner=self.runner.owner, request={"op": "infer_sync", "options": opts.to_dict()},
-        )  # fmt: skip
+            "infer_sync",
+            model_id=m["id"],
+            model_name=m["name"],
+            model_version_id=v["id"],
+            model_version=v["version"],
+            model_type=m["model_type"],
+            input_filename=label,
+            output_type=opts.output_type,
+            rows_total=len(df),
+            owner=self.runner.owner,
+            request={"op": "infer_sync", "options": opts.to_dict()},
+        )
         from . import _sync  # pandas, pyarrow and the engine
 
         result, storing = _sync.infer(self.store, self.runner, job, df, m, v, opts, self.background_results)
@@ -229,24 +258,51 @@ class LocalBackend(Service, Uploads, Results):
         return result
 
     def _infer_job(
-        self, model: str, source: dict[str, Any], label: str | None, options: InferOptions,
-        model_version_id: str | None, executor: str | None, scheduler: str | None, extra: dict[str, Any] | None = None,
+        self,
+        model: str,
+        source: dict[str, Any],
+        label: str | None,
+        options: InferOptions,
+        model_version_id: str | None,
+        executor: str | None,
+        scheduler: str | None,
+        extra: dict[str, Any] | None = None,
         frame: pd.DataFrame | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         m, v = self.store.model_version(model, model_version_id)
         opts = options.resolve(m["model_type"])
         ds: dict[str, Any] = {"rows_total": len(frame)} if frame is not None else {}
         if "dataset_version_id" in source:
             dsv = self.store.dataset_version(source["dataset_version_id"])
-            ds = {"dataset_id": dsv["dataset_id"], "dataset_name": dsv["dataset_name"], "dataset_version_id": dsv["id"],
-                  "dataset_version": dsv["version"], "rows_total": dsv["row_count"]}  # fmt: skip
+            ds = {
+                "dataset_id": dsv["dataset_id"],
+                "dataset_name": dsv["dataset_name"],
+                "dataset_version_id": dsv["id"],
+                "dataset_version": dsv["version"],
+                "rows_total": dsv["row_count"],
+            }
         job = self.store.create_job(
-            "infer_batch", model_id=m["id"], model_name=m["name"], model_version_id=v["id"], model_version=v["version"],
-            model_type=m["model_type"], input_filename=label, output_type=opts.output_type, owner=self.runner.owner,
-            request={"op": "infer", "model_id": m["id"], "model_version_id": v["id"], "source": source,
-                     "options": opts.to_dict(), "executor": executor or "local", "scheduler": scheduler, **(extra or {})},
+            "infer_batch",
+            model_id=m["id"],
+            model_name=m["name"],
+            model_version_id=v["id"],
+            model_version=v["version"],
+            model_type=m["model_type"],
+            input_filename=label,
+            output_type=opts.output_type,
+            owner=self.runner.owner,
+            request={
+                "op": "infer",
+                "model_id": m["id"],
+                "model_version_id": v["id"],
+                "source": source,
+                "options": opts.to_dict(),
+                "executor": executor or "local",
+                "scheduler": scheduler,
+                **(extra or {}),
+            },
             **ds,
-        )  # fmt: skip
+        )
         self._submit(job, frame)
         return job
 
@@ -260,7 +316,7 @@ class LocalBackend(Service, Uploads, Results):
         scheduler: str | None,
     ) -> JobRecord:
         self.store.model_version(model, model_version_id)  # unknown model: fail before staging data
-        if executor == "dask" and isinstance(data, str) and _workers_read(data):
+        if executor == "dask" and isinstance(data, str) and workers_read(data):
             return self.infer_batch(model, data, options, model_version_id, executor, scheduler)
         frame, label = None, None
         source: dict[str, Any]
@@ -290,7 +346,7 @@ class LocalBackend(Service, Uploads, Results):
         """What an ``infer_batch`` job reads, and its label: a stored dataset's version, a file or directory, or (on
         Dask) a glob or fsspec URL the workers list and read themselves."""
         if isinstance(source, DatasetRef | str) and not (isinstance(source, str) and Path(source).exists()):
-            if not isinstance(source, DatasetRef) and executor == "dask" and _workers_read(source):
+            if not isinstance(source, DatasetRef) and executor == "dask" and workers_read(source):
                 return {"path": source}, source.rstrip("/").rsplit("/", 1)[-1]
             dsv = self.store.dataset_version(source.ref if isinstance(source, DatasetRef) else source)
             return {"dataset_version_id": dsv["id"]}, dsv["dataset_name"]  # by DatasetRef, else by name or id
@@ -339,8 +395,3 @@ class LocalBackend(Service, Uploads, Results):
             return t.replace_schema_metadata(None)
 
         return InferenceResult(meta, loader=load)
-
-
-def _workers_read(source: str) -> bool:
-    """A glob or an fsspec URL: the Dask workers list and read it themselves."""
-    return "://" in source or any(c in source for c in "*?[")

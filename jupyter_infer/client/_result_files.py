@@ -66,12 +66,18 @@ class Results(BackendParts):
         out: dict[str, Any] = {"job_type": job["type"], "job_id": job_id, "status": job["status"]}
         if job["type"] == JobType.TRAIN:
             v = self.store.model_version(job["model_id"], job["model_version_id"])[1]
-            out["training_results"] = {"metrics": v.get("metrics"), "model_id": job["model_id"],
-                                       "model_version_id": job["model_version_id"]}  # fmt: skip
+            out["training_results"] = {
+                "metrics": v.get("metrics"),
+                "model_id": job["model_id"],
+                "model_version_id": job["model_version_id"],
+            }
         elif job["type"] == JobType.DATASET_INGEST:
             dsv = self.store.dataset_version(job["dataset_version_id"])
-            out["dataset_ingest_results"] = {"row_count": dsv.get("row_count"), "byte_size": dsv.get("byte_size"),
-                                             "schema": dsv.get("schema_json")}  # fmt: skip
+            out["dataset_ingest_results"] = {
+                "row_count": dsv.get("row_count"),
+                "byte_size": dsv.get("byte_size"),
+                "schema": dsv.get("schema_json"),
+            }
         else:
             import pyarrow.dataset as pads
 
@@ -87,9 +93,17 @@ class Results(BackendParts):
         return out
 
     def result_rows(
-        self, job_id: str, limit: int, offset: int, columns: list[str], search: str | None,
-        filter_column: str | None, filter_value: str | None, sort_by: str | None, sort_dir: str,
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        job_id: str,
+        limit: int,
+        offset: int,
+        columns: list[str],
+        search: str | None,
+        filter_column: str | None,
+        filter_value: str | None,
+        sort_by: str | None,
+        sort_dir: str,
+    ) -> dict[str, Any]:
         """A page of a result's rows: those where ``filter_column`` equals ``filter_value`` and any column holds
         ``search`` (case-insensitive), sorted, cut to ``columns``; with the totals before and after filtering."""
         import pyarrow as pa
@@ -130,8 +144,14 @@ class Results(BackendParts):
         if keep:
             t = t.select(keep)
         rows = t.slice(offset, limit)
-        return {"rows": rows.to_pylist(), "limit": limit, "offset": offset, "total": total,
-                "total_filtered": t.num_rows, "columns": t.column_names}  # fmt: skip
+        return {
+            "rows": rows.to_pylist(),
+            "limit": limit,
+            "offset": offset,
+            "total": total,
+            "total_filtered": t.num_rows,
+            "columns": t.column_names,
+        }
 
     def result_stream(self, job: dict[str, Any], fmt: str) -> ResultStream:
         """A result in ``fmt``: parquet as stored (a Dask job's parts as one file), csv batch by batch, json whole.

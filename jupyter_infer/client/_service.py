@@ -98,10 +98,17 @@ class Service(BackendParts):
     if TYPE_CHECKING:  # defined by LocalBackend
 
         def _infer_job(
-            self, model: str, source: dict[str, Any], label: str | None, options: InferOptions,
-            model_version_id: str | None, executor: str | None, scheduler: str | None,
-            extra: dict[str, Any] | None = None, frame: pd.DataFrame | None = None,
-        ) -> dict[str, Any]: ...  # fmt: skip
+            self,
+            model: str,
+            source: dict[str, Any],
+            label: str | None,
+            options: InferOptions,
+            model_version_id: str | None,
+            executor: str | None,
+            scheduler: str | None,
+            extra: dict[str, Any] | None = None,
+            frame: pd.DataFrame | None = None,
+        ) -> dict[str, Any]: ...
         def infer(
             self, model: str, data: Any, options: InferOptions, model_version_id: str | None
         ) -> InferenceResult: ...
@@ -118,9 +125,14 @@ class Service(BackendParts):
         return page(self.store.list_models(q=q, limit=ALL), cursor, limit)
 
     def jobs_page(
-        self, cursor: str | None, limit: int, status: str | None = None, type: str | None = None,
-        model: str | None = None, **filters: str | None,
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        cursor: str | None,
+        limit: int,
+        status: str | None = None,
+        type: str | None = None,
+        model: str | None = None,
+        **filters: str | None,
+    ) -> dict[str, Any]:
         """Jobs of every process, newest first, filtered by status, type, model (id, version id or name) and the
         ids in ``filters`` (``model_version_id``, ``dataset_version_id``, ``dataset_id``)."""
         offset = cursor_offset(cursor)
@@ -148,10 +160,17 @@ class Service(BackendParts):
 
     # ---- training ----------------------------------------------------------------------------------------------
     def train_stored(
-        self, dataset: str | None, version_id: str | None, model_type: str | None, label_column: str | None,
-        name: str | None, input_columns: list[str] | None, params: dict[str, Any] | None, id_column: str | None,
+        self,
+        dataset: str | None,
+        version_id: str | None,
+        model_type: str | None,
+        label_column: str | None,
+        name: str | None,
+        input_columns: list[str] | None,
+        params: dict[str, Any] | None,
+        id_column: str | None,
         model: str | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         """Train on a stored dataset version (``version_id``, else ``dataset``'s newest ready one); ``model``
         names an existing model to retrain (its name, type and label are the defaults). Every check that can
         fail runs before a model version or job exists. Returns the queued job."""
@@ -173,29 +192,54 @@ class Service(BackendParts):
         return self.start_training(dsv, model_type, label_column, name, input_columns, params, id_column)
 
     def start_training(
-        self, dsv: dict[str, Any], model_type: str, label_column: str | None, name: str | None,
-        input_columns: list[str] | None, params: dict[str, Any] | None, id_column: str | None,
+        self,
+        dsv: dict[str, Any],
+        model_type: str,
+        label_column: str | None,
+        name: str | None,
+        input_columns: list[str] | None,
+        params: dict[str, Any] | None,
+        id_column: str | None,
         frame: pd.DataFrame | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         """The model version and its training job, for a validated request on a stored dataset version
         (``frame``: its rows, when this process has them in memory)."""
         name = name or f"{model_type}-{dsv['dataset_name']}"
         job_id = new_id("job_")
         mdl_id, mdlv_id, version = self.store.create_model_version(
-            name, model_type, label_column, dataset_id=dsv["dataset_id"], dataset_version_id=dsv["id"],
-            dataset_name=dsv["dataset_name"], training_job_id=job_id, params=params or {},
-        )  # fmt: skip
+            name,
+            model_type,
+            label_column,
+            dataset_id=dsv["dataset_id"],
+            dataset_version_id=dsv["id"],
+            dataset_name=dsv["dataset_name"],
+            training_job_id=job_id,
+            params=params or {},
+        )
         job = self.store.create_job(
-            JobType.TRAIN, id=job_id, model_id=mdl_id, model_name=name, model_version_id=mdlv_id,
-            model_version=version, model_type=model_type, dataset_id=dsv["dataset_id"],
-            dataset_name=dsv["dataset_name"], dataset_version_id=dsv["id"], dataset_version=dsv["version"],
+            JobType.TRAIN,
+            id=job_id,
+            model_id=mdl_id,
+            model_name=name,
+            model_version_id=mdlv_id,
+            model_version=version,
+            model_type=model_type,
+            dataset_id=dsv["dataset_id"],
+            dataset_name=dsv["dataset_name"],
+            dataset_version_id=dsv["id"],
+            dataset_version=dsv["version"],
             owner=self.runner.owner,
             request={
-                "op": "train", "dataset_version_id": dsv["id"], "model_version_id": mdlv_id, "model_type": model_type,
-                "label_column": label_column, "input_columns": input_columns, "params": params or {},
+                "op": "train",
+                "dataset_version_id": dsv["id"],
+                "model_version_id": mdlv_id,
+                "model_type": model_type,
+                "label_column": label_column,
+                "input_columns": input_columns,
+                "params": params or {},
                 "id_column": id_column,
             },
-        )  # fmt: skip
+        )
         self._submit(job, frame)
         return job
 
@@ -210,9 +254,14 @@ class Service(BackendParts):
         return {"path": relative(root, p) or path, **file_columns(p)}
 
     def infer_upload(
-        self, model: str, path: Path, options: InferOptions, model_version_id: str | None, max_rows: int,
+        self,
+        model: str,
+        path: Path,
+        options: InferOptions,
+        model_version_id: str | None,
+        max_rows: int,
         max_output_bytes: int,
-    ) -> InferenceResult:  # fmt: skip
+    ) -> InferenceResult:
         """Sync inference on an uploaded file, refused (413) before anything is decoded when its rows or its
         output would pass ``max_rows`` or ``max_output_bytes`` (0: no limit)."""
         from ._limits import check_sync
@@ -225,9 +274,16 @@ class Service(BackendParts):
 
     # ---- inference in the background ---------------------------------------------------------------------------
     def infer_stored(
-        self, model: str, dataset: str, version_id: str | None, options: InferOptions, model_version_id: str | None,
-        executor: str | None, scheduler: str | None, force_rerun: bool = False,
-    ) -> tuple[dict[str, Any], bool]:  # fmt: skip
+        self,
+        model: str,
+        dataset: str,
+        version_id: str | None,
+        options: InferOptions,
+        model_version_id: str | None,
+        executor: str | None,
+        scheduler: str | None,
+        force_rerun: bool = False,
+    ) -> tuple[dict[str, Any], bool]:
         """Score a stored dataset version in the background. Unless ``force_rerun``, an equal request (same model
         version, data version, options and executor) that is queued, running or succeeded is answered with its
         job, as Wood Wide does. Returns (the job, whether it is new)."""
@@ -239,19 +295,28 @@ class Service(BackendParts):
         if not force_rerun:
             for j in self.store.list_jobs(type=JobType.INFER_BATCH, limit=200, model_id=m["id"]):
                 r = j.get("request") or {}
-                if (j["status"] in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.SUCCEEDED)
-                        and j["model_version_id"] == v["id"]
-                        and (r.get("source") or {}).get("dataset_version_id") == dsv["id"]
-                        and r.get("options") == opts.to_dict() and r.get("executor", "local") == executor):  # fmt: skip
+                if (
+                    j["status"] in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.SUCCEEDED)
+                    and j["model_version_id"] == v["id"]
+                    and (r.get("source") or {}).get("dataset_version_id") == dsv["id"]
+                    and r.get("options") == opts.to_dict()
+                    and r.get("executor", "local") == executor
+                ):
                     return j, False
         source = {"dataset_version_id": dsv["id"]}
         job = self._infer_job(m["id"], source, dsv["dataset_name"], opts, v["id"], executor, scheduler)
         return job, True
 
     def infer_upload_async(
-        self, model: str, path: Path, filename: str | None, options: InferOptions, model_version_id: str | None,
-        executor: str | None, scheduler: str | None,
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        model: str,
+        path: Path,
+        filename: str | None,
+        options: InferOptions,
+        model_version_id: str | None,
+        executor: str | None,
+        scheduler: str | None,
+    ) -> dict[str, Any]:
         """Score an uploaded file (staged in the store, removed when the job is done with it) in the background."""
         m, _v = self.store.model_version(model, model_version_id)
         options.resolve(m["model_type"])  # a wrong option fails the request, not the job
@@ -260,9 +325,16 @@ class Service(BackendParts):
         return self._infer_job(m["id"], source, filename or path.name, options, model_version_id, executor, scheduler)
 
     def infer_file_async(
-        self, model: str, root: Path, path: str, options: InferOptions, model_version_id: str | None,
-        executor: str | None, scheduler: str | None, output_path: str | None,
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        model: str,
+        root: Path,
+        path: str,
+        options: InferOptions,
+        model_version_id: str | None,
+        executor: str | None,
+        scheduler: str | None,
+        output_path: str | None,
+    ) -> dict[str, Any]:
         """Score a file under ``root`` in the background, written to ``output_path`` (under ``root``; never over
         an existing file), else to ``<stem>.<model name>.<format>`` beside it."""
         m, _v = self.store.model_version(model, model_version_id)
@@ -282,5 +354,6 @@ class Service(BackendParts):
                 raise NotFoundError(f"The folder of output_path does not exist: {Path(output_path).parent}")
         # the root travels with the job: the worker opens both paths again from it, following no link
         extra = {"output_path": str(dest), "root": str(root)}
-        return self._infer_job(m["id"], {"path": str(src)}, src.name, opts, model_version_id, executor, scheduler,
-                               extra=extra)  # fmt: skip
+        return self._infer_job(
+            m["id"], {"path": str(src)}, src.name, opts, model_version_id, executor, scheduler, extra=extra
+        )

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 # jobs (the command line, the panel's server) does not pay for them.
 
 
+def workers_read(source: str) -> bool:
+    """A glob or an fsspec URL: the Dask workers list and read it themselves."""
+    return "://" in source or any(c in source for c in "*?[")
+
+
 def stage(store: Store, data: Any, what: str) -> tuple[str, bool, str | None]:
     """A path a job can read, whether to delete it after, and the input's file name: a file as it is, a table
     written to the store's uploads (deleted after)."""

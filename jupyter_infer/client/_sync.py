@@ -35,9 +35,15 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def infer(
-    store: Store, runner: Runner, job: dict[str, Any], df: pd.DataFrame, model: dict[str, Any],
-    version: dict[str, Any], opts: InferOptions, background: bool,
-) -> tuple[InferenceResult, Future[None] | None]:  # fmt: skip
+    store: Store,
+    runner: Runner,
+    job: dict[str, Any],
+    df: pd.DataFrame,
+    model: dict[str, Any],
+    version: dict[str, Any],
+    opts: InferOptions,
+    background: bool,
+) -> tuple[InferenceResult, Future[None] | None]:
     """Run the queued sync job ``job`` over ``df``; returns its result and, with ``background``, the future of
     the storing still under way (None when it was stored before returning)."""
     handoff: Future[InferenceResult] = Future()

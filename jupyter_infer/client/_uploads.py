@@ -56,9 +56,15 @@ class Uploads(BackendParts):
         return folder
 
     def ingest_file(
-        self, source: Path, filename: str, dataset: str | None, name: str | None, description: str | None,
-        status: str = JobStatus.QUEUED, extra: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        source: Path,
+        filename: str,
+        dataset: str | None,
+        name: str | None,
+        description: str | None,
+        status: str = JobStatus.QUEUED,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """A new dataset version (of ``dataset``, or of the dataset ``name``, else one named after the file) and
         its ingest job of ``source``, which it deletes when done. Queued at once, or ``waiting_for_upload``."""
         if dataset:
@@ -66,13 +72,25 @@ class Uploads(BackendParts):
         name = name or Path(safe_filename(filename, "dataset")).stem
         job_id = new_id("job_")
         ds_id, dsv_id, version = self.store.create_dataset_version(name, description, filename, job_id)
-        request = {"op": "ingest", "source": str(source), "dataset_version_id": dsv_id, "delete_source": True,
-                   **(extra or {})}  # fmt: skip
+        request = {
+            "op": "ingest",
+            "source": str(source),
+            "dataset_version_id": dsv_id,
+            "delete_source": True,
+            **(extra or {}),
+        }
         job = self.store.create_job(
-            JobType.DATASET_INGEST, status=status, id=job_id, dataset_id=ds_id, dataset_name=name,
-            dataset_version_id=dsv_id, dataset_version=version, input_filename=filename, owner=self.runner.owner,
+            JobType.DATASET_INGEST,
+            status=status,
+            id=job_id,
+            dataset_id=ds_id,
+            dataset_name=name,
+            dataset_version_id=dsv_id,
+            dataset_version=version,
+            input_filename=filename,
+            owner=self.runner.owner,
             request=request,
-        )  # fmt: skip
+        )
         if status == JobStatus.QUEUED:
             self._submit(job)
         return job
@@ -85,9 +103,15 @@ class Uploads(BackendParts):
         return self.ingest_file(path, filename or path.name, dataset, name, description)
 
     def prepare_upload(
-        self, filename: str, size: int, content_type: str, dataset: str | None, name: str | None,
-        description: str | None, expires_seconds: float,
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        filename: str,
+        size: int,
+        content_type: str,
+        dataset: str | None,
+        name: str | None,
+        description: str | None,
+        expires_seconds: float,
+    ) -> dict[str, Any]:
         """The upload flow's first step: a dataset version whose ingest job waits for ``size`` bytes (the PUT),
         failed with its bytes removed if not completed within ``expires_seconds``."""
         source = self.upload_folder() / safe_filename(filename)

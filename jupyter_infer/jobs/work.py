@@ -99,10 +99,15 @@ def train_job(store: Store, job: dict[str, Any], ctx: JobContext, frame: pd.Data
     read = time.perf_counter() - t0
     throttle(len(df), ctx)
     art = train(
-        df, req["model_type"], label_column=req.get("label_column"), input_columns=req.get("input_columns"),
-        params=req.get("params"), id_column=req.get("id_column"), report=ctx.report,
+        df,
+        req["model_type"],
+        label_column=req.get("label_column"),
+        input_columns=req.get("input_columns"),
+        params=req.get("params"),
+        id_column=req.get("id_column"),
+        report=ctx.report,
         check_cancel=ctx.check_cancel,
-    )  # fmt: skip
+    )
     ctx.check_cancel()
     ctx.progress(phase="save", fraction=0.98, force=True)
     t_save = time.perf_counter()
@@ -114,11 +119,18 @@ def train_job(store: Store, job: dict[str, Any], ctx: JobContext, frame: pd.Data
     seconds["save"] = round(time.perf_counter() - t_save, 4)
     seconds["total"] = round(time.perf_counter() - t0, 4)
     info = {**art.info, "phase_seconds": seconds}
-    ctx.on_success(store.model_ready(
-        mdlv, path=str(path), metrics=art.metrics, descriptions=art.descriptions, info=info,
-        params=art.info.get("params", {}), input_columns=art.input_columns,
-        library_versions=persist.library_versions(),
-    ))  # fmt: skip
+    ctx.on_success(
+        store.model_ready(
+            mdlv,
+            path=str(path),
+            metrics=art.metrics,
+            descriptions=art.descriptions,
+            info=info,
+            params=art.info.get("params", {}),
+            input_columns=art.input_columns,
+            library_versions=persist.library_versions(),
+        )
+    )
     remember_artifact(mdlv, art, size)  # the next inference in this process needs no load (unused if the job loses)
     return {"rows_done": len(df)}
 

@@ -59,9 +59,16 @@ def run(magics: InferMagics, args: Namespace, cell: str) -> Any:
             written = target.save(export, args.output_type, overwrite=args.force)
             note = ExportNote(Path(written), str(args.output_type), len(df))
         view = ResultView(
-            result, df, model, rec, magics.max_rows, show_table=dest is None, charts=magics.charts, dest=dest,
+            result,
+            df,
+            model,
+            rec,
+            magics.max_rows,
+            show_table=dest is None,
+            charts=magics.charts,
+            dest=dest,
             threshold=threshold,
-        )  # fmt: skip
+        )
         magics.push(dest, df)
         return view, note
 

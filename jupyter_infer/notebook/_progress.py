@@ -82,8 +82,13 @@ class ProgressView(widgets.VBox):
         self.cancel_event = threading.Event()
         self.bar = widgets.FloatProgress(value=0.0, min=0.0, max=100.0, layout=widgets.Layout(width="320px"))
         self.label = widgets.HTML(value=self._label_html())
-        self.cancel_button = widgets.Button(description="Cancel", icon="stop", button_style="warning",
-                                            layout=widgets.Layout(width="90px"), disabled=not cancellable)  # fmt: skip
+        self.cancel_button = widgets.Button(
+            description="Cancel",
+            icon="stop",
+            button_style="warning",
+            layout=widgets.Layout(width="90px"),
+            disabled=not cancellable,
+        )
         self.cancel_button.on_click(self._on_cancel)
         self.result = widgets.HTML(value="")
         head = widgets.HTML(value=f"<b>{html.escape(title)}</b> <code>{html.escape(job_id)}</code>")

@@ -254,12 +254,17 @@ class ModelsTable:
     def rows(self) -> list[dict[str, Any]]:
         return [
             {
-                "name": m.name, "type": m.model_type, "version": m.version, "status": m.status,
-                "metrics": self._metrics(m), "label": m.label_column or "", "training data": m.training_dataset_name,
+                "name": m.name,
+                "type": m.model_type,
+                "version": m.version,
+                "status": m.status,
+                "metrics": self._metrics(m),
+                "label": m.label_column or "",
+                "training data": m.training_dataset_name,
                 "id": m.id,
             }
             for m in self.models
-        ]  # fmt: skip
+        ]
 
     def to_pandas(self) -> pd.DataFrame:
         return pd.DataFrame(

@@ -48,9 +48,13 @@ class UploadWidget(widgets.VBox):
         self.worker: threading.Thread | None = None
         self.run_button.on_click(lambda _b: self.start())
         super().__init__(
-            children=[widgets.HBox([self.picker, self.model, self.format, self.run_button]), self.message,
-                      self.progress, self.output]
-        )  # fmt: skip
+            children=[
+                widgets.HBox([self.picker, self.model, self.format, self.run_button]),
+                self.message,
+                self.progress,
+                self.output,
+            ]
+        )
 
     def __repr__(self) -> str:
         return f"jupyter-infer upload widget: pick a csv/parquet/json file up to {self.max_mb:g} MB, a model, Run."

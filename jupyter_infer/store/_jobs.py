@@ -114,12 +114,24 @@ class JobStore(StoreHome):
             with self.db.tx() as c:
                 for r in rows:
                     if r["status"] == JobStatus.WAITING_FOR_UPLOAD:
-                        ok = L.end_job(c, r["id"], JobStatus.FAILED, "the upload URL expired before the upload was "
-                                       "completed; prepare a new upload", where=expired, args=(t,))  # fmt: skip
+                        ok = L.end_job(
+                            c,
+                            r["id"],
+                            JobStatus.FAILED,
+                            "the upload URL expired before the upload was completed; prepare a new upload",
+                            where=expired,
+                            args=(t,),
+                        )
                     else:
-                        ok = L.end_job(c, r["id"], JobStatus.FAILED, f"worker stopped (no heartbeat for "
-                                       f"{STALE_SECONDS:.0f} s)", only_from=ACTIVE, where="heartbeat_at < ?",
-                                       args=(cutoff,))  # fmt: skip
+                        ok = L.end_job(
+                            c,
+                            r["id"],
+                            JobStatus.FAILED,
+                            f"worker stopped (no heartbeat for {STALE_SECONDS:.0f} s)",
+                            only_from=ACTIVE,
+                            where="heartbeat_at < ?",
+                            args=(cutoff,),
+                        )
                     if ok:
                         ended.append(r["id"])
             _files.release(self, ended)
@@ -230,8 +242,14 @@ class JobStore(StoreHome):
     def queue_upload(self, job_id: str, request: dict[str, Any]) -> bool:
         """``/complete``: the ingest waiting for its upload is queued (False if it is no longer waiting)."""
         with self.db.tx() as c:
-            return L.move(c, "jobs", job_id, JobStatus.QUEUED, {"request": request, "heartbeat_at": now()},
-                          only_from=(JobStatus.WAITING_FOR_UPLOAD,))  # fmt: skip
+            return L.move(
+                c,
+                "jobs",
+                job_id,
+                JobStatus.QUEUED,
+                {"request": request, "heartbeat_at": now()},
+                only_from=(JobStatus.WAITING_FOR_UPLOAD,),
+            )
 
     def accept_upload(self, job_id: str, part: Path, dest: Path) -> bool:
         """Put an uploaded file in place for its ingest, only while the job still waits for it (atomically with

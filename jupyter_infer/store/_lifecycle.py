@@ -172,8 +172,13 @@ def end_job(
     ``only_from``): then nothing changed."""
     assert to in TERMINAL, to
     done = to == J.SUCCEEDED
-    sets = {"error_message": message, "finished_at": now(), "estimated_seconds_remaining": 0.0 if done else None,
-            **({"progress": 100.0} if done else {}), **fields}  # fmt: skip
+    sets = {
+        "error_message": message,
+        "finished_at": now(),
+        "estimated_seconds_remaining": 0.0 if done else None,
+        **({"progress": 100.0} if done else {}),
+        **fields,
+    }
     if not move(c, "jobs", job_id, to, sets, only_from, where, args):
         return False
     if not done:

@@ -43,8 +43,10 @@ class Retention:
     def checked(self) -> Retention:
         """This policy, if both bounds are 0 or more."""
         if self.keep < 0 or not self.max_age_hours >= 0:
-            raise OptionError(f"The sync result retention must be 0 or more (0: no limit); got keep={self.keep}, "
-                              f"max_age_hours={self.max_age_hours}.")  # fmt: skip
+            raise OptionError(
+                f"The sync result retention must be 0 or more (0: no limit); got keep={self.keep}, "
+                f"max_age_hours={self.max_age_hours}."
+            )
         return self
 
     def expired(self, db: Database) -> list[str]:

@@ -81,8 +81,12 @@ class Store(JobStore, Queries):
 
     def dataset_ready(self, dsv_id: str, path: Path, row_count: int, schema: dict[str, str]) -> Commit:
         """Registers an ingested file as the version's data, when (and only if) its ingest job succeeds."""
-        fields = {"path": str(path), "row_count": row_count, "byte_size": path.stat().st_size,
-                  "schema_json": json.dumps(schema)}  # fmt: skip
+        fields = {
+            "path": str(path),
+            "row_count": row_count,
+            "byte_size": path.stat().st_size,
+            "schema_json": json.dumps(schema),
+        }
         return lambda c: L.finish_version(c, "dataset_versions", dsv_id, **fields)
 
     def _dataset_record(self, d: Any) -> dict[str, Any]:
@@ -139,9 +143,12 @@ class Store(JobStore, Queries):
         col, vtable = ("dataset_id", "dataset_versions") if table == "datasets" else ("model_id", "model_versions")
         with self.db.tx() as c:
             paths = [r["path"] for r in c.execute(f"SELECT path FROM {vtable} WHERE {col}=?", (rec_id,))]
-            work = [r["id"] for r in c.execute(
-                f"SELECT id FROM jobs WHERE {col}=? AND status IN ({','.join('?' * len(OPEN))})", (rec_id, *OPEN)
-            )]  # fmt: skip
+            work = [
+                r["id"]
+                for r in c.execute(
+                    f"SELECT id FROM jobs WHERE {col}=? AND status IN ({','.join('?' * len(OPEN))})", (rec_id, *OPEN)
+                )
+            ]
             canceled = [j for j in work if self._cancel_in(c, j, f"canceled: {why}", OPEN)]
             c.execute(f"DELETE FROM {table} WHERE id=?", (rec_id,))
         for p in paths:
