@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import pickle
@@ -18,6 +19,8 @@ import jupyter_infer as ji
 from jupyter_infer.engine import persist
 from jupyter_infer.engine.model import train
 from jupyter_infer.engine.options import InferOptions
+from jupyter_infer.engine.schema import align
+from jupyter_infer.engine.types import _select
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +236,83 @@ def test_a_first_format_file_with_a_looping_tree_is_refused_too(artifact) -> Non
     old = zipped({"meta.json": json.dumps(meta).encode(), "model.skops": sio.dumps(state)})
     with pytest.raises(ji.UnsafeModelError, match="backwards"):
         persist.loads(old)
+
+
+@pytest.fixture(scope="module")
+def forests(penguins: pd.DataFrame) -> dict[str, bytes]:
+    """The engine's random forest (as ``best`` can choose it), a classifier and a regressor, in model files."""
+    out = {}
+    for label in ("species", "body_mass_g"):
+        art = train(penguins, "prediction", label_column=label, params={"training_mode": "fast"})
+        rows = penguins.dropna(subset=[label])
+        X = art.featurizer.tree_matrix(align(rows, art.featurizer.schema)[0])
+        est = (
+            _select.forest(art.core["task"], len(rows), 30).fit(X, rows[label].to_numpy()).set_params(warm_start=False)
+        )
+        core = {k: v for k, v in art.core.items() if k != "blend"}
+        out[label] = persist.dumps(dataclasses.replace(art, core={**core, "estimator": est, "kind": "forest"}))
+    return out
+
+
+@pytest.mark.parametrize("label", ["species", "body_mass_g"])
+def test_a_random_forest_round_trips_as_npy_members_with_identical_predictions(
+    forests: dict[str, bytes], penguins: pd.DataFrame, label: str
+) -> None:
+    data = forests[label]
+    parts = members(data)
+    assert any(name.endswith(".nodes") for name in parts)
+    assert "sklearn.tree._tree.Tree" not in persist.types_in(parts["model.skops"])  # trees are not skops objects
+    old = {**persist.read_meta(data)[0], "format_version": 1}  # the same forest all in skops, as format 1 kept it
+    reference = persist.loads(zipped({"meta.json": json.dumps(old).encode(), "model.skops": sio.dumps(
+        persist.loads(data).to_state())}))  # fmt: skip
+    back = persist.loads(data)
+    assert type(back.core["estimator"]).__name__.startswith("RandomForest")
+    opts = InferOptions(prob_columns=True) if label == "species" else InferOptions()
+    rows = penguins.drop(columns=[label])
+    pd.testing.assert_frame_equal(back.scorer(opts).score(rows), reference.scorer(opts).score(rows))
+    est, ref = back.core["estimator"], reference.core["estimator"]
+    X = back.featurizer.tree_matrix(align(rows, back.featurizer.schema)[0])
+    predict = "predict_proba" if label == "species" else "predict"
+    np.testing.assert_array_equal(getattr(est, predict)(X), getattr(ref, predict)(X))
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [("left_child", 0, "backwards"), ("right_child", 10**6, "outside its tree"), ("feature", 10**6, "feature")],
+)
+def test_a_random_forest_whose_trees_would_read_out_of_bounds_is_refused(forests, field, value, message) -> None:  # type: ignore[no-untyped-def]
+    def tamper(a: np.ndarray) -> np.ndarray:
+        a[field][first_split(a, "left_child")] = value
+        return a
+
+    with pytest.raises(ji.UnsafeModelError, match=message):
+        persist.loads(with_nodes(forests["species"], tamper))
+
+
+def test_a_random_forest_tree_with_another_class_count_is_refused(forests) -> None:  # type: ignore[no-untyped-def]
+    data = forests["species"]
+    parts = members(data)
+    table_name = next(n for n in parts if n.endswith(".table"))
+    table = np.lib.format.read_array(io.BytesIO(parts[table_name]))
+    n_nodes, _, _, n_classes = table[0]
+    assert n_classes == 3
+    table[0, 3] = 2  # the first tree now claims two classes; its values shrink to match, so only the count is wrong
+    values_name = table_name.replace(".table", ".values")
+    values = np.lib.format.read_array(io.BytesIO(parts[values_name]))
+    parts[table_name], parts[values_name] = npy(table), npy(np.delete(values, np.arange(n_nodes * 2, n_nodes * 3)))
+    with pytest.raises(ji.UnsafeModelError, match="other classes than the forest"):
+        persist.loads(zipped(parts))
+    parts[table_name] = npy(table)  # the count changed without the values: the sizes no longer add up
+    parts[values_name] = npy(values)
+    with pytest.raises(ji.UnsafeModelError, match="do not add up"):
+        persist.loads(zipped(parts))
+
+
+def test_a_pickle_in_a_random_forest_member_is_refused_without_running_it(forests) -> None:  # type: ignore[no-untyped-def]
+    for suffix in (".nodes", ".values", ".table"):
+        parts = members(forests["species"])
+        name = next(n for n in parts if n.endswith(suffix))
+        parts[name] = npy(np.array([_Payload()], dtype=object), allow_pickle=True)
+        with pytest.raises(ji.UnsafeModelError, match="tampered"):
+            persist.loads(zipped(parts))
+    assert EXECUTED == []

@@ -3,9 +3,9 @@ the skops payload into plain ``.npy`` members: one array per kind instead of tho
 
 ``pack`` swaps each such part of the model's state for a small marker dict (the model itself is not changed) and
 returns the arrays to store. ``unpack`` rebuilds the parts from arrays read without pickle, and refuses arrays
-that do not fit together: every tree's child links point forward inside that tree (so prediction always ends),
-every feature index and bitset index is within bounds, and every size agrees with the bytes in the file. The
-classes rebuilt are fixed here, never named by the file.
+that do not fit together: every size agrees with the bytes in the file, and the rebuilt trees pass
+``_tree_checks`` (child links forward, feature and bitset indices in bounds). The classes rebuilt are fixed here,
+never named by the file.
 """
 
 from __future__ import annotations
@@ -18,21 +18,32 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor, IsolationForest
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    IsolationForest,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE, X_BITSET_INNER_DTYPE
 from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
-from sklearn.tree import ExtraTreeRegressor
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeRegressor
 from sklearn.tree._tree import NODE_DTYPE, Tree
+
+from ._tree_checks import PackError, check_boosting, check_forest, check_random_forest, concat
 
 MARK = "__jupyter_infer_packed__"
 PLAIN = "plain.json"
 HGB = (HistGradientBoostingClassifier, HistGradientBoostingRegressor)
+# each forest's tree class, fixed here (a file never names the class its trees are rebuilt as)
+TREE_OF: dict[type, type[Any]] = {
+    IsolationForest: ExtraTreeRegressor,
+    RandomForestClassifier: DecisionTreeClassifier,
+    RandomForestRegressor: DecisionTreeRegressor,
+}
+CLASS_ATTRS = ("classes_", "n_classes_")  # a classifier tree's, rebuilt from its tree: classes 0..k-1
 NUMERIC_KINDS = "biuf"
 Reader = Callable[[str], bytes]
-
-
-class PackError(ValueError):
-    """A packed part is malformed: its arrays do not describe valid trees."""
 
 
 # ---- writing ------------------------------------------------------------------------------------------------------
@@ -64,6 +75,10 @@ class Packer:
             return type(obj)(items) if any(a is not b for a, b in zip(items, obj, strict=True)) else obj
         if isinstance(obj, HGB) and isinstance(getattr(obj, "_predictors", None), list):
             return self._with(obj, {"_predictors": self.hgb(obj._predictors)})
+        if type(obj) in (RandomForestClassifier, RandomForestRegressor) and isinstance(
+            vars(obj).get("estimators_"), list
+        ):
+            return self._with(obj, {"estimators_": self.trees(obj.estimators_, TREE_OF[type(obj)])})
         if isinstance(obj, IsolationForest) and isinstance(getattr(obj, "estimators_", None), list):
             swaps = {"estimators_": self.trees(obj.estimators_)}
             for name, value in vars(obj).items():
@@ -95,16 +110,20 @@ class Packer:
         p = self.prefix()
         counts = [[len(t.nodes), len(t.binned_left_cat_bitsets), len(t.raw_left_cat_bitsets)] for t in flat]
         self.members[f"{p}.counts"] = np.asarray(counts, dtype=np.int64).reshape(len(predictors), per_iter.pop(), 3)
-        self.members[f"{p}.nodes"] = _concat([t.nodes for t in flat], PREDICTOR_RECORD_DTYPE)
+        self.members[f"{p}.nodes"] = concat([t.nodes for t in flat], PREDICTOR_RECORD_DTYPE)
         for part in ("binned", "raw"):
             arrays = [getattr(t, f"{part}_left_cat_bitsets").reshape(-1, 8) for t in flat]
-            self.members[f"{p}.{part}"] = _concat(arrays, X_BITSET_INNER_DTYPE)
+            self.members[f"{p}.{part}"] = concat(arrays, X_BITSET_INNER_DTYPE)
         return {MARK: "hgb_predictors", "prefix": p}
 
-    def trees(self, estimators: list[Any]) -> dict[str, Any] | None:
-        if not estimators or any(type(e) is not ExtraTreeRegressor or e.tree_.n_outputs != 1 for e in estimators):
+    def trees(self, estimators: list[Any], cls: type[Any] = ExtraTreeRegressor) -> dict[str, Any] | None:
+        if not estimators or any(type(e) is not cls or e.tree_.n_outputs != 1 for e in estimators):
             return None
-        attrs = [{k: v for k, v in e.__getstate__().items() if k != "tree_"} for e in estimators]
+        if cls is DecisionTreeClassifier and any(
+            not np.array_equal(e.classes_, np.arange(e.tree_.max_n_classes)) for e in estimators
+        ):
+            return None
+        attrs = [{k: v for k, v in e.__getstate__().items() if k not in ("tree_", *CLASS_ATTRS)} for e in estimators]
         if any(not isinstance(v, str | int | float | bool | type(None)) for a in attrs for v in a.values()):
             return None
         p = self.prefix()
@@ -112,8 +131,8 @@ class Packer:
         table = [[s["node_count"], s["max_depth"], e.tree_.n_features, e.tree_.max_n_classes]
                  for s, e in zip(states, estimators, strict=True)]  # fmt: skip
         self.members[f"{p}.table"] = np.asarray(table, dtype=np.int64)
-        self.members[f"{p}.nodes"] = _concat([s["nodes"] for s in states], NODE_DTYPE)
-        self.members[f"{p}.values"] = _concat([s["values"].ravel() for s in states], np.float64)
+        self.members[f"{p}.nodes"] = concat([s["nodes"] for s in states], NODE_DTYPE)
+        self.members[f"{p}.values"] = concat([s["values"].ravel() for s in states], np.float64)
         self.members[f"{p}.attrs.json"] = json.dumps(attrs).encode()
         return {MARK: "trees", "prefix": p}
 
@@ -130,12 +149,6 @@ class Packer:
         self.members[f"{p}.lengths"] = np.asarray([len(a) for a in value], dtype=np.int64)
         self.members[f"{p}.data"] = np.concatenate(value)
         return {MARK: "ragged", "prefix": p, "tuple": isinstance(value, tuple)}
-
-
-def _concat(arrays: list[np.ndarray], dtype: Any) -> np.ndarray:
-    """One array of exactly ``dtype`` (numpy's own concatenation drops the padding of record dtypes)."""
-    out = np.empty((sum(len(a) for a in arrays), *arrays[0].shape[1:]), dtype=dtype)
-    return np.concatenate(arrays, out=out) if arrays else out
 
 
 def pack(state: Any) -> tuple[Any, dict[str, np.ndarray | bytes]]:
@@ -210,6 +223,8 @@ class Unpacker:
                 check_boosting(obj)
             elif isinstance(obj, IsolationForest):
                 check_forest(obj)
+            elif type(obj) in (RandomForestClassifier, RandomForestRegressor):
+                check_random_forest(obj)
         return obj
 
     def part(self, owner: Any, marker: dict[str, Any]) -> Any:
@@ -218,8 +233,8 @@ class Unpacker:
             raise PackError(f"a packed part without a name ({marker!r})")
         if kind == "hgb_predictors" and isinstance(owner, HGB):
             return self.hgb(p)
-        if kind == "trees" and isinstance(owner, IsolationForest):
-            return self.trees(p)
+        if kind == "trees" and type(owner) in TREE_OF:
+            return self.trees(p, TREE_OF[type(owner)])
         if kind == "ragged" and isinstance(owner, IsolationForest):
             lengths = self.npy(p, "lengths", np.int64, 1)
             data = self.npy(p, "data", None, 1)
@@ -248,7 +263,7 @@ class Unpacker:
         k = counts.shape[1]
         return [trees[i * k : (i + 1) * k] for i in range(counts.shape[0])]
 
-    def trees(self, p: str) -> list[ExtraTreeRegressor]:
+    def trees(self, p: str, cls: type[Any] = ExtraTreeRegressor) -> list[Any]:
         table = self.npy(p, "table", np.int64, 2)
         nodes = self.npy(p, "nodes", NODE_DTYPE, 1)
         values = self.npy(p, "values", np.float64, 1)
@@ -276,7 +291,9 @@ class Unpacker:
                     "values": values[value_at[i] : value_at[i + 1]].reshape(-1, 1, int(n_classes[i])),
                 }
             )
-            est = ExtraTreeRegressor.__new__(ExtraTreeRegressor)
+            est = object.__new__(cls)
+            if cls is DecisionTreeClassifier:
+                a = {**a, "classes_": np.arange(n_classes[i], dtype=np.float64), "n_classes_": np.intp(n_classes[i])}
             est.__setstate__({**a, "tree_": tree})
             out.append(est)
         return out
@@ -287,80 +304,6 @@ def _bounds(lengths: np.ndarray, total: int, p: str) -> np.ndarray:
     if lengths.ndim != 1 or np.any(lengths < 0) or int(lengths.sum()) != total:
         raise PackError(f"{p}: the part sizes do not add up to the {total} stored items")
     return np.concatenate([[0], np.cumsum(lengths)])
-
-
-def _check_links(left: np.ndarray, right: np.ndarray, inner: np.ndarray, n_nodes: np.ndarray, what: str) -> None:
-    """Every split's children lie after it and inside its own tree, so a walk from the root ends at a leaf."""
-    starts = np.repeat(np.concatenate([[0], np.cumsum(n_nodes)[:-1]]), n_nodes)
-    local = np.arange(len(left)) - starts
-    size = np.repeat(n_nodes, n_nodes)
-    left, right = left.astype(np.int64), right.astype(np.int64)
-    ok = (left > local) & (left < size) & (right > local) & (right < size)
-    if not np.all(ok | ~inner):
-        raise PackError(f"{what}: a split points outside its tree or backwards")
-
-
-def check_boosting(est: Any) -> None:
-    """Every boosted tree, however it was stored, can be walked safely: its links point forward inside it, and
-    each split names a feature the model has (a categorical one for a category split, with a bitset that exists).
-    scikit-learn's predict reads these without bounds checks."""
-    preds = vars(est).get("_predictors")
-    flat = (
-        [t for it in preds for t in it] if isinstance(preds, list) and all(isinstance(i, list) for i in preds) else None
-    )
-    if flat is None or not all(isinstance(t, TreePredictor) for t in flat):
-        raise PackError("the boosted trees are not a list of lists of tree predictors")
-    if not flat:
-        return
-    ok = all(
-        isinstance(t.nodes, np.ndarray) and t.nodes.dtype == PREDICTOR_RECORD_DTYPE and t.nodes.ndim == 1
-        and isinstance(t.raw_left_cat_bitsets, np.ndarray) and t.raw_left_cat_bitsets.ndim == 2
-        for t in flat
-    )  # fmt: skip
-    if not ok:
-        raise PackError("a boosted tree holds arrays of the wrong kind")
-    nodes = _concat([t.nodes for t in flat], PREDICTOR_RECORD_DTYPE)
-    n_nodes = np.asarray([len(t.nodes) for t in flat], dtype=np.int64)
-    n_bits = np.asarray([len(t.raw_left_cat_bitsets) for t in flat], dtype=np.int64)
-    mapper_cats = np.asarray(getattr(vars(est).get("_bin_mapper"), "is_categorical_", ()), dtype=bool)
-    n_features = vars(est).get("n_features_in_")
-    if np.any(n_nodes < 1) or type(n_features) is not int or mapper_cats.shape != (n_features,):
-        raise PackError("the boosted trees, the feature count and the categorical mask disagree")
-    inner = nodes["is_leaf"] == 0
-    feature = nodes["feature_idx"]
-    ok_feature = (feature >= 0) & (feature < n_features)
-    categorical = inner & (nodes["is_categorical"] != 0)
-    ok_category = ok_feature & mapper_cats[np.where(ok_feature, feature, 0)]
-    ok_category &= nodes["bitset_idx"] < np.repeat(n_bits, n_nodes)
-    _check_links(nodes["left"], nodes["right"], inner, n_nodes, "a boosted tree")
-    if not np.all(ok_feature | ~inner) or not np.all(ok_category | ~categorical):
-        raise PackError("a boosted tree's split names a feature or category set the model does not have")
-
-
-def check_forest(forest: IsolationForest) -> None:
-    """The same for an isolation forest's trees, which the forest also hands column subsets without checks."""
-    trees, features = vars(forest).get("estimators_"), vars(forest).get("estimators_features_")
-    if not isinstance(trees, list) or not isinstance(features, list | tuple) or len(trees) != len(features):
-        raise PackError("the forest's trees and their feature lists disagree")
-    if not all(isinstance(getattr(t, "tree_", None), Tree) for t in trees):
-        raise PackError("a tree of the forest is not a fitted tree")
-    n_in = vars(forest).get("n_features_in_")
-    for t, f in zip(trees, features, strict=True):
-        if type(n_in) is not int or t.tree_.n_features != len(f) or t.tree_.n_features > n_in:
-            raise PackError("a tree of the forest reads more columns than the forest has")
-        if not isinstance(f, np.ndarray) or f.dtype.kind not in "iu" or np.any((f < 0) | (f >= n_in)):
-            raise PackError("a tree of the forest reads columns the forest does not have")
-    if not trees:
-        return
-    nodes = _concat([t.tree_.__getstate__()["nodes"] for t in trees], NODE_DTYPE)
-    n_nodes = np.asarray([t.tree_.node_count for t in trees], dtype=np.int64)
-    inner = nodes["left_child"] != -1
-    if np.any(n_nodes < 1) or np.any(~inner & (nodes["right_child"] != -1)):
-        raise PackError("a tree of the forest is empty or has a leaf with a child")
-    _check_links(nodes["left_child"], nodes["right_child"], inner, n_nodes, "a tree of the forest")
-    f = nodes["feature"]
-    if np.any(inner & ((f < 0) | (f >= np.repeat([t.tree_.n_features for t in trees], n_nodes)))):
-        raise PackError("a tree of the forest splits on a feature it does not have")
 
 
 def unpack(state: Any, read: Reader) -> Any:

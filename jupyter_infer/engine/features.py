@@ -20,9 +20,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from .schema import BOOLEAN, CATEGORICAL, DATETIME, DATETIME_PARTS, NUMERIC, TEXT, Schema, datetime_parts
 
 MISSING_LEVEL = "__missing__"
-
-
 DISTANCE_BOUND = 1e15
+SMALL_BATCH = 64  # rows up to which a category is looked up in a dict
 
 
 class Featurizer:
@@ -39,6 +38,7 @@ class Featurizer:
         self.distance = distance
         self.cat_names = [c.name for c in schema.of_kind(CATEGORICAL)]
         self._cat_levels = {c.name: pd.Index(c.categories) for c in schema.of_kind(CATEGORICAL)}
+        self._lookups: dict[str, dict[str, float]] = {}
 
     # ---- fitting -------------------------------------------------------------------------------------------
     @classmethod
@@ -130,8 +130,14 @@ class Featurizer:
         """Categoricals as float codes into the training levels; unseen and missing become NaN."""
         out = []
         for name in self.cat_names:
-            levels = self._cat_levels[name]
-            idx = levels.get_indexer(aligned[name].to_numpy(dtype=object))
+            values = aligned[name].to_numpy(dtype=object)
+            if len(values) <= SMALL_BATCH:  # a few rows: a dict lookup, not a hash table built per call
+                lookup = self._lookups.get(name)
+                if lookup is None:
+                    lookup = self._lookups[name] = {v: float(i) for i, v in enumerate(self._cat_levels[name])}
+                out.append(np.array([lookup.get(v, np.nan) for v in values], dtype=np.float32))
+                continue
+            idx = self._cat_levels[name].get_indexer(values)
             codes = idx.astype(np.float32)
             codes[idx < 0] = np.nan
             out.append(codes)

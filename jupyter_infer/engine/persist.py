@@ -18,7 +18,7 @@ import skops.io as sio
 from skops.io.exceptions import UntrustedTypesFoundException
 
 from .._exceptions import IncompatibleModelError, UnsafeModelError
-from . import _packed
+from . import _packed, _tree_checks
 from .model import Artifact
 
 FORMAT = "jupyter-infer-model"
@@ -255,7 +255,7 @@ def _loads(data: bytes, name: str) -> Artifact:
         try:
             return z.read(part)
         except KeyError:
-            raise _packed.PackError(f"{part} is missing") from None
+            raise _tree_checks.PackError(f"{part} is missing") from None
 
     try:
         state = _packed.unpack(skeleton, member)

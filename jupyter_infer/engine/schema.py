@@ -209,29 +209,27 @@ def _is_row_counter(s: pd.Series) -> bool:
     return bool((d == 1).all())
 
 
-def _to_numeric(s: pd.Series) -> tuple[pd.Series, bool]:
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return s.astype("float64"), False
-    if pd.api.types.is_numeric_dtype(s.dtype):
-        return s.astype("float64"), False
-    out = pd.to_numeric(s, errors="coerce").astype("float64")
-    return out, True
+def _to_numeric(s: pd.Series) -> tuple[np.ndarray, bool]:
+    if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
+        return s.to_numpy(dtype="float64", na_value=np.nan), False
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan), True
 
 
 _TRUE = {"true", "1", "yes", "y", "t", "1.0"}
 _FALSE = {"false", "0", "no", "n", "f", "0.0"}
 
 
-def _to_bool_float(s: pd.Series) -> tuple[pd.Series, bool]:
+def _to_bool_float(s: pd.Series) -> tuple[np.ndarray, bool]:
     if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
-        out = pd.to_numeric(s, errors="coerce").astype("float64")
-        return out.where(out.isin([0.0, 1.0])), False
+        out = s.to_numpy(dtype="float64", na_value=np.nan)
+        if not pd.api.types.is_bool_dtype(s.dtype):
+            out = np.where((out == 0.0) | (out == 1.0), out, np.nan)  # other numbers are not a boolean
+        return out, False
     low = s.astype("string").str.strip().str.lower()
-    out = pd.Series(np.where(low.isin(_TRUE), 1.0, np.where(low.isin(_FALSE), 0.0, np.nan)), index=s.index)
-    return out, True
+    return np.where(low.isin(_TRUE), 1.0, np.where(low.isin(_FALSE), 0.0, np.nan)), True
 
 
-def _to_datetime(s: pd.Series) -> tuple[pd.Series, bool]:
+def _to_datetime(s: pd.Series) -> tuple[np.ndarray, bool]:
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         out = s
         coerced = False
@@ -240,23 +238,30 @@ def _to_datetime(s: pd.Series) -> tuple[pd.Series, bool]:
         coerced = True
     if getattr(out.dt, "tz", None) is not None:
         out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-    return out, coerced
+    return out.to_numpy(), coerced
 
 
-def _to_category_str(s: pd.Series) -> tuple[pd.Series, bool]:
+def _to_category_str(s: pd.Series) -> tuple[np.ndarray, bool]:
     if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
         # a mixed object column: numbers become their text, and dicts, lists or bytes cannot be a category
         odd = (dict, list, set, tuple, bytes, bytearray)
-        return s.map(lambda v: None if isinstance(v, odd) or _missing(v) else str(v)), True
+        return _objects([None if isinstance(v, odd) or _missing(v) else str(v) for v in s]), True
     if pd.api.types.is_string_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype):
         # one pass to objects with None for missing (astype + where took 3x longer on a one-row batch)
-        return pd.Series(s.to_numpy(dtype=object, na_value=None), index=s.index, dtype=object, name=s.name), False
+        return s.to_numpy(dtype=object, na_value=None), False
     coerced = s.dtype != object
     if pd.api.types.is_float_dtype(s.dtype):
         # 3.0 and "3" name the same level when a float column carries integer codes
-        vals = s.map(lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
-        return vals, coerced
-    return s.map(lambda v: None if pd.isna(v) else str(v)), coerced
+        return _objects(
+            [None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)) for v in s]
+        ), coerced
+    return _objects([None if pd.isna(v) else str(v) for v in s]), coerced
+
+
+def _objects(values: list[str | None]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def _missing(v: object) -> bool:
@@ -264,6 +269,15 @@ def _missing(v: object) -> bool:
         return bool(pd.isna(v))
     except (TypeError, ValueError):  # an array-like value
         return False
+
+
+def _absent(kind: str, n: int) -> np.ndarray:
+    """A column the input does not have: every value missing, in the kind's canonical type."""
+    if kind == DATETIME:
+        return np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    if kind in (NUMERIC, BOOLEAN):
+        return np.full(n, np.nan)
+    return np.full(n, None, dtype=object)
 
 
 def align(
@@ -277,38 +291,32 @@ def align(
     for categorical and text. ``from_text`` (a CSV read as text) reports a coercion only where a value was lost.
     """
     rec = Reconciliation()
-    wanted = set(schema.names) | set(keep)
+    names = schema.names
+    present = set(df.columns)
+    wanted = set(names) | set(keep)
     rec.dropped = [str(c) for c in df.columns if c not in wanted]
-    if not any(c in df.columns for c in schema.names):
+    if not present.intersection(names):
         raise InputError(
             "The inference data shares no column with the training data. The model expects: "
-            + ", ".join(schema.names[:12])
-            + ("…" if len(schema.names) > 12 else "")
+            + ", ".join(names[:12])
+            + ("…" if len(names) > 12 else "")
             + "."
         )
-    out: dict[str, pd.Series] = {}
+    out: dict[str, np.ndarray | pd.Series] = {}
+    convert = {NUMERIC: _to_numeric, BOOLEAN: _to_bool_float, DATETIME: _to_datetime}
     for col in schema.columns:
-        if col.name not in df.columns:
+        if col.name not in present:
             rec.missing.append(col.name)
-            if col.kind == DATETIME:
-                out[col.name] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
-            elif col.kind in (NUMERIC, BOOLEAN):
-                out[col.name] = pd.Series(np.nan, index=df.index, dtype="float64")
-            else:
-                out[col.name] = pd.Series(None, index=df.index, dtype=object)
+            out[col.name] = _absent(col.kind, len(df))
             continue
         s = df[col.name]
-        if col.kind == NUMERIC:
-            conv, coerced = _to_numeric(s)
-        elif col.kind == BOOLEAN:
-            conv, coerced = _to_bool_float(s)
-        elif col.kind == DATETIME:
-            conv, coerced = _to_datetime(s)
-        else:
-            conv, coerced = _to_category_str(s)
-        if coerced and (not from_text or conv.isna().sum() > s.isna().sum()):
+        conv, coerced = convert.get(col.kind, _to_category_str)(s)
+        if coerced and (not from_text or int(pd.isna(conv).sum()) > int(s.isna().sum())):
             rec.coerced.append(col.name)
         out[col.name] = conv
+    for name, values in out.items():
+        if values.dtype == object:  # kept as objects (a frame would make them pandas strings, NaN for None)
+            out[name] = pd.Series(values, index=df.index, dtype=object, copy=False)
     return pd.DataFrame(out, index=df.index), rec
 
 

@@ -242,8 +242,10 @@ def _forest(X: np.ndarray, y: np.ndarray, task: str, budget: float, ctx: FitCont
         trees = fits[0]
         ctx.check_cancel()
         est.set_params(n_estimators=trees, oob_score=True).fit(X, y)
-    oob = est.oob_decision_function_ if task == "classification" else est.oob_prediction_
+    name = "oob_decision_function_" if task == "classification" else "oob_prediction_"
+    oob = getattr(est, name)
     oob = np.where(np.isfinite(oob), oob, np.nanmean(oob, axis=0))  # rows never out of bag: the average
+    delattr(est, name)  # a row per training row: not needed to predict, kept out of the model file
     return Candidate("forest", oob, est.set_params(warm_start=False), note={"trees": trees})
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 from ..._exceptions import InputError
 from ..describe import describe_groups
 from ..features import Featurizer
-from . import _select
+from . import _lean, _select
 from ._base import FitContext, Fitted
 
 MAX_INT_CLASSES = 20
@@ -105,7 +105,7 @@ class Scorer:
             which = _select.MATRIX.get(part["kind"], "tree")
             if which not in matrices:
                 matrices[which] = _matrix(self.feat, aligned, part["kind"])
-            p = _select.predict(part["estimator"], matrices[which], core["task"])
+            p = _lean.predictor(part["estimator"], core["task"])(matrices[which])
             total = p if total is None else total + p
         assert total is not None
         return total / len(parts)
