@@ -128,8 +128,10 @@ class Packer:
             return None
         p = self.prefix()
         states = [e.tree_.__getstate__() for e in estimators]
-        table = [[s["node_count"], s["max_depth"], e.tree_.n_features, e.tree_.max_n_classes]
-                 for s, e in zip(states, estimators, strict=True)]  # fmt: skip
+        table = [
+            [s["node_count"], s["max_depth"], e.tree_.n_features, e.tree_.max_n_classes]
+            for s, e in zip(states, estimators, strict=True)
+        ]
         self.members[f"{p}.table"] = np.asarray(table, dtype=np.int64)
         self.members[f"{p}.nodes"] = concat([s["nodes"] for s in states], NODE_DTYPE)
         self.members[f"{p}.values"] = concat([s["values"].ravel() for s in states], np.float64)
@@ -256,10 +258,13 @@ class Unpacker:
         node_at, bits_at = _bounds(n_nodes, len(nodes), p), _bounds(n_bits, len(bitsets[1]), p)
         _bounds(flat[:, 1], len(bitsets[0]), p)
         trees = [
-            TreePredictor(nodes[node_at[i] : node_at[i + 1]], bitsets[0][bits_at[i] : bits_at[i + 1]],
-                          bitsets[1][bits_at[i] : bits_at[i + 1]])
+            TreePredictor(
+                nodes[node_at[i] : node_at[i + 1]],
+                bitsets[0][bits_at[i] : bits_at[i + 1]],
+                bitsets[1][bits_at[i] : bits_at[i + 1]],
+            )
             for i in range(len(flat))
-        ]  # fmt: skip
+        ]
         k = counts.shape[1]
         return [trees[i * k : (i + 1) * k] for i in range(counts.shape[0])]
 

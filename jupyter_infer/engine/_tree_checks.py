@@ -49,10 +49,13 @@ def check_boosting(est: Any) -> None:
     if not flat:
         return
     ok = all(
-        isinstance(t.nodes, np.ndarray) and t.nodes.dtype == PREDICTOR_RECORD_DTYPE and t.nodes.ndim == 1
-        and isinstance(t.raw_left_cat_bitsets, np.ndarray) and t.raw_left_cat_bitsets.ndim == 2
+        isinstance(t.nodes, np.ndarray)
+        and t.nodes.dtype == PREDICTOR_RECORD_DTYPE
+        and t.nodes.ndim == 1
+        and isinstance(t.raw_left_cat_bitsets, np.ndarray)
+        and t.raw_left_cat_bitsets.ndim == 2
         for t in flat
-    )  # fmt: skip
+    )
     if not ok:
         raise PackError("a boosted tree holds arrays of the wrong kind")
     nodes = concat([t.nodes for t in flat], PREDICTOR_RECORD_DTYPE)

@@ -56,7 +56,7 @@ def _bin_index(values: pd.Series, spec: dict[str, Any], edges: np.ndarray | None
     idx[idx < 0] = len(levels)  # unseen or rare: "other"
     missing = pd.isna(values).to_numpy()
     idx[missing] = len(levels) + 1
-    return idx
+    return np.asarray(idx)
 
 
 class _Bins:

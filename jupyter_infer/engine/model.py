@@ -91,7 +91,7 @@ def _usable_ids(s: pd.Series) -> bool:
 
 
 def _id_values(s: pd.Series) -> np.ndarray:
-    return s.to_numpy() if pd.api.types.is_integer_dtype(s.dtype) else s.astype(str).to_numpy(dtype=object)
+    return np.asarray(s.to_numpy() if pd.api.types.is_integer_dtype(s.dtype) else s.astype(str).to_numpy(dtype=object))
 
 
 def _plain(v: Any) -> Any:
@@ -267,7 +267,7 @@ class BatchScorer:
                     raise InputError(f'The id column "{col}" holds lists, dicts or bytes; ids must be numbers or text.')
                 # numbers mixed with text: every id as its text (a table column holds one type)
                 ids = np.array([None if v is None or v != v else str(v) for v in ids], dtype=object)
-            return ids
+            return np.asarray(ids)
         return np.arange(start, start + len(df), dtype=np.int64)
 
     def score(self, df: pd.DataFrame, start: int | None = None, from_text: bool = False) -> pd.DataFrame | None:

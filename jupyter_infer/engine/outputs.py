@@ -26,7 +26,7 @@ META_PLAIN = ("model_id", "model_name", "model_version_id", "model_type", "job_i
 
 def to_json(table: pa.Table, model_type: str) -> dict[str, Any]:
     """The bare §4 JSON: column-oriented, except search (a map) and anomaly ids_only ({"anomalous_ids": [...]})."""
-    cols = table.to_pydict()
+    cols: dict[str, Any] = table.to_pydict()
     if model_type == "search" and "match_id" in cols:
         out: dict[str, Any] = {}
         ranked = "rank" in cols

@@ -140,11 +140,12 @@ class ServerContext:
             homes = "|".join(re.escape(h) for h in sorted(home, key=len, reverse=True))
             self._redactors = [
                 (re.compile(rf"\bstore at (?:{homes})(?=[\s:.,;)]|$)"), lambda m: "store"),
-                (re.compile(homes + tail),
-                 lambda m: Path(m.group(1)).name if m.group(1).strip("/") else "the store"),
-                (re.compile("|".join(re.escape(r) for r in sorted(root, key=len, reverse=True)) + tail),
-                 lambda m: m.group(1).lstrip("/") or "."),
-            ]  # fmt: skip
+                (re.compile(homes + tail), lambda m: Path(m.group(1)).name if m.group(1).strip("/") else "the store"),
+                (
+                    re.compile("|".join(re.escape(r) for r in sorted(root, key=len, reverse=True)) + tail),
+                    lambda m: m.group(1).lstrip("/") or ".",
+                ),
+            ]
         for rx, fix in self._redactors:
             text = rx.sub(fix, text)
         return text

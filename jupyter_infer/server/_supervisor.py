@@ -50,10 +50,19 @@ class WorkerSupervisor:
     def _spawn(self) -> None:
         env = dict(os.environ, JUPYTER_INFER_HOME=str(self.store.home), PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_infer.server.worker", "--home", str(self.store.home), "--threads",
-             str(self.threads)],
-            stdin=subprocess.PIPE, env=env, close_fds=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "jupyter_infer.server.worker",
+                "--home",
+                str(self.store.home),
+                "--threads",
+                str(self.threads),
+            ],
+            stdin=subprocess.PIPE,
+            env=env,
+            close_fds=True,
+        )
         log.info("jupyter-infer: job worker started (pid %s)", self.proc.pid)
 
     def nudge(self) -> None:

@@ -88,8 +88,9 @@ def _parameters(path: str, op: Op) -> list[dict[str, Any]]:
             prop = dict(prop)
             description = prop.pop("description", "")
             prop.pop("default", None)
-            params.append({"name": name, "in": "query", "required": name in required, "schema": prop,
-                           "description": description})  # fmt: skip
+            params.append(
+                {"name": name, "in": "query", "required": name in required, "schema": prop, "description": description}
+            )
     return params
 
 
@@ -103,8 +104,11 @@ def _operation(path: str, op: Op, refs: dict[Any, Any]) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "Deleted" if op.status == 204 else "OK"}
     if content:
         ok["content"] = content
-    out: dict[str, Any] = {"summary": op.summary, "parameters": _parameters(path, op),
-                           "responses": {str(op.status): ok, "4XX": ERROR_REF}}  # fmt: skip
+    out: dict[str, Any] = {
+        "summary": op.summary,
+        "parameters": _parameters(path, op),
+        "responses": {str(op.status): ok, "4XX": ERROR_REF},
+    }
     body: dict[str, Any] = {}
     if op.form is not None:
         body["multipart/form-data"] = {"schema": refs[(op.form, "validation")]}

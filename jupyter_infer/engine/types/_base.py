@@ -38,7 +38,7 @@ class FitContext:
 
     @property
     def fast(self) -> bool:
-        return self.params.get("training_mode", "best") == "fast"
+        return bool(self.params.get("training_mode", "best") == "fast")
 
     @contextmanager
     def phase(self, name: str, fraction: float) -> Iterator[None]:

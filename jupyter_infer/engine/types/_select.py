@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,7 @@ HGB_MAX_ITER = 300
 HGB_DEFAULT_ITER = 100  # when there is nothing to validate on
 HGB_PATIENCE = 10
 HGB_TOL = 1e-3  # a round must lower the validation log loss by this much to count ...
+Folds = list[tuple[np.ndarray, np.ndarray]]  # (training rows, validation rows) of each fold
 HGB_TOL_REGRESSION = 1e-4  # ... or the squared error by this share of var(y) (1e-3 stopped friedman1 at 62 rounds)
 SMALL_DATA_ROWS, SMALL_LEAF = 2_000, 10
 STEP_ABOVE_ROWS = 100_000  # larger boosting fits run in warm-start steps, so cancel is honoured between them
@@ -122,7 +124,7 @@ def forest(task: str, n_rows: int, trees: int) -> Any:
 
 
 def predict(est: Any, X: np.ndarray, task: str) -> np.ndarray:
-    return est.predict_proba(X) if task == "classification" else est.predict(X)
+    return np.asarray(est.predict_proba(X) if task == "classification" else est.predict(X))
 
 
 # ---- scores and metrics ---------------------------------------------------------------------------------------
@@ -159,7 +161,7 @@ def metrics_of(task: str, y: np.ndarray, pred: np.ndarray, classes: np.ndarray) 
 
 
 # ---- validation scheme ----------------------------------------------------------------------------------------
-def splits(y: np.ndarray, task: str, mode: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], str]:
+def splits(y: np.ndarray, task: str, mode: str) -> tuple[Folds, str]:
     """The validation folds (train rows, validation rows) and their description; none when there are too few rows."""
     n = len(y)
     strat = None
@@ -180,13 +182,13 @@ def splits(y: np.ndarray, task: str, mode: str) -> tuple[list[tuple[np.ndarray, 
     return [(tr, va)], f"holdout {HOLDOUT:.0%}"
 
 
-def _val_rows(folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+def _val_rows(folds: Folds) -> np.ndarray:
     return np.sort(np.concatenate([va for _, va in folds]))
 
 
 # ---- candidates -----------------------------------------------------------------------------------------------
 def _gbm(
-    X: np.ndarray, y: np.ndarray, task: str, cat_mask: list[bool], folds: list, width: int, ctx: FitContext
+    X: np.ndarray, y: np.ndarray, task: str, cat_mask: list[bool], folds: Folds, width: int, ctx: FitContext
 ) -> Candidate:
     n = len(y)
     oof = np.zeros((n, width)) if task == "classification" else np.zeros(n)
@@ -214,11 +216,11 @@ def _finish_gbm(c: Candidate, X: np.ndarray, y: np.ndarray, task: str, cat_mask:
         c.final = fit_hgb(hgb(task, cat_mask, c.note["n_iter"], False, len(y)), X, y, ctx)
 
 
-def _linear(X: np.ndarray, y: np.ndarray, task: str, folds: list, width: int, ctx: FitContext) -> Candidate:
+def _linear(X: np.ndarray, y: np.ndarray, task: str, folds: Folds, width: int, ctx: FitContext) -> Candidate:
     n = len(y)
     oof = np.zeros((n, width)) if task == "classification" else np.zeros(n)
     with ctx.phase("validate", 0.1):
-        make = lambda: linear(task)  # noqa: E731
+        make: Callable[[], Any] = lambda: linear(task)  # noqa: E731
         if task == "regression":  # the ridge penalty by efficient leave-one-out, once
             alpha = float(RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(X, y).alpha_)
             make = lambda: Ridge(alpha=alpha)  # noqa: E731
@@ -285,7 +287,7 @@ def select(
         return ("blend:" if len(combo) > 1 else "") + "+".join(NAMES[cands[i].kind] for i in combo)
 
     def blend(combo: tuple[int, ...]) -> np.ndarray:
-        return sum(cands[i].oof[rows] for i in combo) / len(combo)
+        return np.asarray(sum(cands[i].oof[rows] for i in combo)) / len(combo)
 
     scores = {combo: score(task, yv, blend(combo), classes) for combo in combos}
     best = max(combos, key=lambda combo: (scores[combo], -len(combo)))

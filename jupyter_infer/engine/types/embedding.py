@@ -162,5 +162,5 @@ def _differs(match: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """match != ids, element-wise, for ids of any type: numbers compare as numbers, and ids of another kind
     (text ids against the training positions, say) compare by their text, so "5" is the training row 5."""
     if match.dtype.kind in "iuf" and ids.dtype.kind in "iuf":
-        return match != ids
-    return match.astype(str) != ids.astype(str)
+        return np.asarray(match != ids)
+    return np.asarray(match.astype(str) != ids.astype(str))

@@ -84,7 +84,9 @@ def fit(ctx: FitContext) -> Fitted:
 class Scorer:
     """Projects rows onto the factors and accumulates the sums that give each factor's captured variance."""
 
-    def __init__(self, core: dict[str, Any], featurizer: Featurizer, factor_scores: bool, descriptions: dict) -> None:
+    def __init__(
+        self, core: dict[str, Any], featurizer: Featurizer, factor_scores: bool, descriptions: dict[str, Any]
+    ) -> None:
         self.core = core
         self.feat = featurizer
         self.factor_scores = factor_scores
@@ -131,7 +133,7 @@ class Scorer:
         var_s = st["sss"] / n - (st["ss"] / n) ** 2
         if total <= 0:
             return np.zeros_like(var_s)
-        return np.clip(var_s / total, 0.0, 1.0)
+        return np.asarray(np.clip(var_s / total, 0.0, 1.0))
 
     def finish(self) -> pd.DataFrame | None:
         if self.factor_scores:

@@ -34,16 +34,29 @@ def record_out(record: Mapping[str, Any]) -> dict[str, Any]:
 def ingest_submitted(job: dict[str, Any], **more: Any) -> dict[str, Any]:
     """``IngestSubmitted``: the dataset version an ingest job makes."""
     ds, dsv = job["dataset_id"], job["dataset_version_id"]
-    return {"id": ds, "dataset_id": ds, "version_id": dsv, "dataset_version_id": dsv, "job_id": job["id"],
-            "status": job["status"], **more,
-            "dataset": ref(ds, dsv, job["dataset_version"], job["dataset_name"])}  # fmt: skip
+    return {
+        "id": ds,
+        "dataset_id": ds,
+        "version_id": dsv,
+        "dataset_version_id": dsv,
+        "job_id": job["id"],
+        "status": job["status"],
+        **more,
+        "dataset": ref(ds, dsv, job["dataset_version"], job["dataset_name"]),
+    }
 
 
 def infer_submitted(job: dict[str, Any]) -> dict[str, Any]:
     """``InferSubmitted``: a background inference job."""
     model = ref(job["model_id"], job["model_version_id"], job.get("model_version"), job["model_name"])
-    return {"job_id": job["id"], "id": job["id"], "status": job["status"], "model_version_id": job["model_version_id"],
-            "model": model, "type": job["type"]}  # fmt: skip
+    return {
+        "job_id": job["id"],
+        "id": job["id"],
+        "status": job["status"],
+        "model_version_id": job["model_version_id"],
+        "model": model,
+        "type": job["type"],
+    }
 
 
 def job_detail(job: Mapping[str, Any], ctx: ServerContext) -> dict[str, Any]:
@@ -65,12 +78,17 @@ def job_detail(job: Mapping[str, Any], ctx: ServerContext) -> dict[str, Any]:
     if job.get("model_id"):
         model = ref(job["model_id"], job.get("model_version_id"), job.get("model_version"), job.get("model_name"))
     if job.get("dataset_id"):
-        dataset = ref(job["dataset_id"], job.get("dataset_version_id"), job.get("dataset_version"),
-                      job.get("dataset_name"))  # fmt: skip
+        dataset = ref(
+            job["dataset_id"], job.get("dataset_version_id"), job.get("dataset_version"), job.get("dataset_name")
+        )
     out["model"], out["dataset"] = model, dataset
     t = job.get("type")
-    about: dict[str | None, dict[str, Any]] = {JobType.DATASET_INGEST: {"dataset": dataset}, JobType.TRAIN: {"dataset": dataset, "model": model},
-             JobType.INFER_SYNC: {"model": model}, JobType.INFER_BATCH: {"model": model, "dataset": dataset}}  # fmt: skip
+    about: dict[str | None, dict[str, Any]] = {
+        JobType.DATASET_INGEST: {"dataset": dataset},
+        JobType.TRAIN: {"dataset": dataset, "model": model},
+        JobType.INFER_SYNC: {"model": model},
+        JobType.INFER_BATCH: {"model": model, "dataset": dataset},
+    }
     out["resources"] = {"type": t, **about.get(t, {})} if (model or dataset) else None
     opts = req.get("options")
     out["input"] = {"options": opts} if opts else None

@@ -32,9 +32,13 @@ class DatasetsHandler(BaseHandler):
     body = "multipart"
     ops = {
         "get": Op("List datasets", R.DatasetPage, query=ListQuery),
-        "post": Op("Create a dataset (or a new version) from a CSV/Parquet/JSON file up to the body cap",
-                   R.IngestSubmitted, 201, form=Q.DatasetForm),
-    }  # fmt: skip
+        "post": Op(
+            "Create a dataset (or a new version) from a CSV/Parquet/JSON file up to the body cap",
+            R.IngestSubmitted,
+            201,
+            form=Q.DatasetForm,
+        ),
+    }
 
     @authenticated
     def get(self) -> None:
@@ -46,8 +50,9 @@ class DatasetsHandler(BaseHandler):
     def post(self) -> None:
         """Direct upload (multipart ``file`` ≤ the body cap): a new dataset, or a new version of ``dataset_id``."""
         form = self.parse_form(Q.DatasetForm)
-        job = self.ctx.queue.ingest_upload(form.file.path, form.file.filename, form.dataset_id,
-                                           form.dataset_name or form.name, form.description)  # fmt: skip
+        job = self.ctx.queue.ingest_upload(
+            form.file.path, form.file.filename, form.dataset_id, form.dataset_name or form.name, form.description
+        )
         self.keep_upload()
         self.reply(R.IngestSubmitted, ingest_submitted(job, name=job["dataset_name"]), 201)
 

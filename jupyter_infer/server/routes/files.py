@@ -30,11 +30,15 @@ class ColumnsQuery(Request):
 class FileColumnsHandler(BaseHandler):
     """Extension: the columns of a csv/parquet/json file under the server root (for ranking models)."""
 
-    ops = {"get": Op(
-        "The column names of a csv/parquet/json file under the server root, from its header (CSV first line, "
-        "Parquet schema, JSON keys): {path, format, columns, note}; columns is null when only reading the whole "
-        "file would tell, and note says why", R.FileColumns, query=ColumnsQuery,
-    )}  # fmt: skip
+    ops = {
+        "get": Op(
+            "The column names of a csv/parquet/json file under the server root, from its header (CSV first line, "
+            "Parquet schema, JSON keys): {path, format, columns, note}; columns is null when only reading the whole "
+            "file would tell, and note says why",
+            R.FileColumns,
+            query=ColumnsQuery,
+        )
+    }
 
     @authenticated
     async def get(self) -> None:

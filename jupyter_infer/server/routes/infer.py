@@ -24,11 +24,17 @@ def envelope(res: Any, started: float) -> str:
     Written as it is, not through the model: ``data`` may be large."""
     meta = res.meta
     env: dict[str, Any] = {
-        "data": res.to_json(), "model_id": meta.get("model_id"), "model_name": meta.get("model_name"),
-        "model_version_id": meta.get("model_version_id"), "model_type": meta.get("model_type"),
-        "job_id": meta.get("job_id"), "status": "succeeded", "latency_ms": round(1000 * (time.monotonic() - started), 1),
-        "reconciliation": res.reconciliation, "rows": len(res),
-    }  # fmt: skip
+        "data": res.to_json(),
+        "model_id": meta.get("model_id"),
+        "model_name": meta.get("model_name"),
+        "model_version_id": meta.get("model_version_id"),
+        "model_type": meta.get("model_type"),
+        "job_id": meta.get("job_id"),
+        "status": "succeeded",
+        "latency_ms": round(1000 * (time.monotonic() - started), 1),
+        "reconciliation": res.reconciliation,
+        "rows": len(res),
+    }
     env.update(res.descriptions)
     return dumps(env)
 
@@ -38,8 +44,14 @@ class InferHandler(BaseHandler):
     small thread pool, so it never blocks the event loop; larger inputs belong on the async path."""
 
     body = "multipart"
-    ops = {"post": Op("Sync inference on an uploaded file (≤ the body cap); csv by default", R.InferEnvelope,
-                      form=Q.InferForm, media=SYNC_MEDIA)}  # fmt: skip
+    ops = {
+        "post": Op(
+            "Sync inference on an uploaded file (≤ the body cap); csv by default",
+            R.InferEnvelope,
+            form=Q.InferForm,
+            media=SYNC_MEDIA,
+        )
+    }
 
     @authenticated
     async def post(self, ref: str) -> None:
@@ -50,8 +62,15 @@ class InferHandler(BaseHandler):
         started = time.monotonic()
         cfg = self.ctx.config
         # rows and output size, known before any decoding or scoring (the body cap bounds compressed bytes only)
-        res = await self.ctx.run(self.ctx.sync.infer_upload, ref, form.file.path, opts, mv, cfg.max_sync_rows,
-                                 int(cfg.max_sync_output_mb * (1 << 20)))  # fmt: skip
+        res = await self.ctx.run(
+            self.ctx.sync.infer_upload,
+            ref,
+            form.file.path,
+            opts,
+            mv,
+            cfg.max_sync_rows,
+            int(cfg.max_sync_output_mb * (1 << 20)),
+        )
         if wire == "json":
             self.finish(await self.ctx.run(envelope, res, started))
             return
@@ -66,8 +85,15 @@ class InferAsyncHandler(BaseHandler):
     file under the server root (JSON ``{"path": ..., "output_path": ...}``)."""
 
     body = "either"
-    ops = {"post": Op("Async inference on an uploaded file, or on a file under the server root (JSON)",
-                      R.InferSubmitted, 202, body=Q.InferAsyncBody, form=Q.InferAsyncForm)}  # fmt: skip
+    ops = {
+        "post": Op(
+            "Async inference on an uploaded file, or on a file under the server root (JSON)",
+            R.InferSubmitted,
+            202,
+            body=Q.InferAsyncBody,
+            form=Q.InferAsyncForm,
+        )
+    }
 
     def prepare(self) -> Any:  # type: ignore[override]
         self.body_limit = self.ctx.max_upload_bytes or (1 << 62)
@@ -88,8 +114,7 @@ class InferAsyncHandler(BaseHandler):
             fields = body.model_dump()
             opts, mv = infer_options(fields, default_output="parquet")
             executor, scheduler = executor_of(fields)
-            job = queue.infer_file_async(ref, self.ctx.root, body.path, opts, mv, executor, scheduler,
-                                         body.output_path)  # fmt: skip
+            job = queue.infer_file_async(ref, self.ctx.root, body.path, opts, mv, executor, scheduler, body.output_path)
         self.reply(R.InferSubmitted, infer_submitted(job), 202)
 
 
@@ -105,6 +130,14 @@ class InferBatchHandler(BaseHandler):
         dataset = body.dataset_id or body.dataset_name
         if not dataset and not body.dataset_version_id:
             raise OptionError("Name the data to score: dataset_id (or its name) or dataset_version_id.")
-        job, new = self.ctx.queue.infer_stored(ref, dataset or body.dataset_version_id or "", body.dataset_version_id,
-                                               opts, mv, executor, scheduler, body.force_rerun)  # fmt: skip
+        job, new = self.ctx.queue.infer_stored(
+            ref,
+            dataset or body.dataset_version_id or "",
+            body.dataset_version_id,
+            opts,
+            mv,
+            executor,
+            scheduler,
+            body.force_rerun,
+        )
         self.reply(R.InferSubmitted, infer_submitted(job), 202 if new else 200)

@@ -29,15 +29,21 @@ class JobsHandler(BaseHandler):
     @authenticated
     def get(self) -> None:
         q = self.parse_query(JobsQuery)
-        page = self.ctx.queue.jobs_page(q.cursor, q.limit or 50, q.status, q.type, q.model_id,
-                                        model_version_id=q.model_version_id, dataset_version_id=q.dataset_version_id,
-                                        dataset_id=q.dataset_id)  # fmt: skip
+        page = self.ctx.queue.jobs_page(
+            q.cursor,
+            q.limit or 50,
+            q.status,
+            q.type,
+            q.model_id,
+            model_version_id=q.model_version_id,
+            dataset_version_id=q.dataset_version_id,
+            dataset_id=q.dataset_id,
+        )
         self.reply(R.JobPage, {**page, "items": [job_detail(j, self.ctx) for j in page["items"]]})
 
 
 class JobsPruneHandler(BaseHandler):
-    ops = {"post": Op("Delete finished jobs and their results older than a number of days", R.Pruned,
-                      body=Q.PruneBody)}  # fmt: skip
+    ops = {"post": Op("Delete finished jobs and their results older than a number of days", R.Pruned, body=Q.PruneBody)}
 
     @authenticated
     def post(self) -> None:

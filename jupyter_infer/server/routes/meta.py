@@ -39,8 +39,17 @@ class StatusHandler(BaseHandler):
             alive = sup.proc is not None and sup.proc.poll() is None
             worker = {"mode": "process", "pid": sup.pid, "alive": alive, "restarts": sup.restarts}
         counts = ctx.queue.count_jobs((JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING_FOR_UPLOAD))
-        self.reply(R.Status, {"version": __version__, "store": str(ctx.store.home), "root_dir": str(ctx.root),
-                              "worker": worker, "jobs": counts, "max_body_bytes": ctx.max_body_bytes})  # fmt: skip
+        self.reply(
+            R.Status,
+            {
+                "version": __version__,
+                "store": str(ctx.store.home),
+                "root_dir": str(ctx.root),
+                "worker": worker,
+                "jobs": counts,
+                "max_body_bytes": ctx.max_body_bytes,
+            },
+        )
 
 
 class NotFoundRoute(BaseHandler):

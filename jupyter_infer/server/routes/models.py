@@ -21,15 +21,33 @@ class TrainHandler(BaseHandler):
         if b.training_mode is not None:
             params["training_mode"] = b.training_mode
         job = await self.ctx.run(
-            self.ctx.queue.train_stored, b.dataset_id or b.dataset_name, b.dataset_version_id, b.model_type,
-            b.label_column, b.model_name or b.name, b.input_columns, params, b.id_column, b.model_id,
-        )  # fmt: skip
+            self.ctx.queue.train_stored,
+            b.dataset_id or b.dataset_name,
+            b.dataset_version_id,
+            b.model_type,
+            b.label_column,
+            b.model_name or b.name,
+            b.input_columns,
+            params,
+            b.id_column,
+            b.model_id,
+        )
         model = ref(job["model_id"], job["model_version_id"], job["model_version"], job["model_name"])
-        self.reply(R.TrainSubmitted, {
-            "id": job["model_id"], "model_id": job["model_id"], "version_id": job["model_version_id"],
-            "model_version_id": job["model_version_id"], "job_id": job["id"], "status": job["status"],
-            "name": job["model_name"], "woodwide_runtime_version": RUNTIME_VERSION, "model": model,
-        }, 201)  # fmt: skip
+        self.reply(
+            R.TrainSubmitted,
+            {
+                "id": job["model_id"],
+                "model_id": job["model_id"],
+                "version_id": job["model_version_id"],
+                "model_version_id": job["model_version_id"],
+                "job_id": job["id"],
+                "status": job["status"],
+                "name": job["model_name"],
+                "woodwide_runtime_version": RUNTIME_VERSION,
+                "model": model,
+            },
+            201,
+        )
 
 
 class ModelsHandler(BaseHandler):

@@ -61,8 +61,18 @@ class JobResultRowsHandler(BaseHandler):
     @authenticated
     async def get(self, job_id: str) -> None:
         q = self.parse_query(RowsQuery)
-        out = await self.ctx.run(self.ctx.queue.result_rows, job_id, q.limit or 100, q.offset or 0, q.columns,
-                                 q.search, q.filter_column, q.filter_value, q.sort_by, q.sort_dir or "asc")  # fmt: skip
+        out = await self.ctx.run(
+            self.ctx.queue.result_rows,
+            job_id,
+            q.limit or 100,
+            q.offset or 0,
+            q.columns,
+            q.search,
+            q.filter_column,
+            q.filter_value,
+            q.sort_by,
+            q.sort_dir or "asc",
+        )
         self.reply(R.ResultRows, out)
 
 
@@ -103,8 +113,14 @@ class JobResultDownloadHandler(SignedURLHandler):
     """``inference_results_uri``: the one route without Jupyter auth; its signed, expiring token names the job
     and the format (the SDK fetches it with a bare HTTP client)."""
 
-    ops = {"get": Op("The result file (inference_results_uri; signed token, no Authorization header)",
-                     query=DownloadQuery, media=FILE, auth=False)}  # fmt: skip
+    ops = {
+        "get": Op(
+            "The result file (inference_results_uri; signed token, no Authorization header)",
+            query=DownloadQuery,
+            media=FILE,
+            auth=False,
+        )
+    }
 
     async def get(self, job_id: str) -> None:
         fmt = self.get_query_argument("output_type", None) or "parquet"

@@ -34,12 +34,17 @@ class DatasetUploadHandler(BaseHandler):
             raise TooLargeError(f"The file is {f.bytes} bytes, over this server's upload limit of {cap} bytes.")
         ctype = f.content_type or "application/octet-stream"
         seconds = self.ctx.config.signed_url_seconds
-        job = self.ctx.queue.prepare_upload(f.filename, f.bytes, ctype, body.dataset_id, body.dataset_name or body.name,
-                                            body.description, seconds)  # fmt: skip
+        job = self.ctx.queue.prepare_upload(
+            f.filename, f.bytes, ctype, body.dataset_id, body.dataset_name or body.name, body.description, seconds
+        )
         dsv = job["dataset_version_id"]
         token = self.ctx.signer.sign("upload", dsv, seconds)
-        upload = {"filename": f.filename, "bytes": f.bytes, "content_type": ctype,
-                  "upload_url": self.api_url(f"/datasets/uploads/{dsv}?token={token}")}  # fmt: skip
+        upload = {
+            "filename": f.filename,
+            "bytes": f.bytes,
+            "content_type": ctype,
+            "upload_url": self.api_url(f"/datasets/uploads/{dsv}?token={token}"),
+        }
         self.reply(R.UploadPrepared, ingest_submitted(job, name=job["dataset_name"], upload=upload), 201)
 
 
@@ -52,8 +57,15 @@ class UploadPutHandler(SignedURLHandler):
     """``PUT upload_url``: no Authorization header (the SDK sends none); the signed token in the URL is the
     credential. The body streams to disk and may not exceed the size declared when the upload was prepared."""
 
-    ops = {"put": Op("Upload the file (the signed upload_url; no Authorization header)", R.UploadReceived,
-                     query=TokenQuery, raw=True, auth=False)}  # fmt: skip
+    ops = {
+        "put": Op(
+            "Upload the file (the signed upload_url; no Authorization header)",
+            R.UploadReceived,
+            query=TokenQuery,
+            raw=True,
+            auth=False,
+        )
+    }
 
     def prepare(self) -> None:
         self._file: Any = None

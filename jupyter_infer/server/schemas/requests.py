@@ -63,8 +63,9 @@ def with_options(*, executor: bool = False, params: bool = False, sync: bool = F
         fields["response_format"] = (shown({"type": "string", "enum": list(OUTPUT_TYPES)}), None)
 
     def add(model: type[M]) -> type[M]:
-        made = create_model(model.__name__, __base__=model, __module__=model.__module__, __doc__=model.__doc__,
-                            **fields)  # fmt: skip
+        made = create_model(
+            model.__name__, __base__=model, __module__=model.__module__, __doc__=model.__doc__, **fields
+        )
         return cast("type[M]", made)
 
     return add
