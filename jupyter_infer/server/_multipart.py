@@ -15,6 +15,7 @@ from python_multipart.multipart import parse_options_header
 from ..client._uploads import safe_filename
 
 MAX_FIELD_BYTES = 1 << 20  # a plain (non-file) form field
+MAX_PREAMBLE_BYTES = 64 << 10  # what may come before the first boundary (RFC 2046 5.1.1: ignored)
 
 
 class BodyError(ValueError):
@@ -52,6 +53,8 @@ class FormStream:
         self._field: bytearray | None = None
         self._file: IO[bytes] | None = None
         self._upload: UploadedFile | None = None
+        self._delimiter = b"--" + boundary
+        self._preamble: bytearray | None = bytearray()  # the body's start until its first boundary; then None
         self._parser = MultipartParser(boundary, {
             "on_part_begin": self._part_begin, "on_header_field": self._header_field,
             "on_header_value": self._header_value, "on_header_end": self._header_end,
@@ -60,6 +63,14 @@ class FormStream:
         })  # fmt: skip
 
     def feed(self, chunk: bytes) -> None:
+        if self._preamble is not None:  # python-multipart wants the body to open with the boundary
+            self._preamble += chunk
+            at = self._preamble.find(self._delimiter)
+            if at < 0:
+                if len(self._preamble) > MAX_PREAMBLE_BYTES:
+                    raise BodyError("malformed multipart body (no boundary in its first 64 KiB)")
+                return
+            chunk, self._preamble = bytes(self._preamble[at:]), None
         try:
             self._parser.write(chunk)
         except MultipartParseError as e:
