@@ -73,3 +73,25 @@ def test_a_path_too_long_for_the_filesystem_is_a_4xx(
     detail = detail_of(r)
     assert "too long" in detail and "internal error" not in detail
     assert r.headers.get("x-should-retry") == "false"
+
+
+def multipart_file(data: bytes, filename: str) -> bytes:
+    return (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n\r\n'.encode()
+        + data
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+
+
+def test_a_part_header_up_to_16_kib_is_read_as_before(server: Server, penguins: pd.DataFrame) -> None:
+    """The server before the restructuring read part headers up to 16 KiB; python-multipart's default (4 KiB
+    a line since 0.0.27, none before) answered a 5,000-character file name with 400."""
+    with server.http() as c:
+        r = c.post("/datasets", content=multipart_file(csv_bytes(penguins.head(20)), "n" * 5000 + ".csv"),
+                   headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})  # fmt: skip
+        assert r.status_code == 201, r.text[:300]
+        assert server.wait(r.json()["job_id"])["status"] == "succeeded"
+        r = c.post("/datasets", content=multipart_file(b"a,b\n1,2\n", "n" * (20 << 10) + ".csv"),
+                   headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})  # fmt: skip
+    assert r.status_code == 400
+    assert "header" in detail_of(r)
