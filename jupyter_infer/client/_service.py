@@ -41,7 +41,11 @@ def in_root(root: Path, rel: str, what: str = "path", must_exist: bool = True) -
     p = (root / rel.strip().lstrip("/")).resolve() if not os.path.isabs(rel) else Path(rel).resolve()
     if p != root and not p.is_relative_to(root):
         raise Forbidden(f"{what} {rel!r} is outside the server root; only files under it can be used.")
-    if must_exist and not p.exists():
+    try:
+        exists = p.exists()
+    except OSError as e:  # a name longer than the filesystem allows (ENAMETOOLONG), ...: the request's fault
+        raise OptionError(f"{what} cannot be used: {e.strerror or e}.") from None
+    if must_exist and not exists:
         raise NotFoundError(f"No such file under the server root: {rel}.")
     return p
 

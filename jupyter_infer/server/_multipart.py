@@ -15,6 +15,8 @@ from python_multipart.multipart import parse_options_header
 from ..client._uploads import safe_filename
 
 MAX_FIELD_BYTES = 1 << 20  # a plain (non-file) form field
+MAX_HEADER_BYTES = 16 << 10  # one header line of a part (python-multipart's default is 4 KiB)
+MAX_PREAMBLE_BYTES = 64 << 10  # what may come before the first boundary (RFC 2046 5.1.1: ignored)
 
 
 class BodyError(ValueError):
@@ -52,14 +54,24 @@ class FormStream:
         self._field: bytearray | None = None
         self._file: IO[bytes] | None = None
         self._upload: UploadedFile | None = None
+        self._delimiter = b"--" + boundary
+        self._preamble: bytearray | None = bytearray()  # the body's start until its first boundary; then None
         self._parser = MultipartParser(boundary, {
             "on_part_begin": self._part_begin, "on_header_field": self._header_field,
             "on_header_value": self._header_value, "on_header_end": self._header_end,
             "on_headers_finished": self._headers_finished, "on_part_data": self._data, "on_part_end": self._part_end,
             "on_end": self._end,
-        })  # fmt: skip
+        }, max_header_size=MAX_HEADER_BYTES)  # fmt: skip
 
     def feed(self, chunk: bytes) -> None:
+        if self._preamble is not None:  # python-multipart wants the body to open with the boundary
+            self._preamble += chunk
+            at = self._preamble.find(self._delimiter)
+            if at < 0:
+                if len(self._preamble) > MAX_PREAMBLE_BYTES:
+                    raise BodyError("malformed multipart body (no boundary in its first 64 KiB)")
+                return
+            chunk, self._preamble = bytes(self._preamble[at:]), None
         try:
             self._parser.write(chunk)
         except MultipartParseError as e:
