@@ -132,6 +132,13 @@ async def test_async_infer_on_a_server_file_writes_output_path(api: Api, penguin
                                                                   "output_path": "data/new.pengu.csv"})  # fmt: skip
     assert r.code == 409 and json.loads(r.body) == {"detail": "Output file exists: data/new.pengu.csv"}
 
+    # output_path without output_type: the file is what its name says (it used to be Parquet bytes in a .csv)
+    for name, read in (("data/named.csv", pd.read_csv), ("data/named.json", pd.read_json)):
+        sub = await api.json("POST", "/models/pengu/infer-async", json_body={"path": "data/new.csv",
+                                                                             "output_path": name}, expect=202)  # fmt: skip
+        assert (await api.wait(sub["job_id"]))["status"] == "succeeded"
+        assert len(read(jp_root_dir / name)) == 344, name
+
     # no output_path: the server picks <stem>.<model>.<format>, then -1, -2 ... when taken
     sub = await api.json("POST", "/models/pengu/infer-async", json_body={"path": "data/new.csv",
                                                                          "output_type": "csv"}, expect=202)  # fmt: skip

@@ -7,7 +7,14 @@ import os
 from typing import Any
 
 from ..._exceptions import OptionError
-from ...engine.options import DASK_SCHEDULER_ENV, InferOptions, check_output_type, resolve_executor
+from ...engine.options import (
+    DASK_SCHEDULER_ENV,
+    SUFFIXES,
+    InferOptions,
+    check_output_type,
+    output_type_for,
+    resolve_executor,
+)
 
 
 def infer_options(src: dict[str, Any], default_output: str) -> tuple[InferOptions, str | None]:
@@ -16,6 +23,14 @@ def infer_options(src: dict[str, Any], default_output: str) -> tuple[InferOption
     if mv is not None and not isinstance(mv, str):
         raise OptionError("model_version_id must be a string.")
     return InferOptions.build(src, text=True, defaults={"output_type": default_output}), mv
+
+
+def written_as(output_path: str | None) -> str:
+    """The output type of a file written under the root when the request names none: what the output_path's
+    extension says (.csv, .json/.jsonl, .parquet/.pq), else parquet."""
+    if output_path and "." + output_path.rsplit(".", 1)[-1].lower() in SUFFIXES:
+        return output_type_for(output_path)
+    return "parquet"
 
 
 def response_format(src: dict[str, Any], opts: InferOptions) -> str:

@@ -13,7 +13,7 @@ from .._json import dumps
 from ..schemas import requests as Q
 from ..schemas import responses as R
 from ._op import Op
-from ._options import executor_of, infer_options, response_format
+from ._options import executor_of, infer_options, response_format, written_as
 from ._replies import infer_submitted
 
 SYNC_MEDIA = ("application/json", "text/csv", "application/octet-stream")
@@ -112,7 +112,7 @@ class InferAsyncHandler(BaseHandler):
         else:
             body = self.parse_body(Q.InferAsyncBody)
             fields = body.model_dump()
-            opts, mv = infer_options(fields, default_output="parquet")
+            opts, mv = infer_options(fields, default_output=written_as(body.output_path))
             executor, scheduler = executor_of(fields)
             job = queue.infer_file_async(ref, self.ctx.root, body.path, opts, mv, executor, scheduler, body.output_path)
         self.reply(R.InferSubmitted, infer_submitted(job), 202)
