@@ -109,7 +109,7 @@ class OpenApiRoutes(_Generated):
                 if not op.get("security", True):
                     out += ["*No auth header: the URL carries its own signed token.*", ""]
                 params = [(p["name"], p["in"], _type(p.get("schema", {})), p.get("description", ""))
-                          for p in op.get("parameters", [])]  # fmt: skip
+                          for p in (_resolved(spec, q) for q in op.get("parameters", []))]  # fmt: skip
                 body = op.get("requestBody", {}).get("content", {})
                 for ctype, media in body.items():
                     schema = _resolved(spec, media.get("schema", {}))  # a body's schema is a component
@@ -126,10 +126,13 @@ class OpenApiRoutes(_Generated):
         return out
 
 
-def _resolved(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    """``schema``, or what its ``$ref`` (``#/components/schemas/...``) points to."""
-    ref = schema.get("$ref", "")
-    return spec["components"]["schemas"][ref.rsplit("/", 1)[-1]] if ref else schema
+def _resolved(spec: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    """``item``, or what its ``$ref`` (``#/components/<schemas|parameters|responses>/<name>``) points to."""
+    ref = item.get("$ref", "")
+    if not ref:
+        return item
+    _, _, kind, name = ref.split("/", 3)
+    return dict(spec["components"][kind][name])
 
 
 def _type(schema: dict[str, Any]) -> str:
