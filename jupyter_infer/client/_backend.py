@@ -2,15 +2,16 @@
 
 A backend speaks in the store's records (``JobRecord``, ``ModelRecord``, ``DatasetRecord``... shaped like the HTTP
 API's JSON) and in InferenceResults; the facade turns them into Dataset, Model and Job objects. Both backends
-implement exactly this protocol.
+implement exactly this protocol. What to train and what to score with travel as one ``TrainSpec`` or
+``InferRequest`` (``_requests``), built once by the facade.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..engine.options import InferOptions
 from ..store._records import DatasetRecord, JobRecord, ModelRecord, ModelVersionRecord
+from ._requests import InferRequest, TrainSpec
 
 if TYPE_CHECKING:
     from ._result import InferenceResult
@@ -27,40 +28,16 @@ class Backend(Protocol):
     def delete_dataset(self, ref: str) -> None: ...
     def preview_dataset(self, ref: str, max_rows: int = 10, offset: int = 0) -> dict[str, Any]: ...
 
-    def train(
-        self,
-        data: Any,
-        model_type: str,
-        label_column: str | None,
-        name: str | None,
-        input_columns: list[str] | None,
-        params: dict[str, Any] | None,
-        id_column: str | None,
-    ) -> JobRecord: ...
+    def train(self, data: Any, spec: TrainSpec) -> JobRecord: ...
     def list_models(self) -> list[ModelRecord]: ...
     def get_model(self, ref: str) -> ModelRecord: ...
     def delete_model(self, ref: str) -> None: ...
     def model_versions(self, ref: str) -> list[ModelVersionRecord]: ...
 
-    def infer(self, model: str, data: Any, options: InferOptions, model_version_id: str | None) -> InferenceResult: ...
-    def infer_async(
-        self,
-        model: str,
-        data: Any,
-        options: InferOptions,
-        model_version_id: str | None,
-        executor: str | None,
-        scheduler: str | None,
-    ) -> JobRecord: ...
-    def infer_batch(
-        self,
-        model: str,
-        source: Any,  # a DatasetRef, or a Parquet path, directory, glob or fsspec URL
-        options: InferOptions,
-        model_version_id: str | None,
-        executor: str | None,
-        scheduler: str | None,
-    ) -> JobRecord: ...
+    def infer(self, req: InferRequest, data: Any) -> InferenceResult: ...
+    def infer_async(self, req: InferRequest, data: Any) -> JobRecord: ...
+    # infer_batch's source: a DatasetRef, or a Parquet path, directory, glob or fsspec URL
+    def infer_batch(self, req: InferRequest, source: Any) -> JobRecord: ...
 
     def get_job(self, job_id: str) -> JobRecord: ...
     def list_jobs(self, status: str | None, type: str | None, limit: int) -> list[JobRecord]: ...

@@ -13,6 +13,7 @@ from . import _args
 from ._backend import Backend
 from ._objects import Dataset, Job, Model
 from ._refs import DatasetRef
+from ._requests import InferRequest, TrainSpec
 
 if TYPE_CHECKING:
     from ..store._records import ModelRecord
@@ -92,10 +93,8 @@ class Models:
             check_retrain(existing, name, model_type, label_column)
         if is_dataset_ref(data) and not isinstance(data, Dataset):  # a Dataset object keeps its version
             data = Dataset(self._c, self._c.backend.get_dataset(ref(data)))
-        job = Job(
-            self._c,
-            self._c.backend.train(data, model_type, label_column, name, input_columns, params, id_column),
-        )
+        spec = TrainSpec(model_type, label_column, name, input_columns, params, id_column)
+        job = Job(self._c, self._c.backend.train(data, spec))
         if not wait:
             return job
         model: Model = job.result()
@@ -125,19 +124,11 @@ class Models:
     ) -> InferenceResult:
         """Sync inference on a DataFrame, Arrow table, file or dataset; the result comes back at once.
         ``anomaly_format`` defaults to ids_only and ``k`` to 1 for the model types they apply to."""
-        opts = InferOptions.build(
-            output_type=output_type,
-            anomaly_format=anomaly_format,
-            k=k,
-            exclude_self_matches=exclude_self_matches,
-            id_column=id_column,
-            factor_scores=factor_scores,
-            prob_columns=prob_columns,
-        )
+        opts = InferOptions.build(locals())  # the option arguments, by name; the others are not options
         _args.text("model_version_id", model_version_id)
         if is_dataset_ref(data) and not isinstance(data, Dataset):  # a Dataset object keeps its version
             data = Dataset(self._c, self._c.backend.get_dataset(ref(data)))
-        return self._c.backend.infer(ref(model), data, opts, pinned_version(model, model_version_id))
+        return self._c.backend.infer(InferRequest(ref(model), opts, pinned_version(model, model_version_id)), data)
 
     def infer_async(
         self,
@@ -182,16 +173,17 @@ class Models:
 
     def _background(self, how: str, model: Any, source: Any, args: dict[str, Any]) -> Job:
         """``infer_async`` and ``infer_batch``: the options checked once, then the backend's job."""
-        opts = InferOptions.build(args)
+        opts = InferOptions.build(args)  # the option arguments, by name; the others are not options
         mv = _args.text("model_version_id", args["model_version_id"])
         executor, scheduler = resolve_executor(args["executor"], args["scheduler"], os.environ.get(DASK_SCHEDULER_ENV))
         if isinstance(source, os.PathLike):
             source = os.fspath(source)
+        req = InferRequest(ref(model), opts, pinned_version(model, mv), executor, scheduler)
         if how == "async":
-            rec = self._c.backend.infer_async(ref(model), source, opts, pinned_version(model, mv), executor, scheduler)
+            rec = self._c.backend.infer_async(req, source)
         else:
             source = DatasetRef(source.id) if isinstance(source, Dataset) else DatasetRef.parse(source) or source
-            rec = self._c.backend.infer_batch(ref(model), source, opts, pinned_version(model, mv), executor, scheduler)
+            rec = self._c.backend.infer_batch(req, source)
         return Job(self._c, rec)
 
 

@@ -22,14 +22,14 @@ from .._exceptions import (
     TooLargeError,
 )
 from ..engine.io import to_frame
-from ..engine.model import validate_training
-from ..engine.options import InferOptions, check_model_type, check_params
+from ..engine.options import check_model_type, check_params
 from ..store import JobStatus, ended_error
 from ..store._records import DatasetRecord, JobRecord, ModelRecord, ModelVersionRecord
 from ._http_base import HttpConnection, _q
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
 from ._refs import DatasetRef
+from ._requests import InferRequest, TrainSpec
 from ._result import InferenceResult
 
 PREVIEW_PAGE = 10_000  # rows per GET /datasets/{id}/preview
@@ -81,39 +81,30 @@ class HttpBackend(HttpConnection):
                 return out
 
     # ---- models --------------------------------------------------------------------------------------------------
-    def train(
-        self,
-        data: Any,
-        model_type: str,
-        label_column: str | None,
-        name: str | None,
-        input_columns: list[str] | None,
-        params: dict[str, Any] | None,
-        id_column: str | None,
-    ) -> JobRecord:
-        check_model_type(model_type)
-        check_params(model_type, params)  # fail before any data is sent
+    def train(self, data: Any, spec: TrainSpec) -> JobRecord:
+        check_model_type(spec.model_type)
+        check_params(spec.model_type, spec.params)  # fail before any data is sent
         dataset_id: str | None
         version_id: str | None
         if isinstance(data, Dataset):  # the server checks the request against the stored data
             dataset_id, version_id = data.id, data.version_id  # the version the caller holds (None: the latest)
         else:  # train on exactly the version this ingest made
             frame = to_frame(data, "the training data")
-            validate_training(frame, model_type, label_column, input_columns, params, id_column)
-            job = self._ingest(frame, training_dataset_name(name, source_label(data), model_type), None)
+            spec.validate(frame)
+            job = self._ingest(frame, training_dataset_name(spec.name, source_label(data), spec.model_type), None)
             dataset_id, version_id = job["dataset_id"], job["dataset_version_id"]
         sub = self._json(
             "POST",
             "/models/train",
             json={
-                "model_type": model_type,
+                "model_type": spec.model_type,
                 "dataset_id": dataset_id,
                 "dataset_version_id": version_id,
-                "label_column": label_column,
-                "input_columns": input_columns,
-                "params": params or {},
-                "model_name": name,
-                "id_column": id_column,
+                "label_column": spec.label_column,
+                "input_columns": spec.input_columns,
+                "params": spec.params or {},
+                "model_name": spec.name,
+                "id_column": spec.id_column,
             },
             safe_to_repeat=False,
         )
@@ -134,38 +125,38 @@ class HttpBackend(HttpConnection):
 
     # ---- inference -----------------------------------------------------------------------------------------------
     @staticmethod
-    def _fields(options: InferOptions, model_version_id: str | None) -> dict[str, Any]:
+    def _fields(req: InferRequest) -> dict[str, Any]:
+        o = req.options
         return {
-            "output_type": options.output_type,
-            "anomaly_format": options.anomaly_format,
-            "k": options.k,
-            "exclude_self_matches": options.exclude_self_matches or None,
-            "id_column": options.id_column,
-            "factor_scores": options.factor_scores or None,
-            "prob_columns": options.prob_columns or None,
-            "model_version_id": model_version_id,
+            "output_type": o.output_type,
+            "anomaly_format": o.anomaly_format,
+            "k": o.k,
+            "exclude_self_matches": o.exclude_self_matches or None,
+            "id_column": o.id_column,
+            "factor_scores": o.factor_scores or None,
+            "prob_columns": o.prob_columns or None,
+            "model_version_id": req.model_version_id,
         }
 
-    def infer(self, model: str, data: Any, options: InferOptions, model_version_id: str | None) -> InferenceResult:
-        fields = self._fields(options, model_version_id)
+    def infer(self, req: InferRequest, data: Any) -> InferenceResult:
         if isinstance(data, Dataset):
-            job = self.infer_batch(model, DatasetRef(data.id), options, model_version_id, "local", None)
+            job = self.infer_batch(req.run_here(), DatasetRef(data.id))
             return self._finished_result(job["id"])
         with self._payload(data, "the inference data") as (path, filename):
             if path.stat().st_size <= self.direct_limit:
                 try:
                     resp = self._multipart(
-                        f"/models/{_q(model)}/infer",
+                        f"/models/{_q(req.model)}/infer",
                         path,
                         filename,
-                        {**fields, "response_format": "parquet"},
+                        {**self._fields(req), "response_format": "parquet"},
                         safe_to_repeat=False,
                     )
                     return InferenceResult.from_parquet(resp.content)
                 except TooLargeError:  # over the server's sync limits (rows, output size): as below
                     pass
             # too big for one request: the async path, then fetch
-            job = self.infer_async(model, path, options, model_version_id, "local", None)
+            job = self.infer_async(req.run_here(), path)
         return self._finished_result(job["id"])
 
     def _finished_result(self, job_id: str) -> InferenceResult:
@@ -176,46 +167,25 @@ class HttpBackend(HttpConnection):
         res.table  # noqa: B018 - fetch now, as a sync call would
         return res
 
-    def infer_async(
-        self,
-        model: str,
-        data: Any,
-        options: InferOptions,
-        model_version_id: str | None,
-        executor: str | None,
-        scheduler: str | None,
-    ) -> JobRecord:
-        fields = {**self._fields(options, model_version_id), **_executor_fields(executor, scheduler)}
+    def infer_async(self, req: InferRequest, data: Any) -> JobRecord:
+        fields = {**self._fields(req), **_executor_fields(req)}
         with self._payload(data, "the inference data") as (path, filename):
-            sub = self._multipart(f"/models/{_q(model)}/infer-async", path, filename, fields, safe_to_repeat=False)
+            sub = self._multipart(f"/models/{_q(req.model)}/infer-async", path, filename, fields, safe_to_repeat=False)
         return self.get_job(sub.json()["job_id"])
 
-    def infer_batch(
-        self,
-        model: str,
-        source: Any,
-        options: InferOptions,
-        model_version_id: str | None,
-        executor: str | None,
-        scheduler: str | None,
-    ) -> JobRecord:
+    def infer_batch(self, req: InferRequest, source: Any) -> JobRecord:
         if isinstance(source, DatasetRef):
             ref = source.ref
         elif isinstance(source, str | os.PathLike) and Path(source).exists():
-            return self.infer_async(model, source, options, model_version_id, executor, scheduler)
+            return self.infer_async(req, source)
         elif isinstance(source, str):
             ref = source
         else:
             raise InputError("infer_batch takes a stored dataset (name, id or Dataset) or a parquet path.")
-        body = {
-            **self._fields(options, model_version_id),
-            "dataset_id": ref,
-            "force_rerun": True,
-            **_executor_fields(executor, scheduler),
-        }
+        body = {**self._fields(req), "dataset_id": ref, "force_rerun": True, **_executor_fields(req)}
         sub = self._json(
             "POST",
-            f"/models/{_q(model)}/infer-batch",
+            f"/models/{_q(req.model)}/infer-batch",
             json={k: v for k, v in body.items() if v is not None},
             safe_to_repeat=False,
         )
@@ -277,9 +247,9 @@ class HttpBackend(HttpConnection):
         self.http.close()
 
 
-def _executor_fields(executor: str | None, scheduler: str | None) -> dict[str, str | None]:
+def _executor_fields(req: InferRequest) -> dict[str, str | None]:
     """Nothing when the caller chose nothing (the server's default applies). A LocalCluster is named, so the server's
     default scheduler does not replace it, as "local": the spelling servers of every version accept."""
-    if executor == "dask":
-        return {"executor": "dask", "scheduler": scheduler or "local"}
-    return {"executor": executor, "scheduler": None}
+    if req.executor == "dask":
+        return {"executor": "dask", "scheduler": req.scheduler or "local"}
+    return {"executor": req.executor, "scheduler": None}

@@ -10,14 +10,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from .._exceptions import ConflictError, InputError, NotFoundError
-from ..engine.options import InferOptions, check_model_type, check_params
+from ..engine.options import check_model_type, check_params
 from ..jobs import Runner
 from ..store import JobStatus, Store, new_id
 from ..store._errors import dataset_file_label, read_stored_table, stored_file
 from ..store._records import DatasetRecord, JobRecord, ModelRecord, ModelVersionRecord
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
+from ._parts import model_columns
 from ._refs import DatasetRef
+from ._requests import InferRequest, TrainSpec
 from ._result_files import Results
 from ._service import Service
 from ._staging import rows, snapshot, stage, workers_read
@@ -131,23 +133,12 @@ class LocalBackend(Service, Uploads, Results):
             table = to_arrow(to_frame(data, "the dataset"))
             stored = table.to_pandas()
         name = name or (Path(label).stem if label else f"dataset-{new_id('')[:6].lower()}")
-        job_id = new_id("job_")
-        ds_id, dsv_id, version = self.store.create_dataset_version(name, description, label, job_id)
-        job = self.store.create_job(
-            "dataset_ingest",
-            id=job_id,
-            dataset_id=ds_id,
-            dataset_name=name,
-            dataset_version_id=dsv_id,
-            dataset_version=version,
-            input_filename=label,
-            owner=self.runner.owner,
-            request={"op": "ingest", "source": source, "dataset_version_id": dsv_id, "delete_source": False},
-        )
+        job = self.new_ingest(name, description, label, source, delete_source=False)
         err = self.runner.run(job["id"], lambda ctx: ingest(self.store, job, ctx, stored, table))
         if err is not None:
             raise err
-        return self.store.get_dataset(ds_id, version_id=dsv_id), dsv_id, stored
+        dsv_id = str(job["dataset_version_id"])
+        return self.store.get_dataset(str(job["dataset_id"]), version_id=dsv_id), dsv_id, stored
 
     def list_datasets(self) -> list[DatasetRecord]:
         return cast(list[DatasetRecord], self.store.list_datasets())
@@ -171,43 +162,19 @@ class LocalBackend(Service, Uploads, Results):
         return {"headers": [str(c) for c in df.columns], "rows": df.to_dict(orient="records")}
 
     # ---- models ----------------------------------------------------------------------------------------------
-    def train(
-        self,
-        data: Any,
-        model_type: str,
-        label_column: str | None,
-        name: str | None,
-        input_columns: list[str] | None,
-        params: dict[str, Any] | None,
-        id_column: str | None,
-    ) -> JobRecord:
+    def train(self, data: Any, spec: TrainSpec) -> JobRecord:
         if isinstance(data, Dataset):  # the version the caller holds, not whatever is latest now
-            return cast(
-                JobRecord,
-                self.train_stored(
-                    data.id, data.version_id, model_type, label_column, name, input_columns, params, id_column
-                ),
-            )
-        check_model_type(model_type)
-        check_params(model_type, params)  # fail before any data is stored
+            return cast(JobRecord, self.train_stored(data.id, data.version_id, spec))
+        check_model_type(spec.model_type)
+        check_params(spec.model_type, spec.params)  # fail before any data is stored
         from ..engine.io import to_frame
-        from ..engine.model import validate_training  # scikit-learn: imported when work needs it
 
         frame = to_frame(data, "the training data")
-        validate_training(frame, model_type, label_column, input_columns, params, id_column)
+        spec.validate(frame)
         # train on exactly the version this ingest makes; in this process, on the rows just stored, as the store
         # gives them back (no re-read)
-        _, dsv_id, stored = self._ingest(frame, training_dataset_name(name, source_label(data), model_type))
-        job = self.start_training(
-            self.store.dataset_version(dsv_id),
-            model_type,
-            label_column,
-            name,
-            input_columns,
-            params,
-            id_column,
-            stored if self.in_process else None,
-        )
+        _, dsv_id, stored = self._ingest(frame, training_dataset_name(spec.name, source_label(data), spec.model_type))
+        job = self.start_training(self.store.dataset_version(dsv_id), spec, stored if self.in_process else None)
         return cast(JobRecord, job)
 
     def list_models(self) -> list[ModelRecord]:
@@ -224,11 +191,11 @@ class LocalBackend(Service, Uploads, Results):
         return cast(list[ModelVersionRecord], self.store.model_versions(ref))
 
     # ---- inference -------------------------------------------------------------------------------------------
-    def infer(self, model: str, data: Any, options: InferOptions, model_version_id: str | None) -> InferenceResult:
+    def infer(self, req: InferRequest, data: Any) -> InferenceResult:
         from ..engine.io import read_file, to_frame
 
-        m, v = self.store.model_version(model, model_version_id)
-        opts = options.resolve(m["model_type"])
+        m, v = self.store.model_version(req.model, req.model_version_id)
+        opts = req.options.resolve(m["model_type"])
         label = data.name if isinstance(data, Dataset) else source_label(data)
         if isinstance(data, Dataset):
             df = read_stored_table(self.store.dataset_version(data.id, data.version_id))
@@ -238,11 +205,7 @@ class LocalBackend(Service, Uploads, Results):
             df = to_frame(data, "the inference data")
         job = self.store.create_job(
             "infer_sync",
-            model_id=m["id"],
-            model_name=m["name"],
-            model_version_id=v["id"],
-            model_version=v["version"],
-            model_type=m["model_type"],
+            **model_columns(m, v),
             input_filename=label,
             output_type=opts.output_type,
             rows_total=len(df),
@@ -257,90 +220,23 @@ class LocalBackend(Service, Uploads, Results):
             storing.add_done_callback(self._storing.discard)
         return result
 
-    def _infer_job(
-        self,
-        model: str,
-        source: dict[str, Any],
-        label: str | None,
-        options: InferOptions,
-        model_version_id: str | None,
-        executor: str | None,
-        scheduler: str | None,
-        extra: dict[str, Any] | None = None,
-        frame: pd.DataFrame | None = None,
-    ) -> dict[str, Any]:
-        m, v = self.store.model_version(model, model_version_id)
-        opts = options.resolve(m["model_type"])
-        ds: dict[str, Any] = {"rows_total": len(frame)} if frame is not None else {}
-        if "dataset_version_id" in source:
-            dsv = self.store.dataset_version(source["dataset_version_id"])
-            ds = {
-                "dataset_id": dsv["dataset_id"],
-                "dataset_name": dsv["dataset_name"],
-                "dataset_version_id": dsv["id"],
-                "dataset_version": dsv["version"],
-                "rows_total": dsv["row_count"],
-            }
-        job = self.store.create_job(
-            "infer_batch",
-            model_id=m["id"],
-            model_name=m["name"],
-            model_version_id=v["id"],
-            model_version=v["version"],
-            model_type=m["model_type"],
-            input_filename=label,
-            output_type=opts.output_type,
-            owner=self.runner.owner,
-            request={
-                "op": "infer",
-                "model_id": m["id"],
-                "model_version_id": v["id"],
-                "source": source,
-                "options": opts.to_dict(),
-                "executor": executor or "local",
-                "scheduler": scheduler,
-                **(extra or {}),
-            },
-            **ds,
-        )
-        self._submit(job, frame)
-        return job
-
-    def infer_async(
-        self,
-        model: str,
-        data: Any,
-        options: InferOptions,
-        model_version_id: str | None,
-        executor: str | None,
-        scheduler: str | None,
-    ) -> JobRecord:
-        self.store.model_version(model, model_version_id)  # unknown model: fail before staging data
-        if executor == "dask" and isinstance(data, str) and workers_read(data):
-            return self.infer_batch(model, data, options, model_version_id, executor, scheduler)
+    def infer_async(self, req: InferRequest, data: Any) -> JobRecord:
+        self.store.model_version(req.model, req.model_version_id)  # unknown model: fail before staging data
+        if req.executor == "dask" and isinstance(data, str) and workers_read(data):
+            return self.infer_batch(req, data)
         frame, label = None, None
         source: dict[str, Any]
-        if self.in_process and executor != "dask" and not isinstance(data, str | os.PathLike):
+        if self.in_process and req.executor != "dask" and not isinstance(data, str | os.PathLike):
             frame = snapshot(data, "the inference data")  # scored from memory by this process's runner
             source = {"in_memory": True}
         else:
             path, delete, label = stage(self.store, data, "the inference data")
             source = {"path": path, "delete_after": delete}
-        job = self._infer_job(model, source, label, options, model_version_id, executor, scheduler, frame=frame)
-        return cast(JobRecord, job)
+        return cast(JobRecord, self._infer_job(req, source, label, frame=frame))
 
-    def infer_batch(
-        self,
-        model: str,
-        source: Any,
-        options: InferOptions,
-        model_version_id: str | None,
-        executor: str | None,
-        scheduler: str | None,
-    ) -> JobRecord:
-        where, label = self._batch_source(source, executor)
-        job = self._infer_job(model, where, label, options, model_version_id, executor, scheduler)
-        return cast(JobRecord, job)
+    def infer_batch(self, req: InferRequest, source: Any) -> JobRecord:
+        where, label = self._batch_source(source, req.executor)
+        return cast(JobRecord, self._infer_job(req, where, label))
 
     def _batch_source(self, source: Any, executor: str | None) -> tuple[dict[str, Any], str | None]:
         """What an ``infer_batch`` job reads, and its label: a stored dataset's version, a file or directory, or (on

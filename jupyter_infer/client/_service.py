@@ -8,16 +8,18 @@ what it does: ``LocalBackend.train`` ends in ``start_training`` as the train rou
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConflictError, InferError, InputError, NotFoundError, OptionError
-from ..engine.options import MODEL_TYPES, InferOptions, check_model_type, check_params, did_you_mean
+from ..engine.options import MODEL_TYPES, check_model_type, check_params, did_you_mean
 from ..store import JobStatus, JobType, new_id
 from ..store._errors import read_stored_table
 from ..store._lifecycle import LISTED_JOB_TYPES as JOB_TYPES
 from ..store._lifecycle import LISTED_STATUSES as JOB_STATUSES
-from ._parts import BackendParts
+from ._parts import BackendParts, dataset_columns, model_columns
+from ._requests import InferRequest, TrainSpec
 from ._uploads import KNOWN_EXT, with_known_extension
 
 if TYPE_CHECKING:
@@ -101,21 +103,7 @@ class Service(BackendParts):
 
     if TYPE_CHECKING:  # defined by LocalBackend
 
-        def _infer_job(
-            self,
-            model: str,
-            source: dict[str, Any],
-            label: str | None,
-            options: InferOptions,
-            model_version_id: str | None,
-            executor: str | None,
-            scheduler: str | None,
-            extra: dict[str, Any] | None = None,
-            frame: pd.DataFrame | None = None,
-        ) -> dict[str, Any]: ...
-        def infer(
-            self, model: str, data: Any, options: InferOptions, model_version_id: str | None
-        ) -> InferenceResult: ...
+        def infer(self, req: InferRequest, data: Any) -> InferenceResult: ...
 
     # ---- pages -------------------------------------------------------------------------------------------------
     def datasets_page(self, q: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
@@ -164,84 +152,63 @@ class Service(BackendParts):
 
     # ---- training ----------------------------------------------------------------------------------------------
     def train_stored(
-        self,
-        dataset: str | None,
-        version_id: str | None,
-        model_type: str | None,
-        label_column: str | None,
-        name: str | None,
-        input_columns: list[str] | None,
-        params: dict[str, Any] | None,
-        id_column: str | None,
-        model: str | None = None,
+        self, dataset: str | None, version_id: str | None, spec: TrainSpec, model: str | None = None
     ) -> dict[str, Any]:
         """Train on a stored dataset version (``version_id``, else ``dataset``'s newest ready one); ``model``
         names an existing model to retrain (its name, type and label are the defaults). Every check that can
         fail runs before a model version or job exists. Returns the queued job."""
         if model:
             m = self.store.get_model(model)
-            name, model_type, label_column = m["name"], model_type or m["model_type"], label_column or m["label_column"]
-        if not model_type:
+            spec = replace(
+                spec,
+                name=m["name"],
+                model_type=spec.model_type or m["model_type"],
+                label_column=spec.label_column or m["label_column"],
+            )
+        if not spec.model_type:
             raise OptionError(f"model_type is required: one of {', '.join(MODEL_TYPES)}.")
-        check_model_type(model_type)
-        check_params(model_type, params)  # the params are stored as given; the job applies the defaults
+        check_model_type(spec.model_type)
+        check_params(spec.model_type, spec.params)  # the params are stored as given; the job applies the defaults
         if not dataset and not version_id:
             raise OptionError("Name the training data: dataset_id (or its name) or dataset_version_id.")
         dsv = self.store.dataset_version(dataset or version_id or "", version_id)
         if dsv["status"] != "ready":
             raise ConflictError(f"Dataset version {dsv['id']} is not ready ({dsv['status']}).")
-        from ..engine.model import validate_training  # scikit-learn: imported when work needs it
+        spec.validate(read_stored_table(dsv))
+        return self.start_training(dsv, spec)
 
-        validate_training(read_stored_table(dsv), model_type, label_column, input_columns, params, id_column)
-        return self.start_training(dsv, model_type, label_column, name, input_columns, params, id_column)
-
-    def start_training(
-        self,
-        dsv: dict[str, Any],
-        model_type: str,
-        label_column: str | None,
-        name: str | None,
-        input_columns: list[str] | None,
-        params: dict[str, Any] | None,
-        id_column: str | None,
-        frame: pd.DataFrame | None = None,
-    ) -> dict[str, Any]:
+    def start_training(self, dsv: dict[str, Any], spec: TrainSpec, frame: pd.DataFrame | None = None) -> dict[str, Any]:
         """The model version and its training job, for a validated request on a stored dataset version
         (``frame``: its rows, when this process has them in memory)."""
-        name = name or f"{model_type}-{dsv['dataset_name']}"
+        name = spec.name or f"{spec.model_type}-{dsv['dataset_name']}"
         job_id = new_id("job_")
         mdl_id, mdlv_id, version = self.store.create_model_version(
             name,
-            model_type,
-            label_column,
+            spec.model_type,
+            spec.label_column,
             dataset_id=dsv["dataset_id"],
             dataset_version_id=dsv["id"],
             dataset_name=dsv["dataset_name"],
             training_job_id=job_id,
-            params=params or {},
+            params=spec.params or {},
         )
         job = self.store.create_job(
             JobType.TRAIN,
             id=job_id,
-            model_id=mdl_id,
-            model_name=name,
-            model_version_id=mdlv_id,
-            model_version=version,
-            model_type=model_type,
-            dataset_id=dsv["dataset_id"],
-            dataset_name=dsv["dataset_name"],
-            dataset_version_id=dsv["id"],
-            dataset_version=dsv["version"],
+            **model_columns(
+                {"id": mdl_id, "name": name, "model_type": spec.model_type}, {"id": mdlv_id, "version": version}
+            ),
+            **dataset_columns(dsv),
             owner=self.runner.owner,
             request={
                 "op": "train",
                 "dataset_version_id": dsv["id"],
                 "model_version_id": mdlv_id,
-                "model_type": model_type,
-                "label_column": label_column,
-                "input_columns": input_columns,
-                "params": params or {},
-                "id_column": id_column,
+                "model_type": spec.model_type,
+                "label_column": spec.label_column,
+                "input_columns": spec.input_columns,
+                "params": spec.params or {},
+                "id_column": spec.id_column,
             },
         )
         self._submit(job, frame)
@@ -257,42 +224,62 @@ class Service(BackendParts):
             raise InputError(f"{path} is a directory, not a data file.")
         return {"path": relative(root, p) or path, **file_columns(p)}
 
-    def infer_upload(
-        self,
-        model: str,
-        path: Path,
-        options: InferOptions,
-        model_version_id: str | None,
-        max_rows: int,
-        max_output_bytes: int,
-    ) -> InferenceResult:
+    def infer_upload(self, req: InferRequest, path: Path, max_rows: int, max_output_bytes: int) -> InferenceResult:
         """Sync inference on an uploaded file, refused (413) before anything is decoded when its rows or its
         output would pass ``max_rows`` or ``max_output_bytes`` (0: no limit)."""
         from ._limits import check_sync
 
-        m, v = self.store.model_version(model, model_version_id)
-        opts = options.resolve(m["model_type"])
+        m, v = self.store.model_version(req.model, req.model_version_id)
+        opts = req.options.resolve(m["model_type"])
         path = with_known_extension(path)
         check_sync(path, m, v, opts, max_rows, max_output_bytes)
-        return self.infer(m["id"], str(path), opts, v["id"])
+        return self.infer(req.pinned(m["id"], v["id"], opts), str(path))
 
     # ---- inference in the background ---------------------------------------------------------------------------
-    def infer_stored(
+    def _infer_job(
         self,
-        model: str,
-        dataset: str,
-        version_id: str | None,
-        options: InferOptions,
-        model_version_id: str | None,
-        executor: str | None,
-        scheduler: str | None,
-        force_rerun: bool = False,
+        req: InferRequest,
+        source: dict[str, Any],
+        label: str | None,
+        extra: dict[str, Any] | None = None,
+        frame: pd.DataFrame | None = None,
+    ) -> dict[str, Any]:
+        """A background inference job of ``source`` (``frame``: its rows, in memory), queued and started."""
+        m, v = self.store.model_version(req.model, req.model_version_id)
+        opts = req.options.resolve(m["model_type"])
+        ds: dict[str, Any] = {"rows_total": len(frame)} if frame is not None else {}
+        if "dataset_version_id" in source:
+            dsv = self.store.dataset_version(source["dataset_version_id"])
+            ds = {**dataset_columns(dsv), "rows_total": dsv["row_count"]}
+        job = self.store.create_job(
+            JobType.INFER_BATCH,
+            **model_columns(m, v),
+            input_filename=label,
+            output_type=opts.output_type,
+            owner=self.runner.owner,
+            request={
+                "op": "infer",
+                "model_id": m["id"],
+                "model_version_id": v["id"],
+                "source": source,
+                "options": opts.to_dict(),
+                "executor": req.executor or "local",
+                "scheduler": req.scheduler,
+                **(extra or {}),
+            },
+            **ds,
+        )
+        self._submit(job, frame)
+        return job
+
+    def infer_stored(
+        self, req: InferRequest, dataset: str, version_id: str | None, force_rerun: bool = False
     ) -> tuple[dict[str, Any], bool]:
         """Score a stored dataset version in the background. Unless ``force_rerun``, an equal request (same model
         version, data version, options and executor) that is queued, running or succeeded is answered with its
         job, as Wood Wide does. Returns (the job, whether it is new)."""
-        m, v = self.store.model_version(model, model_version_id)
-        opts = options.resolve(m["model_type"])
+        m, v = self.store.model_version(req.model, req.model_version_id)
+        opts = req.options.resolve(m["model_type"])
         dsv = self.store.dataset_version(dataset, version_id)
         if dsv["status"] != "ready":
             raise ConflictError(f"Dataset version {dsv['id']} is not ready ({dsv['status']}).")
@@ -304,45 +291,25 @@ class Service(BackendParts):
                     and j["model_version_id"] == v["id"]
                     and (r.get("source") or {}).get("dataset_version_id") == dsv["id"]
                     and r.get("options") == opts.to_dict()
-                    and r.get("executor", "local") == executor
+                    and r.get("executor", "local") == req.executor
                 ):
                     return j, False
         source = {"dataset_version_id": dsv["id"]}
-        job = self._infer_job(m["id"], source, dsv["dataset_name"], opts, v["id"], executor, scheduler)
-        return job, True
+        return self._infer_job(req.pinned(m["id"], v["id"], opts), source, dsv["dataset_name"]), True
 
-    def infer_upload_async(
-        self,
-        model: str,
-        path: Path,
-        filename: str | None,
-        options: InferOptions,
-        model_version_id: str | None,
-        executor: str | None,
-        scheduler: str | None,
-    ) -> dict[str, Any]:
+    def infer_upload_async(self, req: InferRequest, path: Path, filename: str | None) -> dict[str, Any]:
         """Score an uploaded file (staged in the store, removed when the job is done with it) in the background."""
-        m, _v = self.store.model_version(model, model_version_id)
-        options.resolve(m["model_type"])  # a wrong option fails the request, not the job
+        m, _v = self.store.model_version(req.model, req.model_version_id)
+        req.options.resolve(m["model_type"])  # a wrong option fails the request, not the job
         path = with_known_extension(path)
         source = {"path": str(path), "delete_after": True}
-        return self._infer_job(m["id"], source, filename or path.name, options, model_version_id, executor, scheduler)
+        return self._infer_job(req.pinned(m["id"], req.model_version_id), source, filename or path.name)
 
-    def infer_file_async(
-        self,
-        model: str,
-        root: Path,
-        path: str,
-        options: InferOptions,
-        model_version_id: str | None,
-        executor: str | None,
-        scheduler: str | None,
-        output_path: str | None,
-    ) -> dict[str, Any]:
+    def infer_file_async(self, req: InferRequest, root: Path, path: str, output_path: str | None) -> dict[str, Any]:
         """Score a file under ``root`` in the background, written to ``output_path`` (under ``root``; never over
         an existing file), else to ``<stem>.<model name>.<format>`` beside it."""
-        m, _v = self.store.model_version(model, model_version_id)
-        opts = options.resolve(m["model_type"])
+        m, _v = self.store.model_version(req.model, req.model_version_id)
+        opts = req.options.resolve(m["model_type"])
         src = in_root(root, path, "path")
         if not src.is_file():
             raise InputError(f"{path} is a directory, not a data file.")
@@ -358,6 +325,4 @@ class Service(BackendParts):
                 raise NotFoundError(f"The folder of output_path does not exist: {Path(output_path).parent}")
         # the root travels with the job: the worker opens both paths again from it, following no link
         extra = {"output_path": str(dest), "root": str(root)}
-        return self._infer_job(
-            m["id"], {"path": str(src)}, src.name, opts, model_version_id, executor, scheduler, extra=extra
-        )
+        return self._infer_job(req.pinned(m["id"], req.model_version_id, opts), {"path": str(src)}, src.name, extra)

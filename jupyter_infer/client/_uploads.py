@@ -12,7 +12,7 @@ from typing import Any
 from .._exceptions import ConflictError, NotFoundError
 from ..store import JobStatus, JobType, new_id
 from ..store._db import ago
-from ._parts import BackendParts
+from ._parts import BackendParts, dataset_columns
 
 KNOWN_EXT = (".csv", ".parquet", ".pq", ".json", ".jsonl", ".ndjson")
 
@@ -70,30 +70,41 @@ class Uploads(BackendParts):
         if dataset:
             name = self.store.get_dataset(dataset)["name"]
         name = name or Path(safe_filename(filename, "dataset")).stem
+        job = self.new_ingest(name, description, filename, str(source), True, status, extra)
+        if status == JobStatus.QUEUED:
+            self._submit(job)
+        return job
+
+    def new_ingest(
+        self,
+        name: str,
+        description: str | None,
+        filename: str | None,
+        source: str | None,
+        delete_source: bool,
+        status: str = JobStatus.QUEUED,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A new version of the dataset ``name`` (made if there is none) and its ingest job of ``source`` (None: a
+        table the caller hands to the job), not yet started."""
         job_id = new_id("job_")
         ds_id, dsv_id, version = self.store.create_dataset_version(name, description, filename, job_id)
         request = {
             "op": "ingest",
-            "source": str(source),
+            "source": source,
             "dataset_version_id": dsv_id,
-            "delete_source": True,
+            "delete_source": delete_source,
             **(extra or {}),
         }
-        job = self.store.create_job(
+        return self.store.create_job(
             JobType.DATASET_INGEST,
             status=status,
             id=job_id,
-            dataset_id=ds_id,
-            dataset_name=name,
-            dataset_version_id=dsv_id,
-            dataset_version=version,
+            **dataset_columns({"dataset_id": ds_id, "dataset_name": name, "id": dsv_id, "version": version}),
             input_filename=filename,
             owner=self.runner.owner,
             request=request,
         )
-        if status == JobStatus.QUEUED:
-            self._submit(job)
-        return job
 
     def ingest_upload(
         self, path: Path, filename: str | None, dataset: str | None, name: str | None, description: str | None

@@ -1,5 +1,5 @@
-"""The inference options and the executor of a request, parsed from a form or a JSON body (strings or typed values):
-the one place the routes read them."""
+"""The inference options and the executor of a request, parsed from a form or a JSON body (strings or typed values)
+into the client's ``InferRequest``: the one place the routes read them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from ..._exceptions import OptionError
+from ...client._requests import InferRequest
 from ...engine.options import (
     DASK_SCHEDULER_ENV,
     SUFFIXES,
@@ -50,3 +51,10 @@ def executor_of(src: dict[str, Any]) -> tuple[str, str | None]:
         raise OptionError(f'executor must be "local" or "dask", not {ex!r}.')
     executor, scheduler = resolve_executor(ex, sched, os.environ.get(DASK_SCHEDULER_ENV))
     return executor or "local", scheduler
+
+
+def background_request(ref: str, src: dict[str, Any], default_output: str) -> InferRequest:
+    """A background inference request of a form or JSON body: the options, the pinned version and the executor."""
+    opts, mv = infer_options(src, default_output)
+    executor, scheduler = executor_of(src)
+    return InferRequest(ref, opts, mv, executor, scheduler)

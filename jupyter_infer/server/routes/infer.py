@@ -8,12 +8,13 @@ import time
 from typing import Any
 
 from ..._exceptions import OptionError
+from ...client._requests import InferRequest
 from .._handler import BaseHandler, authenticated
 from .._json import dumps
 from ..schemas import requests as Q
 from ..schemas import responses as R
 from ._op import Op
-from ._options import executor_of, infer_options, response_format, written_as
+from ._options import background_request, infer_options, response_format, written_as
 from ._replies import infer_submitted
 
 SYNC_MEDIA = ("application/json", "text/csv", "application/octet-stream")
@@ -64,10 +65,8 @@ class InferHandler(BaseHandler):
         # rows and output size, known before any decoding or scoring (the body cap bounds compressed bytes only)
         res = await self.ctx.run(
             self.ctx.sync.infer_upload,
-            ref,
+            InferRequest(ref, opts, mv),
             form.file.path,
-            opts,
-            mv,
             cfg.max_sync_rows,
             int(cfg.max_sync_output_mb * (1 << 20)),
         )
@@ -104,17 +103,13 @@ class InferAsyncHandler(BaseHandler):
         queue = self.ctx.queue
         if self.is_multipart():
             form = self.parse_form(Q.InferAsyncForm)
-            fields = form.model_dump(exclude={"file"})
-            opts, mv = infer_options(fields, default_output="parquet")
-            executor, scheduler = executor_of(fields)
-            job = queue.infer_upload_async(ref, form.file.path, form.file.filename, opts, mv, executor, scheduler)
+            req = background_request(ref, form.model_dump(exclude={"file"}), default_output="parquet")
+            job = queue.infer_upload_async(req, form.file.path, form.file.filename)
             self.keep_upload()
         else:
             body = self.parse_body(Q.InferAsyncBody)
-            fields = body.model_dump()
-            opts, mv = infer_options(fields, default_output=written_as(body.output_path))
-            executor, scheduler = executor_of(fields)
-            job = queue.infer_file_async(ref, self.ctx.root, body.path, opts, mv, executor, scheduler, body.output_path)
+            req = background_request(ref, body.model_dump(), default_output=written_as(body.output_path))
+            job = queue.infer_file_async(req, self.ctx.root, body.path, body.output_path)
         self.reply(R.InferSubmitted, infer_submitted(job), 202)
 
 
@@ -124,20 +119,11 @@ class InferBatchHandler(BaseHandler):
     @authenticated
     def post(self, ref: str) -> None:
         body = self.parse_body(Q.InferBatchBody)
-        fields = body.model_dump()
-        opts, mv = infer_options(fields, default_output="parquet")
-        executor, scheduler = executor_of(fields)
+        req = background_request(ref, body.model_dump(), default_output="parquet")
         dataset = body.dataset_id or body.dataset_name
         if not dataset and not body.dataset_version_id:
             raise OptionError("Name the data to score: dataset_id (or its name) or dataset_version_id.")
         job, new = self.ctx.queue.infer_stored(
-            ref,
-            dataset or body.dataset_version_id or "",
-            body.dataset_version_id,
-            opts,
-            mv,
-            executor,
-            scheduler,
-            body.force_rerun,
+            req, dataset or body.dataset_version_id or "", body.dataset_version_id, body.force_rerun
         )
         self.reply(R.InferSubmitted, infer_submitted(job), 202 if new else 200)

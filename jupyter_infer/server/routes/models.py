@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...client._requests import TrainSpec
 from .._handler import BaseHandler, authenticated
 from ..schemas import requests as Q
 from ..schemas import responses as R
@@ -20,17 +21,11 @@ class TrainHandler(BaseHandler):
         params = dict(b.params)
         if b.training_mode is not None:
             params["training_mode"] = b.training_mode
+        spec = TrainSpec(
+            b.model_type or "", b.label_column, b.model_name or b.name, b.input_columns, params, b.id_column
+        )
         job = await self.ctx.run(
-            self.ctx.queue.train_stored,
-            b.dataset_id or b.dataset_name,
-            b.dataset_version_id,
-            b.model_type,
-            b.label_column,
-            b.model_name or b.name,
-            b.input_columns,
-            params,
-            b.id_column,
-            b.model_id,
+            self.ctx.queue.train_stored, b.dataset_id or b.dataset_name, b.dataset_version_id, spec, b.model_id
         )
         model = ref(job["model_id"], job["model_version_id"], job["model_version"], job["model_name"])
         self.reply(
