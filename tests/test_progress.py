@@ -344,17 +344,3 @@ def test_json_lines_that_are_not_objects_fail_with_a_message(tmp_path: Path) -> 
     (path := tmp_path / "mixed.jsonl").write_text('{"a": 1}\n[1, 2]\n')
     with pytest.raises(ji.InputError, match=r"mixed\.jsonl is not valid JSON Lines"):
         list(BatchReader(path))
-
-
-def test_batches_grow_only_while_a_batch_stays_near_a_second() -> None:
-    """A file's batches grow x4 (8k, 32k, 131k rows) while the model is fast; with a slow model the next batch is
-    what about one second of scoring does at the rate just measured, so progress moves every second or so instead
-    of waiting out a 131k-row batch (a 900-tree model: 2-3 s)."""
-    from jupyter_infer.jobs.executors.local import BATCH_SECONDS, FIRST_BATCH_ROWS, next_batch_rows
-
-    fast, slow = 1_000_000.0, 40_000.0  # rows per second of the batch just scored
-    assert next_batch_rows(FIRST_BATCH_ROWS, fast) == 4 * FIRST_BATCH_ROWS
-    assert next_batch_rows(4 * FIRST_BATCH_ROWS, fast) == 131_072
-    assert next_batch_rows(131_072, fast) == 131_072
-    assert next_batch_rows(32_768, slow) == int(slow * BATCH_SECONDS)
-    assert next_batch_rows(FIRST_BATCH_ROWS, 100.0) == FIRST_BATCH_ROWS  # never below the first batch

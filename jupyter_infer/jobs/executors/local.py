@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from ...store import Store
 
 FIRST_BATCH_ROWS = 8_192  # then x4 a batch up to BATCH_ROWS: progress within a second, throughput kept
-BATCH_SECONDS = 1.0  # ... and no larger than about this much scoring at the rate measured (a slow model moves too)
 
 
 def in_memory_elsewhere(job: dict[str, Any]) -> InputError:
@@ -76,12 +75,10 @@ def run(store: Store, inference: Inference, ctx: JobContext) -> Scored:
         try:
             for batch in reader:
                 ctx.check_cancel()
-                started = time.monotonic()
                 out.write(_score(pool, ctx, scorer, batch, from_text=reader.format == "csv"))
                 ctx.progress(rows_done=scorer.rows_in, rows_total=reader.rows_total, fraction=reader.fraction_done())
                 if rps <= 0:  # small first batches report progress early; then the batch that keeps throughput
-                    rate = len(batch) / max(time.monotonic() - started, 1e-6)
-                    reader.batch_rows = _next_batch_rows(reader, rate, in_memory=inf.frame is not None)
+                    reader.batch_rows = _next_batch_rows(reader, in_memory=inf.frame is not None)
                 while rps > 0 and scorer.rows_in > rps * (time.monotonic() - t0):
                     ctx.check_cancel()
                     time.sleep(0.02)
@@ -102,19 +99,13 @@ def run(store: Store, inference: Inference, ctx: JobContext) -> Scored:
     return Scored(meta, scorer.rows_in)
 
 
-def _next_batch_rows(reader: BatchReader, rows_per_second: float, in_memory: bool) -> int:
-    """After its first batch, the rest of an in-memory table goes in equal batches of up to ``FRAME_BATCH_ROWS``, as
-    sync inference scores it (a batch under the engine's ``threads_for`` bound is scored on one thread: growing
-    batches left 41k of a 300k-row table on one core); a file's batches grow as ``next_batch_rows`` says."""
+def _next_batch_rows(reader: BatchReader, in_memory: bool) -> int:
+    """Batches grow x4 up to ``BATCH_ROWS``; after its first batch, the rest of an in-memory table goes in equal
+    batches of up to ``FRAME_BATCH_ROWS``, as sync inference scores it (a batch under the engine's ``threads_for``
+    bound is scored on one thread: growing batches left 41k of a 300k-row table on one core)."""
     if in_memory and reader.rows_total:
         return equal_batch_rows(max(1, reader.rows_total - reader.rows_read), FRAME_BATCH_ROWS)
-    return next_batch_rows(reader.batch_rows, rows_per_second)
-
-
-def next_batch_rows(rows: int, rows_per_second: float) -> int:
-    """The batch after one of ``rows`` scored at ``rows_per_second``: x4, up to ``BATCH_ROWS`` and to about
-    ``BATCH_SECONDS`` of scoring at that rate, never below the first batch."""
-    return max(FIRST_BATCH_ROWS, min(BATCH_ROWS, rows * 4, int(rows_per_second * BATCH_SECONDS)))
+    return min(BATCH_ROWS, reader.batch_rows * 4)
 
 
 def _score(pool: ThreadPoolExecutor, ctx: JobContext, scorer: BatchScorer, batch: pd.DataFrame, from_text: bool) -> Any:
