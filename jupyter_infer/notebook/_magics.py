@@ -8,6 +8,7 @@ and ``_cell_status``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -118,14 +119,19 @@ class InferMagics(Magics):
         """``--background``: watch ``job`` on its thread and return its handle at once. When it succeeds,
         ``succeeded(job, record)`` gives the handle's value and the HTML shown under the progress bar."""
         box: dict[str, Any] = {}
+        built = threading.Event()  # the watcher may see the job end before the cell has built the handle
 
         def done(j: Job) -> None:
             rec: dict[str, Any] = dict(j.refresh().record)
             if rec.get("status") == JobStatus.SUCCEEDED:
+                built.wait()
                 box["handle"].value, view.result.value = succeeded(j, rec)
 
         view, watcher, _ = self.watch(job, title, done)
-        handle = box["handle"] = BackgroundJob(job, title, dest, watcher)
+        try:
+            handle = box["handle"] = BackgroundJob(job, title, dest, watcher)
+        finally:
+            built.set()
         return handle
 
     # ---- %%infer_train -------------------------------------------------------------------------------------------
