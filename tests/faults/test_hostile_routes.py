@@ -95,3 +95,20 @@ def test_a_part_header_up_to_16_kib_is_read_as_before(server: Server, penguins: 
                    headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})  # fmt: skip
     assert r.status_code == 400
     assert "header" in detail_of(r)
+
+
+def test_two_file_parts_with_one_filename_keep_their_own_bytes(tmp_path) -> None:
+    """Each file part is written to a file of its own: a second part named ``a.csv`` used to overwrite the first
+    part's file on disk, so the ``file`` part was read with the other part's bytes."""
+    from jupyter_infer.server._multipart import FormStream
+
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nx,y\n1,2\n\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="other"; filename="a.csv"\r\n\r\nEVIL\r\n--B--\r\n'
+    )
+    form = FormStream(b"B", tmp_path)
+    form.feed(body)
+    form.close()
+    assert form.complete
+    assert form.files["file"].path.read_bytes() == b"x,y\n1,2\n" and form.files["file"].size == 8
+    assert form.files["other"].path.read_bytes() == b"EVIL"
