@@ -23,7 +23,7 @@ TRAINING_MODE_NAMES = ("fast", "best")
 # What params training_mode does per model type (default "best"); the magics' help and the README show it.
 TRAINING_MODES: dict[str, str] = {
     "prediction": "best compares gradient boosting, a random forest and a regularized linear model on 3-fold "
-    "cross-validation (one holdout of 20 percent above 20,000 rows) and keeps the best or a blend of the top two; fast fits "
+    "cross-validation (one holdout of 20 percent above 20,000 rows) and keeps the best single model or equal-weight blend of two or three; fast fits "
     "one gradient boosting, fitted once on 80 percent of the rows and stopped early on the other 20",
     "clustering": "fast chooses k on a sample of at most 5,000 rows (best: 20,000)",
     "anomaly": "fast grows 100 isolation trees instead of 200",

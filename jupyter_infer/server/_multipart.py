@@ -106,6 +106,8 @@ class FormStream:
         if b"filename" in disposition:
             filename = disposition[b"filename"].decode("utf-8", "replace")
             path = self.folder / safe_filename(filename, default=name)
+            if path.exists():  # one file per part: two parts may carry the same filename
+                path = path.with_name(f"{len(self.files)}-{path.name}")
             ctype = self._headers.get(b"content-type")
             self._upload = UploadedFile(filename, path, 0, ctype.decode("latin-1") if ctype else None)
             self._file = open(path, "wb")  # noqa: SIM115 - closed at the part's end or by close()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import NotFoundError, OptionError
-from ..engine.options import did_you_mean
+from ..engine.options import choice
 from . import _files
 from . import _lifecycle as L
 from ._db import ago, encode, new_id, now
@@ -183,10 +183,8 @@ class JobStore(StoreHome):
     ) -> list[dict[str, Any]]:
         """Newest first; ``before`` is a created_at cursor for paging."""
         for what, val, known in (("status", status, STATUSES), ("type", type, JOB_TYPES)):
-            if val and val not in known:
-                raise OptionError(
-                    f'Unknown job {what} "{val}". Use one of: {", ".join(known)}.' + did_you_mean(val, known)
-                )
+            if val:
+                choice(f"job {what}", val, known)
         self.sweep_stale()
         where, args = [], []
         for col, val in (("status", status), ("type", type), ("model_id", model_id)):

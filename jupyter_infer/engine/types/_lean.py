@@ -20,7 +20,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 
 PARALLEL_ROWS = 500
 Predict = Callable[[np.ndarray], np.ndarray]
-_CACHE: weakref.WeakKeyDictionary[Any, LeanBoosting] = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[Any, LeanBoosting | None] = weakref.WeakKeyDictionary()  # None: public path
 
 
 class LeanBoosting:
@@ -87,12 +87,12 @@ def predictor(est: Any, task: str) -> Predict:
     """The model's class probabilities (classification) or values (regression) as a function of its matrix;
     a boosting model's lean path is prepared once and kept while the model lives."""
     if isinstance(est, HistGradientBoostingClassifier | HistGradientBoostingRegressor):
-        lean = _CACHE.get(est)
-        if lean is None:
+        if est not in _CACHE:  # prepared once, or found unusable once (other internals: the public way)
             try:
-                lean = _CACHE[est] = LeanBoosting(est)
-            except (AttributeError, KeyError, TypeError, ValueError):  # other internals: the public way
-                lean = None
+                _CACHE[est] = LeanBoosting(est)
+            except (AttributeError, KeyError, TypeError, ValueError):
+                _CACHE[est] = None
+        lean = _CACHE[est]
         if lean is not None:
             return lean
     fn: Predict = est.predict_proba if task == "classification" else est.predict

@@ -1,5 +1,5 @@
 """Prediction's model selection: gradient boosting, a random forest and a regularized linear model scored on the
-same out-of-fold rows (k-fold on small data, one holdout split on larger data), an optional blend of the top two,
+same out-of-fold rows (k-fold on small data, one holdout split on larger data), an optional equal-weight blend of two or three,
 and the final models, with no refit that changes nothing.
 
 Where work is shared: boosting's validation folds also choose its number of rounds, so its final fit needs no
@@ -164,16 +164,16 @@ def metrics_of(task: str, y: np.ndarray, pred: np.ndarray, classes: np.ndarray) 
 def splits(y: np.ndarray, task: str, mode: str) -> tuple[Folds, str]:
     """The validation folds (train rows, validation rows) and their description; none when there are too few rows."""
     n = len(y)
-    strat = None
+    strat, fewest = None, 0
     if task == "classification":
-        counts = np.unique(y, return_counts=True)[1]
-        if counts.min() >= 2:
+        fewest = int(np.unique(y, return_counts=True)[1].min())  # rows of the rarest class
+        if fewest >= 2:
             strat = y
     if n < MIN_VALIDATION_ROWS:
         return [], "none (fewer than 30 rows)"
     if mode == "best" and n <= CV_MAX_ROWS:
         if task == "classification":
-            k = int(min(FOLDS, np.unique(y, return_counts=True)[1].min()))
+            k = min(FOLDS, fewest)
             if k >= 2:
                 return list(StratifiedKFold(k, shuffle=True, random_state=0).split(np.zeros(n), y)), f"{k}-fold cv"
         else:

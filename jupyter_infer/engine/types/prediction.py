@@ -1,5 +1,5 @@
 """Prediction: binary, multiclass and regression. ``best`` chooses among gradient boosting, a random forest and a
-regularized linear model, or blends the top two (see ``_select``); ``fast`` is one gradient boosting."""
+regularized linear model, or an equal-weight blend of two or three of them (see ``_select``); ``fast`` is one gradient boosting."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def _matrix(feat: Featurizer, aligned: pd.DataFrame, kind: str) -> np.ndarray:
 
 
 def fit(ctx: FitContext) -> Fitted:
-    """``best`` chooses among gradient boosting, a random forest and a linear model (or blends the top two) on
+    """``best`` chooses among gradient boosting, a random forest and a linear model (or an equal-weight blend of two or three) on
     out-of-fold predictions; ``fast`` fits one gradient boosting. Validation metrics come from those predictions,
     so the final models are fitted once, on every row."""
     assert ctx.label is not None

@@ -48,6 +48,7 @@ from ._base import Inference, Scored
 from ._dask_cluster import connect
 from ._dask_plan import PARTITION_ROWS, Part, plan
 from ._dask_worker import TOKEN_FILE, PartProgress, score_part
+from .local import source_path
 
 if TYPE_CHECKING:
     from ...engine.model import BatchScorer
@@ -67,13 +68,6 @@ def partition_rows(req: dict[str, Any]) -> int:
     if n < 1:
         raise OptionError(f"partition_rows must be at least 1; got {n}.")
     return n
-
-
-def _source_of(store: Store, req: dict[str, Any]) -> str:
-    source = req["source"]
-    if "dataset_version_id" in source:
-        return str(store.dataset_version(source["dataset_version_id"])["path"])
-    return str(source["path"])
 
 
 def _worker_error(exc: BaseException, part: Part) -> InferError:
@@ -106,7 +100,7 @@ def run(store: Store, inference: Inference, ctx: JobContext) -> Scored:
 
     t_start = time.monotonic()
     ctx.progress(phase="planning partitions", fraction=0.0, force=True)
-    parts = plan(_source_of(store, req), partition_rows(req))
+    parts = plan(source_path(store, req["source"]), partition_rows(req))
     rows_total = sum(p.rows for p in parts)
     by_index = {p.index: p for p in parts}
     ctx.check_cancel()
