@@ -5,7 +5,6 @@ Retry-After says, at most 60 s) and how many attempts it makes. Waits are record
 from __future__ import annotations
 
 import email.utils
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,19 +20,10 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every wait between attempts, in seconds (nothing really sleeps). Only this test's thread is recorded: the
-    threads earlier tests left running (a job runner's poll, a supervisor) sleep for real and are not the client's
-    waits (one of them once landed here as a 5 s wait)."""
+    """Every wait between attempts, in seconds (nothing really sleeps): the client's own sleep hook, so threads
+    other tests left running are not counted."""
     seen: list[float] = []
-    real_sleep, me = time.sleep, threading.get_ident()
-
-    def sleep(seconds: float) -> None:
-        if threading.get_ident() == me:
-            seen.append(seconds)
-        else:
-            real_sleep(seconds)
-
-    monkeypatch.setattr(time, "sleep", sleep)
+    monkeypatch.setattr(HttpBackend, "_sleep", lambda self, seconds: seen.append(seconds))
     return seen
 
 

@@ -209,17 +209,15 @@ def test_a_background_failure_after_the_job_shows_in_the_widget(slow, store_clie
 
 def test_a_background_job_that_ends_before_its_handle_exists_still_fills_it(ip, monkeypatch):
     """The watcher thread starts before the cell has built the job's handle; a small job can end in between (seen
-    in CI as ``KeyError: 'handle'`` in the watcher, and the result never reached DEST). Building the handle slowly
-    opens that window wide."""
-    import time
-
+    in CI as ``KeyError: 'handle'`` in the watcher, and the result never reached DEST). Building the handle only
+    once the job has ended opens that window every time."""
     from jupyter_infer.notebook import _display
 
     build = _display.BackgroundJob.__init__
 
-    def slow_init(self, *args, **kwargs):
-        time.sleep(3)  # the job (a 344-row training) ends meanwhile
-        build(self, *args, **kwargs)
+    def slow_init(self, job, *args, **kwargs):
+        job.wait(timeout=120)  # the job has ended before its handle exists, every time
+        build(self, job, *args, **kwargs)
 
     monkeypatch.setattr(_display.BackgroundJob, "__init__", slow_init)
     handle = run(ip, "%%infer_train clustering km --background\ndf")
