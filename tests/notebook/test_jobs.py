@@ -215,9 +215,10 @@ def test_a_background_job_that_ends_before_its_handle_exists_still_fills_it(ip, 
 
     build = _display.BackgroundJob.__init__
 
-    def slow_init(self, job, *args, **kwargs):
-        job.wait(timeout=120)  # the job has ended before its handle exists, every time
-        build(self, job, *args, **kwargs)
+    def slow_init(self, job, what, dest, watcher):
+        job.wait(timeout=120)  # the job has ended before its handle exists
+        watcher.done.wait(timeout=5)  # and the watcher has seen it (it polls every 0.1-0.5 s): it fills DEST now
+        build(self, job, what, dest, watcher)
 
     monkeypatch.setattr(_display.BackgroundJob, "__init__", slow_init)
     handle = run(ip, "%%infer_train clustering km --background\ndf")
