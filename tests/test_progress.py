@@ -4,7 +4,7 @@ every display shows that; cancel ends a job promptly even inside a slow batch; b
 
 Slow jobs come from the engine's test-only rate limit (JUPYTER_INFER_TEST_ROWS_PER_SECOND: batches of rate/10
 rows, one every 0.1 s), not from large inputs. The HTTP backend's twin is tests/server/test_progress_http.py; the
-Dask executor's is in tests/test_dask.py."""
+Dask executor's is in tests/dask/test_dask_results.py."""
 
 from __future__ import annotations
 

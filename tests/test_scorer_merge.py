@@ -1,6 +1,6 @@
 """BatchScorer.state()/merge(): scorers over the parts of an input, merged in input order, describe the input as one
 scorer over all of it does. The Dask executor relies on this (each partition has its own scorer on a worker);
-tests/test_dask.py checks the same end to end on a real cluster, this checks it without one, for every type."""
+tests/dask/test_dask_results.py checks the same end to end on a real cluster, this checks it without one, for every type."""
 
 from __future__ import annotations
 

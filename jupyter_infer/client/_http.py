@@ -25,15 +25,12 @@ from ..engine.io import to_frame
 from ..engine.options import check_model_type, check_params
 from ..store import JobStatus, ended_error
 from ..store._records import DatasetRecord, JobRecord, ModelRecord, ModelVersionRecord
-from ._http_base import HttpConnection, _q
+from ._http_base import PREVIEW_PAGE, HttpConnection, _q
 from ._naming import source_label, training_dataset_name
 from ._objects import Dataset
 from ._refs import DatasetRef
 from ._requests import InferRequest, TrainSpec
 from ._result import InferenceResult
-
-PREVIEW_PAGE = 10_000  # rows per GET /datasets/{id}/preview
-DIRECT_LIMIT = 25 << 20  # bytes; under the server's 30 MiB default cap with room for the multipart envelope
 
 
 class HttpBackend(HttpConnection):

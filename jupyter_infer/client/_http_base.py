@@ -41,8 +41,6 @@ class HttpConnection:
     """A Wood Wide-compatible API at ``url`` (e.g. ``http://127.0.0.1:8888/jupyter-infer/api``), reached with
     ``token`` over one ``httpx.Client``."""
 
-    """``connect(url, token=...)``: ``url`` is the API base, e.g. ``http://127.0.0.1:8888/jupyter-infer/api``."""
-
     def __init__(
         self,
         url: str,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConflictError, InferError, InputError, NotFoundError, OptionError
 from ..engine.options import MODEL_TYPES, check_model_type, check_params, did_you_mean
-from ..store import JobStatus, JobType, new_id
+from ..store import TERMINAL, JobStatus, JobType, new_id
 from ..store._errors import read_stored_table
 from ..store._lifecycle import LISTED_JOB_TYPES as JOB_TYPES
 from ..store._lifecycle import LISTED_STATUSES as JOB_STATUSES
@@ -145,7 +145,7 @@ class Service(BackendParts):
         """Cancel a queued or running job (a job waiting for its upload ends at once, its bytes removed); a
         ConflictError if it has already ended."""
         job = self.store.get_job(job_id)
-        if job["status"] in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED):
+        if job["status"] in TERMINAL:
             raise ConflictError(f"Job {job_id} already ended: it is {job['status']}.")
         self.runner.cancel(job_id)
         return self.store.get_job(job_id)

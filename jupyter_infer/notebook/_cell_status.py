@@ -9,7 +9,7 @@ from IPython.display import display
 from .._exceptions import InputError, OptionError
 from ..client import InferenceResult
 from ._display import ResultView
-from ._progress import BACKGROUND, ProgressView, Watcher
+from ._progress import BACKGROUND, Watcher
 from ._status import JobCard, JobsTable
 
 if TYPE_CHECKING:
@@ -43,11 +43,7 @@ def run(magics: InferMagics, args: Namespace) -> Any:
         return None
     if not job.done:
         what = f"{job.type} job" + (f" on {job.model_name!r}" if job.model_name else "")
-        view = ProgressView(what, job.id)
-        dh = display(view, display_id=True)
-        view.accept_clicks_while_busy()
-        watcher = Watcher(job, view, magics.poll_interval)
-        watcher.start()
+        view, watcher, dh = magics.watch(job, what)
         if not args.wait:
             return None
         record = wait_no_cancel(watcher)

@@ -14,9 +14,7 @@ import pandas as pd
 from .._exceptions import OptionError
 from ..client import InferenceResult, Job, Model
 from . import _charts
-from ._progress import describe, fmt_seconds
-
-PER_ROW = ("prediction", "clustering", "embedding", "search", "anomaly")
+from ._progress import fmt_seconds
 
 
 def _esc(v: Any) -> str:
@@ -290,7 +288,3 @@ class BackgroundJob:
             f"{_esc(self._where())}. <code>%infer_status {_esc(self.id)}</code> shows it "
             "(<code>--wait</code> waits, <code>--cancel</code> cancels).</p>"
         )
-
-
-def status_line(record: dict[str, Any]) -> str:
-    return describe(record)

@@ -1,6 +1,6 @@
 """Request and response schemas of the API, declared once with pydantic: they validate requests, shape replies
 and are the source of openapi.json (``server/openapi.py``) and of the lab extension's TypeScript types."""
 
-from ._fields import parse_bool, parse_int, validate
+from ._fields import validate
 
-__all__ = ["parse_bool", "parse_int", "validate"]
+__all__ = ["validate"]
