@@ -10,25 +10,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._exceptions import OptionError
-from ..engine.options import choice, show
+from ..engine.options import choice, flag, show, whole
 from ..store import JOB_TYPES, STATUSES
 
 PRUNE_MAX_DAYS = 36_500
-
-
-def whole(name: str, v: Any, lo: int) -> int:
-    """An int (Python or numpy, never a bool or a float) of at least ``lo``."""
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise OptionError(f"{name} must be a whole number, not {show(v)}.")
-    if int(v) < lo:
-        raise OptionError(f"{name} must be at least {lo}; got {show(int(v))}.")
-    return int(v)
-
-
-def flag(name: str, v: Any) -> bool:
-    if isinstance(v, bool) or (hasattr(v, "dtype") and getattr(v.dtype, "kind", "") == "b"):
-        return bool(v)
-    raise OptionError(f"{name} must be True or False, not {show(v)}.")
 
 
 def text(name: str, v: Any, choices: tuple[str, ...] | None = None) -> str | None:

@@ -104,19 +104,19 @@ def _meta(help: str, **more: Any) -> dict[str, Any]:
     return {"help": help, **more}
 
 
-def _whole(name: str, v: Any, lo: int, hi: int) -> int:
-    """A Python or numpy int (never a bool or a float) within [lo, hi]."""
+def whole(name: str, v: Any, lo: int, hi: int | None = None) -> int:
+    """A Python or numpy int (never a bool or a float) within [lo, hi] (no upper bound when ``hi`` is None)."""
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):
         raise OptionError(f"{name} must be a whole number, not {show(v)}.")
     i = int(v)
     if i < lo:
         raise OptionError(f"{name} must be at least {lo}; got {show(i)}.")
-    if i > hi:
+    if hi is not None and i > hi:
         raise OptionError(f"{name} must be at most {hi}; got {show(i)}.")
     return i
 
 
-def _flag(name: str, v: Any) -> bool:
+def flag(name: str, v: Any) -> bool:
     """True or False (a numpy bool too)."""
     if isinstance(v, bool) or (hasattr(v, "dtype") and getattr(v.dtype, "kind", "") == "b"):
         return bool(v)
@@ -196,9 +196,9 @@ class InferOptions:
             elif spec.choices is not None:
                 v = choice("output type" if spec.name == "output_type" else spec.name, v, spec.choices)
             elif spec.python_type is bool:
-                v = _flag(spec.name, v)
+                v = flag(spec.name, v)
             elif spec.minimum is not None:
-                v = _whole(spec.name, v, spec.minimum, spec.maximum or K_MAX)
+                v = whole(spec.name, v, spec.minimum, spec.maximum or K_MAX)
             elif not isinstance(v, str):
                 raise OptionError(f"{spec.name} must be a string, not {show(v)}.")
             object.__setattr__(self, spec.name, v)
