@@ -33,7 +33,7 @@ python -m pip install -q 'jupyterlab>=4.6,<5' 'jupyter-builder>=1.2,<2'
   cd labextension
   jlpm install >jlpm-install.log 2>&1 || { tail -n 60 jlpm-install.log; exit 1; }
   jlpm check:assets
-  jlpm check:types    # src/generated (the API's TypeScript types) is what the server's openapi.json generates
+  jlpm check:types    # the committed src/generated/openapi.json is what the server generates (builds make the TS types from it)
   jupyter labextension list 2>&1 | grep -E 'jupyter-infer .*enabled.*OK'
   jlpm test
   jlpm test:ui
