@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import ConflictError, InferError, OptionError
-from .engine.options import ANOMALY_FORMATS, MODEL_TYPES, OUTPUT_TYPES, check_model_type, output_type_for
+from .engine.options import MODEL_TYPES, InferOptions, check_model_type, output_type_for
 from .store import STATUSES
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ def _progress_line(job: Any) -> str:
 
 
 def cmd_infer(args: argparse.Namespace) -> None:
-    kw: dict[str, Any] = {"anomaly_format": args.anomaly_format, "k": args.k}
+    kw: dict[str, Any] = {name: getattr(args, name) for name in InferOptions.names() if name != "output_type"}
     if args.output_type == "parquet" and not args.output:  # --format arrives as output_type (the flag's dest)
         raise OptionError("--format parquet writes a binary file; add --output FILE.parquet.")
     if args.force and not args.output:
@@ -342,14 +342,11 @@ def parser() -> argparse.ArgumentParser:
         help="write the result here (format from the extension); an existing file is kept unless --force",
     )
     i.add_argument("--force", action="store_true", help="with --output: replace the file if it exists")
-    i.add_argument(
-        "--format",
-        dest="output_type",
-        metavar="{" + ",".join(OUTPUT_TYPES) + "}",
-        help="the result's format (default: the one --output names, else csv)",
-    )
-    i.add_argument("--anomaly-format", metavar="{" + ",".join(ANOMALY_FORMATS) + "}")
-    i.add_argument("-k", type=int, help="neighbours per row (search)")
+    for spec in InferOptions.fields():  # a flag for every inference option, as %%infer has
+        flag, kw = spec.as_flag(
+            "the result's format (default: the one --output names, else csv)" if spec.name == "output_type" else None
+        )
+        i.add_argument(flag, **kw)
     i.add_argument("--async", dest="use_async", action="store_true", help="stream the file as a background job")
     i.set_defaults(fn=cmd_infer)
 

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
+from jupyter_infer.client import InferOptions
 
 
 def cli(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -61,6 +62,24 @@ def test_bad_input_is_one_line_and_exit_2(files: dict[str, Path]) -> None:
     blocker.write_text("")
     r = cli(blocker, "models")
     assert r.returncode == 2 and "Cannot use" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_every_inference_option_is_a_flag_and_acts(files: dict[str, Path]) -> None:
+    """The flags come from InferOptions.fields(), as %%infer's: an option added there is a flag here with no more
+    code; --prob-columns and --id-column reach the engine."""
+    help_text = cli(files["home"], "infer", "--help").stdout
+    for spec in InferOptions.fields():
+        assert spec.as_flag()[0] in help_text, spec.name
+    home = files["home"]
+    r = cli(home, "train", "prediction", str(files["train"]), "--label", "species", "--name", "kind",
+            "--param", "training_mode=fast")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    out = files["dir"] / "probs.csv"
+    r = cli(home, "infer", "kind", str(files["train"]), "-o", str(out), "--prob-columns", "--id-column", "island")
+    assert r.returncode == 0, r.stderr
+    probs = pd.read_csv(out)
+    assert {"prob_Adelie", "prob_Chinstrap", "prob_Gentoo"} <= set(probs.columns)
+    assert set(probs["id"]) == {"Biscoe", "Dream", "Torgersen"}
 
 
 def test_ctrl_c_on_an_async_infer_cancels_the_job(files: dict[str, Path]) -> None:

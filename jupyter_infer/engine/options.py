@@ -97,6 +97,22 @@ class OptionSpec:
     minimum: int | None = None
     maximum: int | None = None
     applies_to: tuple[ModelType, ...] = MODEL_TYPES  # the model types it may be given for
+    flag: str | None = None  # its command-line flag when not --<name-with-dashes>
+    metavar: str | None = None  # how a flag's help names its value, when not its choices or N
+
+    def as_flag(self, help: str | None = None) -> tuple[str, dict[str, Any]]:
+        """This option as a command-line flag: the flag and argparse's keywords (its dest is the option's name).
+        ``%%infer`` and ``jupyter-infer infer`` add every option this way: a new option is a flag on both."""
+        kw: dict[str, Any] = {"dest": self.name, "help": help or self.help}
+        if self.python_type is bool:
+            kw["action"] = "store_true"
+        elif self.choices is not None:
+            kw["metavar"] = "{" + ",".join(self.choices) + "}"
+        elif self.minimum is not None:
+            kw.update(type=int, metavar=self.metavar or "N")
+        else:
+            kw["metavar"] = self.metavar or self.name.upper()
+        return self.flag or "--" + self.name.replace("_", "-"), kw
 
 
 def _meta(help: str, **more: Any) -> dict[str, Any]:
@@ -151,7 +167,8 @@ class InferOptions:
     type and fills in that type's defaults, once."""
 
     output_type: OutputType = field(
-        default="json", metadata=_meta("the result's format: json, csv or parquet", choices=OUTPUT_TYPES)
+        default="json",
+        metadata=_meta("the result's format: json, csv or parquet", choices=OUTPUT_TYPES, flag="--format"),
     )
     anomaly_format: AnomalyFormat | None = field(
         default=None,
@@ -164,14 +181,22 @@ class InferOptions:
     k: int | None = field(
         default=None,
         metadata=_meta(
-            "search models: the k nearest matches per row (default 1)", minimum=1, maximum=K_MAX, applies_to=("search",)
+            "search models: the k nearest matches per row (default 1)",
+            minimum=1,
+            maximum=K_MAX,
+            applies_to=("search",),
+            flag="-k",
         ),
     )
     exclude_self_matches: bool = field(
-        default=False, metadata=_meta("search models: a query row may not match itself", applies_to=("search",))
+        default=False,
+        metadata=_meta(
+            "search models: a query row may not match itself", applies_to=("search",), flag="--exclude-self"
+        ),
     )
     id_column: str | None = field(
-        default=None, metadata=_meta("use this column's values as the output id instead of the row position")
+        default=None,
+        metadata=_meta("use this column's values as the output id instead of the row position", metavar="COL"),
     )
     factor_scores: bool = field(
         default=False,
@@ -249,6 +274,8 @@ class InferOptions:
                 f.metadata.get("minimum"),
                 f.metadata.get("maximum"),
                 f.metadata.get("applies_to", MODEL_TYPES),
+                f.metadata.get("flag"),
+                f.metadata.get("metavar"),
             )
             for f in fields(cls)
             if "help" in f.metadata

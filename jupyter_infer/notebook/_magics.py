@@ -17,7 +17,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
-from ..client import ANOMALY_FORMATS, OUTPUT_TYPES, TRAINING_MODE_HELP, Client, Job, JobStatus
+from ..client import TRAINING_MODE_HELP, Client, InferOptions, Job, JobStatus
 from . import _cell_infer, _cell_status, _cell_train, _errors, _session
 from ._display import BackgroundJob
 from ._progress import BACKGROUND, ProgressView, Watcher
@@ -29,8 +29,30 @@ def _options(name: str) -> list[str]:
     return [s for a in getattr(parser, "_actions", []) for s in a.option_strings]
 
 
-def _one_of(choices: tuple[str, ...]) -> str:
-    return "{" + ",".join(choices) + "}"
+def _dest(help: str) -> Callable[[Any], Any]:
+    """The optional DEST variable of the cell magics."""
+    return argument("dest", metavar="DEST", nargs="?", help=help)
+
+
+def _background(what: str) -> Callable[[Any], Any]:
+    """``--background`` of the cell magics: a job handle at once, DEST set when ``what`` succeeds."""
+    return argument(
+        "--background", action="store_true", help=f"Return a job handle at once; DEST is set when {what} succeeds."
+    )
+
+
+def _option_arguments(**help: str) -> Callable[[Any], Any]:
+    """``%%infer``'s flag for every inference option, from ``InferOptions.fields()`` (``help``: a magic's own
+    wording of an option's help). IPython adds arguments in the reverse order of their decorators."""
+
+    def add(func: Any) -> Any:
+        for spec in reversed(InferOptions.fields()):
+            flag, kw = spec.as_flag(help.get(spec.name))
+            kw["help"] = kw["help"][0].upper() + kw["help"][1:].rstrip(".") + "."
+            func = argument(flag, **kw)(func)
+        return func
+
+    return add
 
 
 @magics_class
@@ -137,7 +159,7 @@ class InferMagics(Magics):
     # ---- %%infer_train -------------------------------------------------------------------------------------------
     @magic_arguments()
     @argument("type", metavar="TYPE", help="Model type: prediction, clustering, anomaly, embedding, search or factors.")
-    @argument("dest", metavar="DEST", nargs="?", help="Variable that receives the trained Model.")
+    @_dest("Variable that receives the trained Model.")
     @argument("--label", metavar="COL", help="Label column (prediction models need one).")
     @argument(
         "--name",
@@ -153,9 +175,7 @@ class InferMagics(Magics):
         help="Training parameter, repeatable: task, n_clusters, contamination, n_factors, n_components, training_mode. "
         "Values are parsed as JSON when they can be (3, 0.1, true), else taken as text. " + TRAINING_MODE_HELP + ".",
     )
-    @argument(
-        "--background", action="store_true", help="Return a job handle at once; DEST is set when training succeeds."
-    )
+    @_background("training")
     @cell_magic
     @_errors.short_errors("%infer_train", lambda: _options("infer_train"))
     def infer_train(self, line: str, cell: str) -> Any:
@@ -171,38 +191,13 @@ class InferMagics(Magics):
     # ---- %%infer -------------------------------------------------------------------------------------------------
     @magic_arguments()
     @argument("model", metavar="MODEL", help="A variable holding a Model, a model id, or a model name.")
-    @argument(
-        "dest",
-        metavar="DEST",
-        nargs="?",
-        help="Variable that receives the result DataFrame (then the table is not shown).",
-    )
+    @_dest("Variable that receives the result DataFrame (then the table is not shown).")
     @argument("--export", metavar="PATH", help="Also write the result to PATH (json, csv or parquet) and show a link.")
     @argument("--force", action="store_true", help="With --export: replace PATH if it exists.")
-    @argument(
-        "--format",
-        dest="output_type",
-        metavar=_one_of(OUTPUT_TYPES),
-        help="Format for --export (default: the one PATH's extension names).",
-    )
-    @argument(
-        "--anomaly-format",
-        metavar=_one_of(ANOMALY_FORMATS),
-        help="Anomaly models: ids_only (default) or per_row.",
-    )
-    @argument("-k", type=int, metavar="N", help="Search models: the N nearest matches per row (default 1).")
-    @argument(
-        "--exclude-self",
-        dest="exclude_self_matches",
-        action="store_true",
-        help="Search models: a query row may not match itself.",
-    )
+    @_option_arguments(output_type="Format for --export (default: the one PATH's extension names).")
     @argument("--version", metavar="MODEL_VERSION_ID", help="Use this model version instead of the latest ready one.")
-    @argument("--id-column", metavar="COL", help="Use COL's values as the output id instead of the row position.")
     @argument("--join", action="store_true", help="Return the input columns with the output columns beside them.")
-    @argument(
-        "--background", action="store_true", help="Return a job handle at once; DEST is set when the job succeeds."
-    )
+    @_background("the job")
     @argument(
         "--dask",
         metavar="SCHEDULER",

@@ -17,8 +17,8 @@ from jupyter_infer.notebook._magics import InferMagics
 from .conftest import fails, run
 
 OPTIONS = {
-    "infer": ["--export", "--force", "--format", "--anomaly-format", "-k", "--exclude-self", "--version",
-              "--id-column", "--join", "--background", "MODEL", "DEST"],
+    "infer": ["--export", "--force", "--format", "--anomaly-format", "-k", "--exclude-self", "--id-column",
+              "--factor-scores", "--prob-columns", "--version", "--join", "--background", "--dask", "MODEL", "DEST"],
     "infer_train": ["--label", "--name", "--columns", "--param", "--background", "TYPE", "DEST"],
     "infer_status": ["JOB_ID", "--wait", "--cancel", "--all"],
 }  # fmt: skip
@@ -160,6 +160,16 @@ def test_join_refuses_per_factor_results(ip):
     run(ip, "%%infer_train factors f\ndf")
     err = fails(ip, "%%infer f --join\ndf")
     assert isinstance(err, ji.OptionError) and "one result row per input row" in str(err)
+
+
+def test_factor_scores_and_prob_columns_are_flags_of_infer(ip):
+    """Every inference option is a flag of %%infer (made from InferOptions.fields()), these two included."""
+    run(ip, "%%infer_train factors f --param n_factors=2\ndf")
+    run(ip, "%%infer f scores --factor-scores\ndf")
+    assert list(ip.user_ns["scores"].columns) == ["id", "factor_0", "factor_1"]
+    run(ip, "%%infer_train prediction clf --label species --param training_mode=fast\ndf")
+    run(ip, "%%infer clf probs --prob-columns\ndf")
+    assert {"prob_Adelie", "prob_Chinstrap", "prob_Gentoo"} <= set(ip.user_ns["probs"].columns)
 
 
 def test_id_column_values_become_the_ids(ip):
