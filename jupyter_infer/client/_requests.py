@@ -32,7 +32,14 @@ class TrainSpec:
         """Fail, naming the column or parameter, when these training rows cannot train this model."""
         from ..engine.model import validate_training  # scikit-learn: imported when work needs it
 
-        validate_training(frame, self.model_type, self.label_column, self.input_columns, self.params, self.id_column)
+        validate_training(
+            frame,
+            self.model_type,
+            label_column=self.label_column,
+            input_columns=self.input_columns,
+            params=self.params,
+            id_column=self.id_column,
+        )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -99,17 +99,23 @@ def _plain(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
-def validate_training(
-    df: pd.DataFrame,
-    model_type: str,
-    label_column: str | None = None,
-    input_columns: list[str] | None = None,
-    params: dict[str, Any] | None = None,
-    id_column: str | None = None,
-) -> TrainingRequest:
+class TrainingArgs(TypedDict, total=False):
+    """What a training request says besides its rows and model type (the keyword arguments of ``validate_training``
+    and ``train``): the label (prediction), the columns to read (default: all but the label and id), the training
+    params (``engine.params``) and the id column."""
+
+    label_column: str | None
+    input_columns: list[str] | str | None
+    params: dict[str, Any] | None
+    id_column: str | None
+
+
+def validate_training(df: pd.DataFrame, model_type: str, **args: Unpack[TrainingArgs]) -> TrainingRequest:
     """Every check that can fail a training request, before anything is stored or fitted."""
+    label_column, id_column = args.get("label_column"), args.get("id_column")
+    input_columns = args.get("input_columns")
     check_model_type(model_type)
-    params = check_params(model_type, params)
+    params = check_params(model_type, args.get("params"))
     check_frame(df, "The training data")
     if isinstance(input_columns, str):  # one column given as a string, not its letters
         input_columns = [input_columns]
@@ -164,18 +170,17 @@ def validate_training(
 def train(
     df: pd.DataFrame,
     model_type: str,
-    label_column: str | None = None,
-    input_columns: list[str] | None = None,
-    params: dict[str, Any] | None = None,
-    id_column: str | None = None,
     report: Report = _no_report,
     check_cancel: Callable[[], None] = _no_cancel,
+    **args: Unpack[TrainingArgs],
 ) -> Artifact:
-    """Validate the request, infer the schema, fit the model type; raise InputError/OptionError on bad input."""
+    """Validate the request (``args`` as ``validate_training`` takes them), infer the schema, fit the model type;
+    raise InputError/OptionError on bad input."""
     t0 = time.perf_counter()
     report("ingest", 0.0)
-    req = validate_training(df, model_type, label_column, input_columns, params, id_column)
+    req = validate_training(df, model_type, **args)
     df, feature_cols, params, info, label = req.df, req.feature_cols, req.params, req.info, req.label
+    id_column = req.id_column
     schema = infer_schema(df[feature_cols], exclude=set())
     aligned, _ = align(df, schema)
     featurizer = Featurizer.fit(aligned, schema, distance=model_type in NEEDS_DISTANCE or model_type == "prediction")
