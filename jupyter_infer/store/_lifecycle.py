@@ -17,7 +17,7 @@ ingest job its dataset version, a training job its model version.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -201,6 +201,40 @@ def new_version(
         f"INSERT INTO {table} ({','.join(row)}) VALUES ({','.join('?' * len(row))})", [*map(encode, row.values())]
     )
     return row["id"], row["version"]
+
+
+ID_PREFIXES = {"dataset": ("ds_", "dsv_"), "model": ("mdl_", "mdlv_")}  # a kind's ids, and its versions'
+
+
+def new_named_version(
+    c: sqlite3.Connection,
+    kind: str,
+    name: str,
+    made: Mapping[str, Any],
+    updated: Mapping[str, Any] | None = None,
+    check: Callable[[Mapping[str, Any]], None] | None = None,
+    **fields: Any,
+) -> tuple[str, str, int]:
+    """A new version of the dataset or model (``kind``: "dataset" or "model") named ``name``. When none has that
+    name one is made (``made``: its columns besides id, name and times); else the one there is checked (``check``
+    raises to refuse it) and takes ``updated``. ``fields``: the version's columns. Its id, the version's id and
+    number."""
+    t, (prefix, version_prefix) = now(), ID_PREFIXES[kind]
+    row = c.execute(f"SELECT * FROM {kind}s WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        parent_id = new_id(prefix)
+        new = {"id": parent_id, "name": name, **made, "created_at": t, "updated_at": t}
+        c.execute(f"INSERT INTO {kind}s ({','.join(new)}) VALUES ({','.join('?' * len(new))})", [*new.values()])
+    else:
+        if check is not None:
+            check(dict(row))
+        parent_id = row["id"]
+        sets = {**(updated or {}), "updated_at": t}
+        c.execute(f"UPDATE {kind}s SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?", [*sets.values(), parent_id])
+    version_id, version = new_version(
+        c, f"{kind}_versions", f"{kind}_id", parent_id, version_prefix, created_at=t, **fields
+    )
+    return parent_id, version_id, version
 
 
 def finish_version(c: sqlite3.Connection, table: str, version_id: str, **fields: Any) -> None:

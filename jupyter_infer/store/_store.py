@@ -7,6 +7,7 @@ the remote client all speak the same nouns. This module holds the datasets and t
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -17,7 +18,6 @@ from typing import Any
 from .._exceptions import ConflictError, NotFoundError
 from . import _files
 from . import _lifecycle as L
-from ._db import new_id, now
 from ._home import default_home
 from ._jobs import Commit, JobStore
 from ._lifecycle import OPEN
@@ -66,18 +66,9 @@ class Store(JobStore, Queries):
         job_id: str | None = None,
     ) -> tuple[str, str, int]:
         """A new dataset (or a new version of the one with this name) in status ``processing``."""
-        t = now()
         with self.db.tx() as c:
-            row = c.execute("SELECT id FROM datasets WHERE name = ?", (name,)).fetchone()
-            if row is None:
-                ds_id = new_id("ds_")
-                c.execute("INSERT INTO datasets VALUES (?,?,?,?,?)", (ds_id, name, description, t, t))
-            else:
-                ds_id = row["id"]
-                c.execute("UPDATE datasets SET updated_at = ? WHERE id = ?", (t, ds_id))
-            fields = {"source_label": source_label, "ingest_job_id": job_id, "created_at": t}
-            dsv_id, version = L.new_version(c, "dataset_versions", "dataset_id", ds_id, "dsv_", **fields)
-        return ds_id, dsv_id, version
+            made = {"description": description}
+            return L.new_named_version(c, "dataset", name, made, source_label=source_label, ingest_job_id=job_id)
 
     def dataset_ready(self, dsv_id: str, path: Path, row_count: int, schema: dict[str, str]) -> Commit:
         """Registers an ingested file as the version's data, when (and only if) its ingest job succeeds."""
@@ -161,19 +152,12 @@ class Store(JobStore, Queries):
     def create_model_version(
         self, name: str, model_type: str, label_column: str | None, **fields: Any
     ) -> tuple[str, str, int]:
-        """A new model (or a new version under this name) in status ``processing``."""
-        t = now()
+        """A new model (or a new version under this name) in status ``processing``; a new version must be of the same
+        type and label (``check_retrain``)."""
         with self.db.tx() as c:
-            row = c.execute("SELECT id, model_type, label_column FROM models WHERE name = ?", (name,)).fetchone()
-            if row is None:
-                mdl_id = new_id("mdl_")
-                c.execute("INSERT INTO models VALUES (?,?,?,?,?,?)", (mdl_id, name, model_type, label_column, t, t))
-            else:
-                check_retrain(dict(row), name, model_type, label_column)
-                mdl_id = row["id"]
-                c.execute("UPDATE models SET updated_at=?, label_column=? WHERE id=?", (t, label_column, mdl_id))
-            mdlv_id, version = L.new_version(c, "model_versions", "model_id", mdl_id, "mdlv_", created_at=t, **fields)
-        return mdl_id, mdlv_id, version
+            made, updated = {"model_type": model_type, "label_column": label_column}, {"label_column": label_column}
+            check = functools.partial(check_retrain, name=name, model_type=model_type, label_column=label_column)
+            return L.new_named_version(c, "model", name, made, updated, check, **fields)
 
     def model_ready(self, mdlv_id: str, **fields: Any) -> Commit:
         """Registers a trained model file as the version's, when (and only if) its training job succeeds."""
