@@ -11,35 +11,6 @@ import typing
 from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
-JOB_FIELDS = (
-    "id",
-    "type",
-    "status",
-    "progress",
-    "rows_done",
-    "rows_total",
-    "current_phase",
-    "estimated_seconds_remaining",
-    "error_message",
-    "created_at",
-    "started_at",
-    "finished_at",
-    "heartbeat_at",
-    "input_filename",
-    "model_id",
-    "model_name",
-    "model_version_id",
-    "model_version",
-    "model_type",
-    "dataset_id",
-    "dataset_name",
-    "dataset_version_id",
-    "dataset_version",
-    "cancel_requested",
-    "owner",
-    "output_type",
-)  # fmt: skip (a table: the columns of the jobs table a record carries)
-
 
 class JobRecord(TypedDict):
     id: str
@@ -149,14 +120,10 @@ def _loads(s: str | None, default: Any = None) -> Any:
 # Rows become records here. The store returns them as plain dicts (``dict[str, Any]``: what the server's handlers
 # take today); the client's seam (``client._backend.Backend``) hands them on typed as the TypedDicts above.
 def job_record(r: sqlite3.Row) -> dict[str, Any]:
-    """A ``JobRecord``."""
-    d: dict[str, Any] = {k: r[k] for k in JOB_FIELDS}
-    d["job_id"] = d["id"]
+    """A ``JobRecord``: the jobs table's columns (``job_id`` repeats ``id``), ``has_result`` when a file is there."""
+    d = _row_record(r, JobRecord, {"job_id": "id", "has_result": "result_path"}, {"request": {}, "result_meta": None})
     d["cancel_requested"] = bool(d["cancel_requested"])
-    d["request"] = _loads(r["request"], {})
-    d["result_meta"] = _loads(r["result_meta"])
-    d["has_result"] = bool(r["result_path"])
-    d["result_path"] = r["result_path"]
+    d["has_result"] = bool(d["has_result"])
     return d
 
 
