@@ -54,12 +54,14 @@ class LocalBackend(Service, Uploads, Results):
         owner_kind: str = "kernel",
         dispatch: Callable[[dict[str, Any]], None] | None = None,
         background_results: bool = True,
+        store: Store | None = None,
     ) -> None:
         """``dispatch``: called with each queued background job instead of running it on this process's runner
         (the server hands its jobs to a worker process this way). ``background_results``: sync inference returns
         its result as soon as it is scored and stores it right after (the job succeeds then); False waits for
-        the stored result (the server's sync endpoint reports the job as succeeded)."""
-        self.store = Store(home)
+        the stored result (the server's sync endpoint reports the job as succeeded). ``store``: one already open
+        on ``home`` (the server shares its own between its two backends)."""
+        self.store = store if store is not None else Store(home)
         self.home = self.store.home
         self.runner = Runner.for_store(self.store, owner_kind)
         self.dispatch = dispatch

@@ -95,16 +95,14 @@ class ServerContext:
         self.max_upload_bytes = int(config.max_upload_gb * (1 << 30)) or None
         self.signer = Signer(secrets.token_bytes(32))
         self.pool = ThreadPoolExecutor(max_workers=max(1, config.sync_threads), thread_name_prefix="jupyter-infer-sync")
-        self.sync = LocalBackend(self.store.home, owner_kind="server", background_results=False)  # reply: stored
+        self.store.retention = Retention(config.sync_results_keep, config.sync_results_max_age_hours).checked()
+        # one store for the server and its two backends: the sync one replies once the result is stored
+        self.sync = LocalBackend(owner_kind="server", background_results=False, store=self.store)
         self.supervisor: WorkerSupervisor | None = None
         if config.worker:
             self.supervisor = WorkerSupervisor(self.store, threads=config.worker_threads)
-            self.queue = LocalBackend(self.store.home, owner_kind=QUEUE_OWNER_KIND, dispatch=self._dispatch)
-        else:
-            self.queue = LocalBackend(self.store.home, owner_kind=QUEUE_OWNER_KIND)
-        retention = Retention(config.sync_results_keep, config.sync_results_max_age_hours).checked()
-        for st in (self.store, self.sync.store, self.queue.store):
-            st.retention = retention
+        dispatch = self._dispatch if self.supervisor is not None else None
+        self.queue = LocalBackend(owner_kind=QUEUE_OWNER_KIND, dispatch=dispatch, store=self.store)
 
     def start(self) -> None:
         # startup: what a previous server left (stale jobs, a killed worker's temporaries, abandoned uploads)
