@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 from pydantic.json_schema import SkipJsonSchema
 
 from ..._exceptions import InputError, OptionError
+from ...client._args import PRUNE_MAX_DAYS, prune_days
 from ...engine.options import EXECUTORS, MODEL_TYPES, OUTPUT_TYPES, InferOptions, OptionSpec
 from ...engine.params import TRAINING_MODE_NAMES
 from .._multipart import UploadedFile
@@ -233,16 +234,10 @@ class InferBatchBody(Request):
 
 
 # ---- jobs -----------------------------------------------------------------------------------------------------
-PRUNE_DAYS = "older_than_days must be a number of days from 0 to 36500."
-
-
-def _days(v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 36_500:
-        raise OptionError(PRUNE_DAYS)
-    return float(v)
+PRUNE_DAYS = f"older_than_days must be a number of days from 0 to {PRUNE_MAX_DAYS}."
 
 
 class PruneBody(Request):
     """``POST /jobs/prune``."""
 
-    older_than_days: Annotated[float, Field(ge=0, le=36_500), BeforeValidator(_days), Missing(PRUNE_DAYS)]
+    older_than_days: Annotated[float, Field(ge=0, le=PRUNE_MAX_DAYS), BeforeValidator(prune_days), Missing(PRUNE_DAYS)]
