@@ -139,8 +139,7 @@ def confined_write(
     parts = _parts(dest, base)
     rel = "/".join(parts)
     name = parts[-1]
-    stem, ext = os.path.splitext(name)
-    candidates = (name if n == 0 else f"{stem}-{n}{ext}" for n in range(attempts))
+    candidates = _free_names(name, attempts)
     if not _PINNABLE:
         if len(parts) > 1:
             _recheck(Path(dest).parent, base)
@@ -176,16 +175,32 @@ def result_writer(table: pa.Table, meta: dict[str, Any], fmt: str) -> Callable[[
     return write
 
 
+def _free_names(name: str, attempts: int) -> Iterator[str]:
+    """``name``, then ``<stem>-1<ext>``, ``-2``, ...: the names a new file may take beside one that exists."""
+    stem, ext = os.path.splitext(name)
+    return (name if n == 0 else f"{stem}-{n}{ext}" for n in range(attempts))
+
+
+def new_file(dest: str | os.PathLike[str], write: Callable[[str], None], attempts: int = 10_000) -> Path:
+    """Write a new file at ``dest`` (no server root to stay under) without ever replacing one: ``write(path)`` fills a
+    temporary file beside it, which is then linked to ``dest`` or the next free ``<stem>-1<ext>``, ``-2``, ..."""
+    return _write_fallback(Path(dest), write, _free_names(Path(dest).name, attempts))
+
+
 def _write_fallback(dest: Path, write: Callable[[str], None], candidates: Iterator[str]) -> Path:
     tmp = dest.with_name(f".{dest.name}.export-{secrets.token_hex(8)}")
     try:
         write(str(tmp))
         for cand in candidates:
             try:
-                os.link(tmp, dest.with_name(cand))
+                os.link(tmp, dest.with_name(cand))  # atomic, and fails if the name is taken
                 return dest.with_name(cand)
             except FileExistsError:
                 continue
+            except OSError:  # a filesystem without hard links: check, then rename
+                if not dest.with_name(cand).exists():
+                    os.replace(tmp, dest.with_name(cand))
+                    return dest.with_name(cand)
         raise Escape(f"{dest.name}: no free file name beside it.")
     finally:
         tmp.unlink(missing_ok=True)

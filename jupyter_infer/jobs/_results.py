@@ -4,7 +4,6 @@ renamed into place), its metadata, and the end of the job (the export to ``outpu
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .._exceptions import InputError
-from ..engine.outputs import metadata_for, read_metadata, read_result_table, write_result
-from ._confine import confined_write, result_writer
+from ..engine.outputs import metadata_for, read_metadata, read_result_table
+from ._confine import confined_write, new_file, result_writer
 from ._runner import JobContext
 
 FRAME_BATCH_ROWS = 262_144  # rows per batch when scoring an in-memory table
@@ -91,45 +90,18 @@ def finish(ctx: JobContext, request: dict[str, Any], final: Path, meta: dict[str
     the job ends with."""
     if request.get("output_path"):
         output_type = request["options"].get("output_type", "parquet")
-        written = export_result(final, request["output_path"], output_type, no_clobber=True, root=request.get("root"))
+        written = export_result(final, request["output_path"], output_type, root=request.get("root"))
         ctx.produced(written)
         meta = {**meta, "output_path": str(written)}
     return {"result_path": str(final), "result_meta": meta, "rows_done": rows, "rows_total": rows}
 
 
 def export_result(
-    result: Path,
-    dest: str | os.PathLike[str],
-    output_type: str,
-    model_type: str | None = None,
-    no_clobber: bool = False,
-    root: str | None = None,
+    result: Path, dest: str | os.PathLike[str], output_type: str, root: str | os.PathLike[str] | None = None
 ) -> Path:
-    """Write a stored result as ``output_type`` to ``dest`` atomically (temporary name, then rename).
-    ``no_clobber``: never replace an existing file; take the next free ``<stem>-1<ext>``, ``-2``, ... instead.
-    ``root``: ``dest`` must be reached from it without links when it is written (never clobbers). Returns the path
-    written. (``model_type`` is unused: the result's metadata names it.)"""
+    """Write a stored result as ``output_type`` to a new file at ``dest``, never replacing one: a name taken gives
+    the next free ``<stem>-1<ext>``, ``-2``, ... ``root``: ``dest`` must be reached from it without links when it is
+    written. Returns the path written."""
     table = read_result_table(result)  # a file, or a directory of parts (Dask executor)
-    meta = read_metadata(table.schema.metadata)
-    if root:
-        return confined_write(dest, root, result_writer(table.replace_schema_metadata(None), meta, output_type))
-    dest = Path(dest)
-    if not no_clobber:
-        return write_result(table.replace_schema_metadata(None), meta, dest, output_type)
-    tmp = dest.with_name(f".{dest.name}.export-{os.getpid()}-{threading.get_ident()}")
-    write_result(table.replace_schema_metadata(None), meta, tmp, output_type)
-    try:
-        for n in range(10_000):
-            cand = dest if n == 0 else dest.with_name(f"{dest.stem}-{n}{dest.suffix}")
-            try:
-                os.link(tmp, cand)  # atomic, and fails if the name is taken
-                return cand
-            except FileExistsError:
-                continue
-            except OSError:  # a filesystem without hard links: check, then rename
-                if not cand.exists():
-                    os.replace(tmp, cand)
-                    return cand
-        raise FileExistsError(f"no free file name next to {dest}")
-    finally:
-        tmp.unlink(missing_ok=True)
+    write = result_writer(table.replace_schema_metadata(None), read_metadata(table.schema.metadata), output_type)
+    return confined_write(dest, root, write) if root else new_file(dest, write)

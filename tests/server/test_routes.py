@@ -273,8 +273,8 @@ def test_export_never_overwrites(tmp_path: Path) -> None:
     pq.write_table(with_metadata(pa.table({"id": [0, 1]}), {"model_type": "embedding"}), res)
     dest = tmp_path / "out.csv"
     dest.write_text("mine")
-    assert export_result(res, dest, "csv", "embedding", no_clobber=True) == tmp_path / "out-1.csv"
-    assert export_result(res, dest, "csv", "embedding", no_clobber=True) == tmp_path / "out-2.csv"
+    assert export_result(res, dest, "csv") == tmp_path / "out-1.csv"
+    assert export_result(res, dest, "csv") == tmp_path / "out-2.csv"
     assert dest.read_text() == "mine" and (tmp_path / "out-2.csv").read_text().startswith("id")
 
 
