@@ -48,6 +48,12 @@ def penguins() -> pd.DataFrame:
     return load_penguins()
 
 
+@pytest.fixture(scope="session")
+def penguins_csv(penguins: pd.DataFrame) -> bytes:
+    """The penguins as the bytes of a CSV file (what an upload sends)."""
+    return penguins.to_csv(index=False).encode()
+
+
 # Every model type, and what training it on the penguins needs
 EVERY_TYPE: dict[str, dict[str, str]] = {
     "prediction": {"label_column": "species"},

@@ -17,8 +17,9 @@ from jupyter_infer.notebook._display import BackgroundJob, ResultView
 from jupyter_infer.notebook._progress import ProgressView
 from jupyter_infer.notebook._status import JobsTable, ModelsTable
 from jupyter_infer.notebook._upload import UploadWidget
+from tests._helpers import eventually, until_running
 
-from .conftest import RATE_ENV, eventually, fails, generated, run
+from .conftest import RATE_ENV, fails, generated, run
 
 NOW = datetime.now(UTC)
 
@@ -37,11 +38,6 @@ def view_of(job_id: str) -> ProgressView:
     views = [w for w in list(_instances.values()) if isinstance(w, ProgressView) and w.job_id == job_id]
     assert views, f"no progress widget for {job_id}"
     return views[-1]
-
-
-def running(client: ji.Client, job_id: str) -> bool:
-    rec = client.jobs.get(job_id)
-    return rec.status == "running" and (rec.rows_done or 0) > 0
 
 
 def test_background_fills_dest_while_another_cell_runs(slow, store_client):
@@ -67,7 +63,7 @@ def test_background_training_fills_the_model(ip):
 
 def test_cancel_button_handler_cancels_the_job(slow, store_client):
     handle = run(slow, "%%infer km out --background\nbig")
-    eventually(lambda: running(store_client, handle.id), "the job to run")
+    until_running(lambda: store_client.jobs.get(handle.id).record)
     view = view_of(handle.id)
     view.cancel_button.click()  # what a click delivers: the on_click handler
     handle.wait(120)
@@ -82,11 +78,12 @@ def test_kernel_interrupt_cancels_a_blocking_cell(slow, store_client):
     jobs_before = {j.id for j in store_client.jobs.list()}
 
     def interrupt() -> None:
-        def started() -> bool:
+        def started() -> ji.Job | None:
             new = [j for j in store_client.jobs.list() if j.id not in jobs_before and j.type == "infer_batch"]
-            return bool(new) and running(store_client, new[0].id)
+            return new[0] if new else None
 
-        eventually(started, "the job to run")
+        job = eventually(started, "the job to start")
+        until_running(lambda: store_client.jobs.get(job.id).record)
         _thread.interrupt_main()  # what a kernel interrupt does to the cell's thread
 
     t = threading.Thread(target=interrupt, daemon=True)
@@ -245,7 +242,7 @@ def test_status_shows_an_active_job_older_than_a_page_of_newer_ended_ones(slow, 
     monkeypatch.setenv(RATE_ENV, "30")  # 3,000 rows: about 100 s, it stays running for the whole test
     old = run(slow, "%%infer km out --background\nbig")
     try:
-        eventually(lambda: running(store_client, old.id), "the job to run")
+        until_running(lambda: store_client.jobs.get(old.id).record)
         store.update_job(old.id, created_at=days_ago(2))
         assert run(slow, "%infer_status") is None
         table = next(o for o in shown if isinstance(o, JobsTable))
