@@ -1,13 +1,17 @@
 """Helpers the test packages share: waiting for a condition, waiting for a job to score rows, and the statuses of an
-ended job. Fixtures (the penguins, as a frame and as CSV bytes) are in tests/conftest.py."""
+ended job, a frame as the bytes of a CSV file. Fixtures (the penguins, as a frame and as CSV bytes) are in
+tests/conftest.py."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_infer.store import TERMINAL as _TERMINAL
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TERMINAL: tuple[str, ...] = tuple(_TERMINAL)  # succeeded, failed, canceled: a job in one of these has ended
 
@@ -34,3 +38,8 @@ def until_running(job: Callable[[], Mapping[str, Any]], timeout: float = 120.0) 
         return rec if rec["status"] == "running" and (rec.get("rows_done") or 0) > 0 else None
 
     return eventually(scoring, "the job to run and score rows", timeout, every=0.02)  # type: ignore[no-any-return]
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """The frame as the bytes of a CSV file without its index (what an upload sends)."""
+    return df.to_csv(index=False).encode()

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
+from tests._helpers import csv_bytes
 
 BACKENDS = ["local"]
 if importlib.util.find_spec("jupyter_infer.client._http") and Path(__file__).with_name("_server.py").exists():
@@ -51,7 +52,7 @@ def penguins() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def penguins_csv(penguins: pd.DataFrame) -> bytes:
     """The penguins as the bytes of a CSV file (what an upload sends)."""
-    return penguins.to_csv(index=False).encode()
+    return csv_bytes(penguins)
 
 
 # Every model type, and what training it on the penguins needs
