@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._exceptions import ConflictError, InferError, OptionError
 from .engine.options import MODEL_TYPES, InferOptions, check_model_type, output_type_for
+from .engine.params import parse_columns, parse_params
 from .store import STATUSES
 
 if TYPE_CHECKING:
@@ -101,19 +102,6 @@ def local_time(stamp: str | None) -> str:
 
 
 # ---- commands -----------------------------------------------------------------------------------------------------
-def _params(pairs: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise OptionError(f'--param takes KEY=VALUE, not "{pair}".')
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
-
-
 def _client(args: argparse.Namespace) -> Client:
     from .client import connect
 
@@ -144,8 +132,8 @@ def cmd_train(args: argparse.Namespace) -> None:
         model_type,
         label_column=args.label,
         name=args.name,
-        input_columns=[c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None,
-        params=_params(args.param),
+        input_columns=parse_columns(args.columns),
+        params=parse_params(args.param),
     )
     print(
         f"trained {model.name} ({model.model_type}, version {model.version}, {model.id}) in "

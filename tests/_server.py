@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-TERMINAL = ("succeeded", "failed", "canceled")
+from tests._helpers import TERMINAL, eventually
 
 
 def free_port() -> int:
@@ -120,13 +120,10 @@ class Live:
         self, job_id: str, statuses: Container[str], timeout: float = 60, every: float = 0.05
     ) -> dict[str, Any]:
         """The job once its status is one of ``statuses`` (AssertionError after ``timeout`` seconds)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.job(job_id)
-            if job["status"] in statuses:
-                return job
-            assert time.monotonic() < deadline, f"job {job_id} is still {job['status']}, not {statuses}"
-            time.sleep(every)
+        return eventually(  # type: ignore[no-any-return]
+            lambda: (job := self.job(job_id))["status"] in statuses and job, f"job {job_id} to be in {statuses}",
+            timeout, every
+        )  # fmt: skip
 
     def wait(self, job_id: str, timeout: float = 180) -> dict[str, Any]:
         """The job once it has ended."""

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
+from tests._helpers import csv_bytes
 
 BACKENDS = ["local"]
 if importlib.util.find_spec("jupyter_infer.client._http") and Path(__file__).with_name("_server.py").exists():
@@ -46,6 +47,12 @@ def penguins() -> pd.DataFrame:
     from palmerpenguins import load_penguins
 
     return load_penguins()
+
+
+@pytest.fixture(scope="session")
+def penguins_csv(penguins: pd.DataFrame) -> bytes:
+    """The penguins as the bytes of a CSV file (what an upload sends)."""
+    return csv_bytes(penguins)
 
 
 # Every model type, and what training it on the penguins needs

@@ -82,6 +82,22 @@ def test_every_inference_option_is_a_flag_and_acts(files: dict[str, Path]) -> No
     assert set(probs["id"]) == {"Biscoe", "Dream", "Torgersen"}
 
 
+def test_param_and_columns_are_checked_as_the_magic_checks_them(files: dict[str, Path]) -> None:
+    """The command line and %%infer_train parse --param and --columns with one function: the same text fails the
+    same way (the CLI used to train on every column for ``--columns ,`` and to accept an empty param name)."""
+    home, train = files["home"], str(files["train"])
+    r = cli(home, "train", "clustering", train, "--name", "cols", "--columns", ",")
+    assert r.returncode == 2 and r.stderr.strip() == (
+        "error: --columns takes a comma-separated list of column names, e.g. --columns a,b,c."
+    ), r.stderr
+    r = cli(home, "train", "clustering", train, "--name", "cols", "--param", "=3")
+    assert r.returncode == 2 and r.stderr.strip() == (
+        'error: --param takes KEY=VALUE (e.g. --param n_clusters=3); got "=3".'
+    ), r.stderr
+    with pytest.raises(ji.NotFoundError):
+        ji.connect(home=home).models.get("cols")  # nothing trained
+
+
 def test_ctrl_c_on_an_async_infer_cancels_the_job(files: dict[str, Path]) -> None:
     """SIGINT while --async waits: the job is canceled (not left running to finish unseen), no output file."""
     home, out = files["home"], files["dir"] / "never.csv"

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from markdown_it import MarkdownIt
 
@@ -51,12 +52,9 @@ SHELL_BLOCKS = [
 
 
 @pytest.fixture(scope="module")
-def data_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data_files(tmp_path_factory: pytest.TempPathFactory, penguins: pd.DataFrame) -> Path:
     """The files the blocks name, made once: the penguins with and without their label, and a folder of Parquet."""
-    from palmerpenguins import load_penguins
-
     d = tmp_path_factory.mktemp("doc-files")
-    penguins = load_penguins()
     features = penguins.drop(columns="species")
     penguins.to_csv(d / "penguins.csv", index=False)
     features.sample(20, random_state=0).to_csv(d / "new.csv", index=False)

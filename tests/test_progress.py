@@ -24,10 +24,10 @@ from jupyter_infer.engine.batches import BatchReader
 from jupyter_infer.engine.model import BatchScorer
 from jupyter_infer.jobs._results import ResultWriter
 from jupyter_infer.jobs._runner import JobContext
+from tests._helpers import TERMINAL, until_running
 from tests.test_client_jobs import generated  # a, b, c, d and a label
 
 RATE_ENV = "JUPYTER_INFER_TEST_ROWS_PER_SECOND"
-TERMINAL = ("succeeded", "failed", "canceled")
 KINDS = ["csv", "jsonl", "parquet", "dataframe", "dataset"]
 
 
@@ -73,16 +73,6 @@ def watch(job: ji.Job, timeout: float = 120) -> list[dict[str, Any]]:
         if rec["status"] in TERMINAL:
             return seen
         assert time.monotonic() < deadline, f"job {job.id} still {rec['status']}"
-        time.sleep(0.02)
-
-
-def wait_for_rows(job: ji.Job, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        rec = dict(job.refresh()._record)
-        if rec["status"] == "running" and (rec.get("rows_done") or 0) > 0:
-            return rec
-        assert rec["status"] not in TERMINAL and time.monotonic() < deadline, rec
         time.sleep(0.02)
 
 
@@ -152,7 +142,7 @@ def test_a_cancelled_job_keeps_the_rows_it_really_did(
     data = data_of(kind, client, generated(n, seed=2).drop(columns="label"), tmp_path)
     monkeypatch.setenv(RATE_ENV, "1000")  # about 6 s
     job = start(client, model, data)
-    before = wait_for_rows(job)
+    before = until_running(lambda: job.refresh().record)
     time.sleep(0.3)  # a few more batches, some of them not yet written when cancel comes
     job.cancel()
     job.wait(timeout=30)
@@ -191,7 +181,7 @@ def test_cancel_during_csv_scoring_ends_the_job_within_2_s(
     path = data_of("csv", client, generated(20_000, seed=3).drop(columns="label"), tmp_path)
     monkeypatch.setenv(RATE_ENV, "1000")  # 20 s of scoring
     job = start(client, model, path)
-    wait_for_rows(job)
+    until_running(lambda: job.refresh().record)
     t = time.monotonic()
     job.cancel()
     while job.refresh().status not in TERMINAL:

@@ -1,7 +1,9 @@
-"""Training params (SPEC §5): which model types each applies to, what training_mode does per type, and their check."""
+"""Training params (SPEC §5): which model types each applies to, what training_mode does per type, and their check;
+and the text of the ``--param`` and ``--columns`` flags, parsed once for the magics and the command line."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .._exceptions import OptionError
@@ -81,3 +83,31 @@ def check_params(model_type: str, params: dict[str, Any] | None) -> dict[str, An
         out[key] = value
     out.setdefault("training_mode", "best")
     return out
+
+
+def parse_params(items: list[list[str]] | list[str] | None) -> dict[str, Any]:
+    """``--param KEY=VALUE`` (repeatable, several per flag); values parse as JSON when they can."""
+    out: dict[str, Any] = {}
+    flat: list[str] = []
+    for it in items or []:
+        flat.extend(it if isinstance(it, list) else [it])
+    for item in flat:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise OptionError(f'--param takes KEY=VALUE (e.g. --param n_clusters=3); got "{item}".')
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        out[key.strip()] = value
+    return out
+
+
+def parse_columns(text: str | None) -> list[str] | None:
+    """``--columns a,b,c`` as a list of names (spaces around a name dropped); None when the flag was not given."""
+    if text is None:
+        return None
+    cols = [c.strip() for c in text.split(",") if c.strip()]
+    if not cols:
+        raise OptionError("--columns takes a comma-separated list of column names, e.g. --columns a,b,c.")
+    return cols

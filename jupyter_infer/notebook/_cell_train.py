@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.display import display
 
 from ..client import Job
+from ..engine.params import parse_columns, parse_params
 from . import _resolve
 from ._display import ModelView
 
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
 def run(magics: InferMagics, args: Namespace, cell: str) -> Any:
     """The cell: resolve the data, start the training job, then watch it (or hand back its ``--background`` job)."""
     dest = _resolve.check_dest(args.dest)
-    params = _resolve.parse_params(args.param)
-    columns = _resolve.parse_columns(args.columns)
+    params = parse_params(args.param)
+    columns = parse_columns(args.columns)
     data = _resolve.resolve_data(cell, magics.user_ns, "infer_train")
     _resolve.check_path(data)
     name = args.name or dest or f"{args.type}-{data.label}"

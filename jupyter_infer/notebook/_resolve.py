@@ -6,7 +6,6 @@ a bare path that is not a valid expression, or ``dataset:NAME_OR_ID``.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -112,33 +111,6 @@ def resolve_model(client: Client, word: str, user_ns: dict[str, Any]) -> Model:
     if isinstance(value, Model):
         return client.models.get(value.id)  # fresh record: the latest version
     return client.models.get(word)
-
-
-def parse_params(items: list[list[str]] | list[str] | None) -> dict[str, Any]:
-    """``--param KEY=VALUE`` (repeatable, several per flag); values parse as JSON when they can."""
-    out: dict[str, Any] = {}
-    flat: list[str] = []
-    for it in items or []:
-        flat.extend(it if isinstance(it, list) else [it])
-    for item in flat:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise OptionError(f'--param takes KEY=VALUE (e.g. --param n_clusters=3); got "{item}".')
-        try:
-            value: Any = json.loads(raw)
-        except ValueError:
-            value = raw
-        out[key.strip()] = value
-    return out
-
-
-def parse_columns(text: str | None) -> list[str] | None:
-    if text is None:
-        return None
-    cols = [c.strip() for c in text.split(",") if c.strip()]
-    if not cols:
-        raise OptionError("--columns takes a comma-separated list of column names, e.g. --columns a,b,c.")
-    return cols
 
 
 def check_dest(dest: str | None) -> str | None:

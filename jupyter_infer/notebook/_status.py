@@ -22,6 +22,7 @@ from ._progress import _seconds, describe, fmt_seconds
 
 RECENT = timedelta(hours=24)
 LIVE_FOR = 3600.0  # a table stops refreshing after an hour
+OPEN = tuple(s for s in JobStatus if s not in ENDED)  # waiting for an upload, queued, running
 
 
 def _esc(v: Any) -> str:
@@ -144,8 +145,11 @@ class JobsTable(widgets.VBox):
     def fetch(self) -> None:
         want = (self.page + 1) * self.page_size + 1
         jobs = self.client.jobs.list(limit=want)
-        recs: list[dict[str, Any]] = [dict(j.record) for j in jobs]
-        if not self.all_jobs:
+        if not self.all_jobs:  # an open job may be older than the newest jobs: asked for by status, then merged
+            jobs += [j for s in OPEN for j in self.client.jobs.list(status=s, limit=want)]
+        by_id: dict[str, dict[str, Any]] = {j.id: dict(j.record) for j in jobs}
+        recs = sorted(by_id.values(), key=lambda r: (str(r.get("created_at") or ""), r["id"]), reverse=True)
+        if not self.all_jobs:  # ended jobs older than a day are left out
             cutoff = (datetime.now(UTC) - RECENT).isoformat()
             recs = [r for r in recs if r.get("status") not in ENDED or (r.get("created_at") or "") >= cutoff[:23]]
         start = self.page * self.page_size

@@ -10,7 +10,7 @@ import sqlite3
 import string
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Sized
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,6 +74,11 @@ def parse_time(s: str | None) -> datetime | None:
 
 def new_id(prefix: str) -> str:
     return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(10))
+
+
+def marks(values: Sized) -> str:
+    """One ``?`` per value, comma-separated: what ``IN (...)`` and ``VALUES (...)`` take for ``values``."""
+    return ",".join("?" * len(values))
 
 
 def encode(v: Any) -> Any:

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._db import marks
 from ._lifecycle import OPEN, JobStatus, VersionStatus
 
 if TYPE_CHECKING:
@@ -67,8 +68,7 @@ def release(store: Store, job_ids: Iterable[str]) -> None:
     if not ids:
         return
     rows = store.db.query(
-        f"SELECT id, type, status, request, dataset_version_id, model_version_id FROM jobs WHERE id IN "
-        f"({','.join('?' * len(ids))})",
+        f"SELECT id, type, status, request, dataset_version_id, model_version_id FROM jobs WHERE id IN ({marks(ids)})",
         ids,
     )
     for r in rows:
@@ -123,7 +123,7 @@ def remove_orphans(store: Store, grace_seconds: float) -> list[str]:
     }
     open_inputs = [
         Path(src).resolve()
-        for r in store.db.query(f"SELECT request FROM jobs WHERE status IN ({','.join('?' * len(OPEN))})", OPEN)
+        for r in store.db.query(f"SELECT request FROM jobs WHERE status IN ({marks(OPEN)})", OPEN)
         for src in staged_inputs(json.loads(r["request"]) if r["request"] else {})
     ]
     removed: list[str] = []

@@ -14,7 +14,7 @@ from .._exceptions import NotFoundError, OptionError
 from ..engine.options import choice
 from . import _files
 from . import _lifecycle as L
-from ._db import ago, encode, new_id, now
+from ._db import ago, encode, marks, new_id, now
 from ._home import StoreHome
 from ._lifecycle import ACTIVE, JOB_TYPES, OPEN, STATUSES, TERMINAL, JobStatus
 from ._records import job_record
@@ -38,7 +38,7 @@ class JobStore(StoreHome):
             row.setdefault("started_at", t)
         with self.db.tx() as c:
             c.execute(
-                f"INSERT INTO jobs ({','.join(row)}) VALUES ({','.join('?' * len(row))})",
+                f"INSERT INTO jobs ({','.join(row)}) VALUES ({marks(row)})",
                 [encode(v) for v in row.values()],
             )
         return self.get_job(job_id)
@@ -58,7 +58,7 @@ class JobStore(StoreHome):
         sets = ", ".join(f"{k}=?" for k in fields)
         with self.db.tx() as c:
             cur = c.execute(
-                f"UPDATE jobs SET {sets} WHERE id=? AND status IN ({','.join('?' * len(ACTIVE))})",
+                f"UPDATE jobs SET {sets} WHERE id=? AND status IN ({marks(ACTIVE)})",
                 [*map(encode, fields.values()), job_id, *ACTIVE],
             )
             return cur.rowcount == 1
@@ -94,8 +94,7 @@ class JobStore(StoreHome):
             return
         with self.db.tx() as c:
             c.execute(
-                f"UPDATE jobs SET heartbeat_at=? WHERE id IN ({','.join('?' * len(job_ids))}) AND status IN "
-                f"({','.join('?' * len(ACTIVE))})",
+                f"UPDATE jobs SET heartbeat_at=? WHERE id IN ({marks(job_ids)}) AND status IN ({marks(ACTIVE)})",
                 [now(), *job_ids, *ACTIVE],
             )
 
@@ -155,9 +154,7 @@ class JobStore(StoreHome):
     def fail_jobs_of(self, owner: str, message: str) -> list[str]:
         """A dead process's open jobs cannot finish: fail them now (the stale sweep would, 30 s later), and remove
         its temporaries. Returns the job ids failed."""
-        rows = self.db.query(
-            f"SELECT id FROM jobs WHERE owner=? AND status IN ({','.join('?' * len(ACTIVE))})", (owner, *ACTIVE)
-        )
+        rows = self.db.query(f"SELECT id FROM jobs WHERE owner=? AND status IN ({marks(ACTIVE)})", (owner, *ACTIVE))
         ended = []
         with self.db.tx() as c:
             for r in rows:
@@ -226,7 +223,7 @@ class JobStore(StoreHome):
         """In a transaction: flag the job for cancel (its worker stops at the next check) and end it canceled if
         it is in ``only_from``."""
         c.execute(
-            f"UPDATE jobs SET cancel_requested=1 WHERE id=? AND status IN ({','.join('?' * len(OPEN))})",
+            f"UPDATE jobs SET cancel_requested=1 WHERE id=? AND status IN ({marks(OPEN)})",
             (job_id, *OPEN),
         )
         return L.end_job(c, job_id, JobStatus.CANCELED, message, only_from=only_from)
@@ -270,7 +267,7 @@ class JobStore(StoreHome):
         if not days >= 0:  # also refuses NaN
             raise OptionError(f"older_than_days must be 0 or more; got {older_than_days}.")
         rows = self.db.query(
-            f"SELECT id FROM jobs WHERE status IN ({','.join('?' * len(TERMINAL))}) AND created_at < ?",
+            f"SELECT id FROM jobs WHERE status IN ({marks(TERMINAL)}) AND created_at < ?",
             (*TERMINAL, ago(days * 86400)),
         )
         return self.delete_jobs([r["id"] for r in rows])
@@ -281,7 +278,7 @@ class JobStore(StoreHome):
         with self.db.tx() as c:
             for jid in job_ids:
                 r = c.execute(
-                    f"DELETE FROM jobs WHERE id=? AND status IN ({','.join('?' * len(TERMINAL))}) RETURNING result_path",
+                    f"DELETE FROM jobs WHERE id=? AND status IN ({marks(TERMINAL)}) RETURNING result_path",
                     (jid, *TERMINAL),
                 ).fetchone()
                 if r is not None:

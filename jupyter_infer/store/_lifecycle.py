@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from .._exceptions import InferError, JobCanceled, JobFailed
-from ._db import encode, new_id, now
+from ._db import encode, marks, new_id, now
 
 
 class JobStatus(StrEnum):
@@ -149,9 +149,8 @@ def move(
     if not frm:
         return False
     sets = {"status": str(to), **(fields or {})}
-    sql = (
-        f"UPDATE {table} SET {', '.join(f'{k}=?' for k in sets)} WHERE id=? "
-        f"AND status IN ({','.join('?' * len(frm))})" + (f" AND ({where})" if where else "")
+    sql = f"UPDATE {table} SET {', '.join(f'{k}=?' for k in sets)} WHERE id=? AND status IN ({marks(frm)})" + (
+        f" AND ({where})" if where else ""
     )
     cur = c.execute(sql, [*map(encode, sets.values()), record_id, *frm, *args])
     return cur.rowcount == 1
@@ -197,9 +196,7 @@ def new_version(
     one, in ``processing``; ``fields``: its other columns. Its id and number."""
     version = c.execute(f"SELECT COALESCE(MAX(version), 0) + 1 FROM {table} WHERE {parent} = ?", (parent_id,))
     row = {"id": new_id(prefix), parent: parent_id, "version": version.fetchone()[0], "status": V.PROCESSING, **fields}
-    c.execute(
-        f"INSERT INTO {table} ({','.join(row)}) VALUES ({','.join('?' * len(row))})", [*map(encode, row.values())]
-    )
+    c.execute(f"INSERT INTO {table} ({','.join(row)}) VALUES ({marks(row)})", [*map(encode, row.values())])
     return row["id"], row["version"]
 
 

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 
 from .._exceptions import OptionError
-from ._db import Database, ago
+from ._db import Database, ago, marks
 from ._lifecycle import TERMINAL, JobType
 
 KEEP_ENV = "JUPYTER_INFER_SYNC_RESULTS_KEEP"
@@ -51,7 +51,6 @@ class Retention:
 
     def expired(self, db: Database) -> list[str]:
         """The ended sync-inference jobs this policy no longer keeps."""
-        terminal = ",".join("?" * len(TERMINAL))
         conds: list[str] = []
         args: list[object] = []
         if self.max_age_hours:
@@ -63,7 +62,7 @@ class Retention:
         if not conds:
             return []
         rows = db.query(
-            f"SELECT id FROM jobs WHERE type=? AND status IN ({terminal}) AND ({' OR '.join(conds)})",
+            f"SELECT id FROM jobs WHERE type=? AND status IN ({marks(TERMINAL)}) AND ({' OR '.join(conds)})",
             [JobType.INFER_SYNC, *TERMINAL, *args],
         )
         return [r["id"] for r in rows]

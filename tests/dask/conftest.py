@@ -3,7 +3,6 @@ a model of every type, and one multi-file input, made once for the session."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -115,11 +114,3 @@ def scheduler_keys(dask_client: Any, job_id: str) -> list[str]:
         return [str(k) for k in dask_scheduler.tasks if job_id in str(k)]
 
     return list(dask_client.run_on_scheduler(keys, job_id=job_id))
-
-
-def wait_for(predicate: Any, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)

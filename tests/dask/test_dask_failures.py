@@ -17,7 +17,8 @@ import jupyter_infer as ji
 distributed = pytest.importorskip("distributed")
 
 from jupyter_infer.jobs.executors import _dask_cluster  # noqa: E402
-from tests.dask.conftest import run, scheduler_keys, wait_for  # noqa: E402
+from tests._helpers import eventually  # noqa: E402
+from tests.dask.conftest import run, scheduler_keys  # noqa: E402
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -77,15 +78,17 @@ def test_cancel_mid_job_releases_the_futures(
     job = client.models.infer_batch(
         models["prediction"], inputs["dir"], executor="dask", scheduler=cluster.scheduler_address
     )
-    wait_for(lambda: bool(scheduler_keys(dask_client, job.id)))
-    wait_for(lambda: (job.rows_done or 0) > 0)  # progress follows completed partitions
+    eventually(lambda: scheduler_keys(dask_client, job.id), "the job's tasks on the scheduler")
+    eventually(lambda: (job.rows_done or 0) > 0, "rows done")  # progress follows completed partitions
     assert job.status == "running"
     assert 0 < job.rows_done < job.rows_total == 1032
     job.cancel()
     job.wait(timeout=120)
     assert job.status == "canceled"
     assert job.rows_done < 1032
-    wait_for(lambda: not scheduler_keys(dask_client, job.id))  # the futures were released
+    eventually(
+        lambda: not scheduler_keys(dask_client, job.id), "the futures to be released"
+    )  # the futures were released
     results = Path(client.backend.home) / "results"
     assert not [p for p in results.iterdir() if job.id in p.name]
     with pytest.raises(ji.JobCanceled):
@@ -105,7 +108,7 @@ def test_lost_worker_is_retried(
     def processing() -> dict[str, list[str]]:
         return {w: [k for k in ks if job.id in str(k)] for w, ks in dask_client.processing().items()}
 
-    wait_for(lambda: any(processing().values()))
+    eventually(lambda: any(processing().values()), "a task to be processing")
     victim = next(w for w, ks in processing().items() if ks)
     pid = dask_client.run(os.getpid, workers=[victim])[victim]
     os.kill(pid, signal.SIGKILL)
@@ -113,9 +116,11 @@ def test_lost_worker_is_retried(
     assert job.status == "succeeded", job.error_message
     pd.testing.assert_frame_equal(job.result().to_pandas(), expected)
     assert victim not in dask_client.scheduler_info()["workers"]  # it really died mid-job
-    wait_for(lambda: len(dask_client.scheduler_info()["workers"]) == 2, timeout=180)  # the nanny restarted it
+    eventually(
+        lambda: len(dask_client.scheduler_info()["workers"]) == 2, "two workers", timeout=180
+    )  # the nanny restarted it
     # the restarted worker runs with the settings of the clusters we start, as the first ones did (it did not)
-    wait_for(lambda: len(dask_client.run(os.getpid)) == 2, timeout=60)
+    eventually(lambda: len(dask_client.run(os.getpid)) == 2, "two worker processes", timeout=60)
     seen = dask_client.run(lambda: {k: __import__("dask").config.get(k) for k in _dask_cluster.WORKER_CONFIG})
     assert all(cfg == _dask_cluster.WORKER_CONFIG for cfg in seen.values()), seen
 

@@ -3,11 +3,9 @@ process), each with a store and a root of its own, and helpers to call them as a
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 
 import httpx
-import pandas as pd
 import pytest
 
 import jupyter_infer as ji
@@ -36,12 +34,6 @@ def serve(tmp: pytest.TempPathFactory, name: str, args: list[str] | None = None,
 def server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server with the default settings (limits included). Import ``server_fixture`` to use ``server``."""
     yield from serve(tmp_path_factory, "hostile")
-
-
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    buf = io.StringIO()
-    df.to_csv(buf, index=False)
-    return buf.getvalue().encode()
 
 
 def detail_of(resp: httpx.Response) -> str:

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,21 +19,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests._helpers import eventually
 from tests._server import Live, start_server
 
 STALE = 3.0  # seconds without a heartbeat before a job counts as orphaned, in every process a fault test starts
 FAULT_ENV = {"JUPYTER_INFER_STALE_SECONDS": str(STALE)}
-
-
-def wait_for(what: Callable[[], Any], timeout: float = 60.0, every: float = 0.05, why: str = "") -> Any:
-    """Poll until ``what()`` is truthy; returns its value (AssertionError after ``timeout`` seconds)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = what()
-        if got:
-            return got
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {why or what}"
-        time.sleep(every)
 
 
 @dataclass
@@ -59,7 +48,7 @@ class Server(Live):
             assert j["status"] in (status, "queued", "running", "waiting_for_upload"), j
             return j["status"] == status and j
 
-        return wait_for(check, timeout, 0.05, f"job {job_id} to be {status}")  # type: ignore[no-any-return]
+        return eventually(check, f"job {job_id} to be {status}", timeout)  # type: ignore[no-any-return]
 
     def worker_pid(self) -> int:
         return int(self.http().get("/status").json()["worker"]["pid"])

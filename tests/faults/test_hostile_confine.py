@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.faults._hostile import Server, csv_bytes, serve
+from tests._helpers import csv_bytes
+from tests.faults._hostile import Server, serve
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="symbolic links")
 

@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import jupyter_infer as ji
-from tests.faults._hostile import Server, csv_bytes, detail_of, serve, server_fixture  # noqa: F401 - a fixture
+from tests._helpers import csv_bytes
+from tests.faults._hostile import Server, detail_of, serve, server_fixture  # noqa: F401 - a fixture
 
 
 @pytest.fixture(scope="module")

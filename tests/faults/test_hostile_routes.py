@@ -7,7 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.faults._hostile import Server, csv_bytes, detail_of, server_fixture  # noqa: F401 - the server fixture
+from tests._helpers import csv_bytes
+from tests.faults._hostile import Server, detail_of, server_fixture  # noqa: F401 - the server fixture
 
 BOUNDARY = "b0undary-of-the-test"
 LONG_NAME = "a" * 300 + ".csv"  # longer than a file name may be (255 bytes on Linux and macOS): ENAMETOOLONG

@@ -8,7 +8,8 @@ import time
 
 import pandas as pd
 
-from tests.faults._hostile import Server, csv_bytes, server_fixture  # noqa: F401 - the server fixture
+from tests._helpers import csv_bytes
+from tests.faults._hostile import Server, server_fixture  # noqa: F401 - the server fixture
 
 
 def test_no_token_of_any_kind_reaches_the_server_log(server: Server, penguins: pd.DataFrame) -> None:

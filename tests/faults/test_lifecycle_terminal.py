@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
-from tests.faults.conftest import INFER_RATE, STALE, TRAIN_RATE, Server, module_server, orphan_files, wait_for
+from tests._helpers import eventually, until_running
+from tests.faults.conftest import INFER_RATE, STALE, TRAIN_RATE, Server, module_server, orphan_files
 
 FAST = {"training_mode": "fast"}
 
@@ -39,9 +40,9 @@ def test_a_training_paused_past_the_stale_threshold_stays_failed_after_it_resume
         env={TRAIN_RATE: "60"},  # ~6 s of training
     )
     job_id = kid.line(timeout=120)
-    wait_for(lambda: c.jobs.get(job_id).status == "running", why="the training to run")
+    eventually(lambda: c.jobs.get(job_id).status == "running", "the training to run")
     kid.signal(signal.SIGSTOP)
-    failed = wait_for(lambda: (j := c.jobs.get(job_id)).status == "failed" and j, timeout=8 * STALE)
+    failed = eventually(lambda: (j := c.jobs.get(job_id)).status == "failed" and j, "the job to fail", 8 * STALE)
     message = failed.error_message
     assert "worker stopped" in message
     kid.signal(signal.SIGCONT)
@@ -76,9 +77,9 @@ def test_a_paused_inference_keeps_its_error_message_and_leaves_no_result(
         env={INFER_RATE: "5000"},  # ~8 s of scoring
     )
     job_id = kid.line(timeout=120)
-    wait_for(lambda: (j := c.jobs.get(job_id)).status == "running" and j.rows_done > 0, why="scoring to start")
+    until_running(lambda: c.jobs.get(job_id).record)
     kid.signal(signal.SIGSTOP)
-    failed = wait_for(lambda: (j := c.jobs.get(job_id)).status == "failed" and j, timeout=8 * STALE)
+    failed = eventually(lambda: (j := c.jobs.get(job_id)).status == "failed" and j, "the job to fail", 8 * STALE)
     message = failed.error_message
     assert "worker stopped" in message
     kid.signal(signal.SIGCONT)
@@ -101,11 +102,6 @@ def dataset(server: Server, penguins_csv: bytes) -> str:
     assert r.status_code == 201, r.text
     assert server.wait(r.json()["job_id"])["status"] == "succeeded"
     return str(r.json()["dataset_id"])
-
-
-@pytest.fixture(scope="module")
-def penguins_csv(penguins: pd.DataFrame) -> bytes:
-    return penguins.to_csv(index=False).encode()
 
 
 def train(server: Server, dataset: str, name: str) -> dict[str, Any]:
@@ -158,7 +154,7 @@ def test_deleting_a_dataset_cancels_the_inference_running_over_it(
     r = http.post("/models/scorer/infer-batch", json={"dataset_id": big, "output_type": "parquet"})
     assert r.status_code == 202, r.text
     job_id = r.json()["job_id"]
-    wait_for(lambda: (j := server.job(job_id))["status"] == "running" and j["rows_done"] > 0, why="scoring")
+    until_running(lambda: server.job(job_id))
     assert http.delete(f"/datasets/{big}").status_code == 204
     job = server.job(job_id)
     assert job["status"] == "canceled" and "was deleted" in job["error_message"]

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
-from tests.faults.conftest import Server, SmallDisk, module_server, open_jobs, orphan_files, wait_for
+from tests._helpers import eventually
+from tests.faults.conftest import Server, SmallDisk, module_server, open_jobs, orphan_files
 
 
 def frame(n: int, seed: int = 0) -> pd.DataFrame:
@@ -152,7 +153,7 @@ def test_a_missing_dataset_file_is_a_404_naming_the_dataset(server: Server) -> N
     job = server.wait(r.json()["job_id"])
     assert job["status"] == "failed" and 'dataset "gone" version 1 is missing' in job["error_message"], job
     assert str(server.home) not in job["error_message"]
-    wait_for(lambda: not open_jobs(server.home))
+    eventually(lambda: not open_jobs(server.home), "every job to end")
 
 
 def test_the_small_disk_helper_really_fills(small_disk: Any) -> None:

@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
-from tests.faults.conftest import INFER_RATE, Server, launch, module_server, open_jobs, orphan_files, wait_for
+from tests._helpers import eventually, until_running
+from tests.faults.conftest import INFER_RATE, Server, launch, module_server, open_jobs, orphan_files
 
 ROWS = 200_000  # at the test rate of 20,000 rows/s: ~10 s of scoring
 
@@ -43,7 +44,7 @@ def submit(server: Server) -> str:
     r = server.http().post("/models/watch/infer-async", json={"path": "big.parquet", "output_type": "parquet"})
     assert r.status_code == 202, r.text
     job_id = str(r.json()["job_id"])
-    wait_for(lambda: (j := server.job(job_id))["status"] == "running" and j["rows_done"] > 0, why="scoring")
+    until_running(lambda: server.job(job_id))
     assert temporaries(server.home)  # the result is being written under a temporary name
     return job_id
 
@@ -53,7 +54,7 @@ def test_killing_the_worker_mid_inference_fails_the_job_and_removes_its_temporar
     os.kill(scoring.worker_pid(), signal.SIGKILL)
     job = scoring.wait(job_id, timeout=30)
     assert job["status"] == "failed" and "worker stopped" in job["error_message"]
-    assert wait_for(lambda: temporaries(scoring.home) == [], timeout=5, why="the temporary to go") is True
+    assert eventually(lambda: temporaries(scoring.home) == [], "the temporary to go", timeout=5) is True
     assert orphan_files(scoring.home) == []
 
 
@@ -73,11 +74,6 @@ def test_stopping_the_server_mid_inference_fails_the_job_and_removes_its_tempora
 uploads = module_server("uploads", args=["--JupyterInfer.signed_url_seconds=4"])  # upload URLs live 4 s
 
 
-@pytest.fixture(scope="module")
-def csv(penguins: pd.DataFrame) -> bytes:
-    return penguins.to_csv(index=False).encode()
-
-
 def prepare(server: Server, size: int, name: str) -> dict[str, Any]:
     r = server.http().post("/datasets/upload", json={"file": {"filename": f"{name}.csv", "bytes": size,
                                                                "content_type": "text/csv"}, "dataset_name": name})  # fmt: skip
@@ -90,21 +86,21 @@ def version_status(server: Server, prep: dict[str, Any]) -> str:
     return str(next(v["status"] for v in items if v["id"] == prep["version_id"]))
 
 
-def test_a_put_that_races_complete_is_refused_and_leaves_no_bytes(uploads: Server, csv: bytes) -> None:
-    prep = prepare(uploads, len(csv), "raced")
+def test_a_put_that_races_complete_is_refused_and_leaves_no_bytes(uploads: Server, penguins_csv: bytes) -> None:
+    prep = prepare(uploads, len(penguins_csv), "raced")
     url = prep["upload"]["upload_url"]
-    assert httpx.put(url, content=csv).status_code == 200  # the first PUT arrives whole
+    assert httpx.put(url, content=penguins_csv).status_code == 200  # the first PUT arrives whole
     started, go = threading.Event(), threading.Event()
     answer: dict[str, Any] = {}
 
     def slow_body() -> Iterator[bytes]:
-        yield csv[: len(csv) // 2]
+        yield penguins_csv[: len(penguins_csv) // 2]
         started.set()
         go.wait(30)
-        yield csv[len(csv) // 2 :]
+        yield penguins_csv[len(penguins_csv) // 2 :]
 
     def second_put() -> None:
-        r = httpx.put(url, content=slow_body(), headers={"Content-Length": str(len(csv))}, timeout=60)
+        r = httpx.put(url, content=slow_body(), headers={"Content-Length": str(len(penguins_csv))}, timeout=60)
         answer["status"], answer["body"] = r.status_code, r.json()
 
     t = threading.Thread(target=second_put)
@@ -122,9 +118,11 @@ def test_a_put_that_races_complete_is_refused_and_leaves_no_bytes(uploads: Serve
     assert orphan_files(uploads.home) == []
 
 
-def test_canceling_an_upload_that_waits_fails_its_version_and_removes_its_bytes(uploads: Server, csv: bytes) -> None:
-    prep = prepare(uploads, len(csv), "dropped")
-    assert httpx.put(prep["upload"]["upload_url"], content=csv).status_code == 200
+def test_canceling_an_upload_that_waits_fails_its_version_and_removes_its_bytes(
+    uploads: Server, penguins_csv: bytes
+) -> None:
+    prep = prepare(uploads, len(penguins_csv), "dropped")
+    assert httpx.put(prep["upload"]["upload_url"], content=penguins_csv).status_code == 200
     r = uploads.http().post(f"/jobs/{prep['job_id']}/cancel")
     assert r.status_code == 200 and r.json()["status"] == "canceled"
     assert version_status(uploads, prep) == "failed"
@@ -132,10 +130,10 @@ def test_canceling_an_upload_that_waits_fails_its_version_and_removes_its_bytes(
     assert uploads.http().post(f"/datasets/{prep['version_id']}/complete").status_code == 409
 
 
-def test_an_upload_whose_url_expired_is_failed_and_its_bytes_removed(uploads: Server, csv: bytes) -> None:
-    never = prepare(uploads, len(csv), "never-sent")
-    unfinished = prepare(uploads, len(csv), "never-completed")
-    assert httpx.put(unfinished["upload"]["upload_url"], content=csv).status_code == 200
+def test_an_upload_whose_url_expired_is_failed_and_its_bytes_removed(uploads: Server, penguins_csv: bytes) -> None:
+    never = prepare(uploads, len(penguins_csv), "never-sent")
+    unfinished = prepare(uploads, len(penguins_csv), "never-completed")
+    assert httpx.put(unfinished["upload"]["upload_url"], content=penguins_csv).status_code == 200
     time.sleep(4.5)  # both URLs expire
     for prep in (never, unfinished):
         job = uploads.job(prep["job_id"])  # reading the job runs the sweep

@@ -1,5 +1,6 @@
 """Fixtures for the notebook front end: a real IPython InteractiveShell with the extension loaded, a store of its
-own per test (JUPYTER_INFER_HOME), small real data (palmerpenguins) and generated data for long-enough jobs.
+own per test (JUPYTER_INFER_HOME), small real data (the penguins of tests/conftest.py) and generated data for
+long-enough jobs.
 
 Jobs that must still be running when a test cancels them use JUPYTER_INFER_TEST_ROWS_PER_SECOND, the engine's
 test-only rate limit (jupyter_infer/jobs/work.py), instead of large inputs.
@@ -7,8 +8,7 @@ test-only rate limit (jupyter_infer/jobs/work.py), instead of large inputs.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +36,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def store_client(home: Path) -> ji.Client:
     """A second client on the same store: what the test sees, independent of the magics' own client."""
     return ji.connect(home=home)
-
-
-@pytest.fixture(scope="session")
-def penguins() -> pd.DataFrame:
-    from palmerpenguins import load_penguins
-
-    return load_penguins()
 
 
 def generated(rows: int, seed: int = 0) -> pd.DataFrame:
@@ -79,14 +72,3 @@ def fails(shell: InteractiveShell, src: str) -> BaseException:
     res = shell.run_cell(src)
     assert res.error_in_exec is not None, f"the cell did not fail: {src!r}"
     return res.error_in_exec
-
-
-def eventually(cond: Callable[[], Any], what: str, timeout: float = 120.0) -> Any:
-    """Poll until ``cond()`` is truthy (a generous deadline only turns a hang into a failure)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")

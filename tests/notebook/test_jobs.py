@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import _thread
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -17,8 +17,9 @@ from jupyter_infer.notebook._display import BackgroundJob, ResultView
 from jupyter_infer.notebook._progress import ProgressView
 from jupyter_infer.notebook._status import JobsTable, ModelsTable
 from jupyter_infer.notebook._upload import UploadWidget
+from tests._helpers import eventually, until_running
 
-from .conftest import RATE_ENV, eventually, fails, generated, run
+from .conftest import RATE_ENV, fails, generated, run
 
 NOW = datetime.now(UTC)
 
@@ -37,11 +38,6 @@ def view_of(job_id: str) -> ProgressView:
     views = [w for w in list(_instances.values()) if isinstance(w, ProgressView) and w.job_id == job_id]
     assert views, f"no progress widget for {job_id}"
     return views[-1]
-
-
-def running(client: ji.Client, job_id: str) -> bool:
-    rec = client.jobs.get(job_id)
-    return rec.status == "running" and (rec.rows_done or 0) > 0
 
 
 def test_background_fills_dest_while_another_cell_runs(slow, store_client):
@@ -67,7 +63,7 @@ def test_background_training_fills_the_model(ip):
 
 def test_cancel_button_handler_cancels_the_job(slow, store_client):
     handle = run(slow, "%%infer km out --background\nbig")
-    eventually(lambda: running(store_client, handle.id), "the job to run")
+    until_running(lambda: store_client.jobs.get(handle.id).record)
     view = view_of(handle.id)
     view.cancel_button.click()  # what a click delivers: the on_click handler
     handle.wait(120)
@@ -82,11 +78,12 @@ def test_kernel_interrupt_cancels_a_blocking_cell(slow, store_client):
     jobs_before = {j.id for j in store_client.jobs.list()}
 
     def interrupt() -> None:
-        def started() -> bool:
+        def started() -> ji.Job | None:
             new = [j for j in store_client.jobs.list() if j.id not in jobs_before and j.type == "infer_batch"]
-            return bool(new) and running(store_client, new[0].id)
+            return new[0] if new else None
 
-        eventually(started, "the job to run")
+        job = eventually(started, "the job to start")
+        until_running(lambda: store_client.jobs.get(job.id).record)
         _thread.interrupt_main()  # what a kernel interrupt does to the cell's thread
 
     t = threading.Thread(target=interrupt, daemon=True)
@@ -224,3 +221,39 @@ def test_a_background_job_that_ends_before_its_handle_exists_still_fills_it(ip, 
     handle = run(ip, "%%infer_train clustering km --background\ndf")
     model = handle.result(timeout=120)
     assert isinstance(model, ji.Model) and ip.user_ns["km"].id == model.id
+
+
+def test_status_shows_an_active_job_older_than_a_page_of_newer_ended_ones(slow, store_client, monkeypatch):
+    """The footer promises every active job: one started two days ago, behind a page of newer ended jobs and
+    ended jobs of the day before, must still be listed (the table used to fetch the newest jobs and then filter, so
+    it lost the active job and stopped paging)."""
+    shown: list[object] = []
+    monkeypatch.setattr("jupyter_infer.notebook._cell_status.display", shown.append)
+    run(slow, "%config InferMagics.status_page_size = 2")
+    store = store_client.backend.store  # type: ignore[attr-defined]
+
+    def days_ago(days: float) -> str:
+        return (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    for j in store_client.jobs.list():  # the fixture's dataset and training: ended, yesterday
+        store.update_job(j.id, created_at=days_ago(1.5))
+    for _ in range(3):  # newer ended jobs: more than a page of them
+        run(slow, "%%infer km\nsmall")
+    monkeypatch.setenv(RATE_ENV, "30")  # 3,000 rows: about 100 s, it stays running for the whole test
+    old = run(slow, "%%infer km out --background\nbig")
+    try:
+        until_running(lambda: store_client.jobs.get(old.id).record)
+        store.update_job(old.id, created_at=days_ago(2))
+        assert run(slow, "%infer_status") is None
+        table = next(o for o in shown if isinstance(o, JobsTable))
+        listed = [r["id"] for r in table.recs]
+        while table.more:  # page through as the Older button does
+            table.page += 1
+            table.fetch()
+            listed += [r["id"] for r in table.recs]
+        assert old.id in listed, f"the active job {old.id} is missing from {listed}"
+        assert listed[-1] == old.id and len(listed) == 4 == len(set(listed))  # newest first, once; no old ended job
+        created = [store_client.jobs.get(i).record["created_at"] for i in listed]
+        assert created == sorted(created, reverse=True)
+    finally:
+        store_client.jobs.cancel(old.id)

@@ -16,8 +16,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 import jupyter_infer as ji
+from tests._helpers import eventually, until_running
 
-from .conftest import RATE_ENV, eventually
+from .conftest import RATE_ENV
 
 SETUP = [
     "%load_ext jupyter_infer",
@@ -178,7 +179,7 @@ def newest_infer(client: ji.Client) -> ji.Job | None:
 def test_a_kernel_interrupt_cancels_the_job(kernel, store_client):
     msg_id = kernel.kc.execute("%%infer km out\nbig")
     job = eventually(lambda: newest_infer(store_client), "the job to exist")
-    eventually(lambda: (store_client.jobs.get(job.id).rows_done or 0) > 0, "the job to run")
+    until_running(lambda: store_client.jobs.get(job.id).record)
     kernel.km.interrupt_kernel()
     reply = kernel.reply(msg_id)
     assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "JobCanceled"
@@ -201,7 +202,7 @@ def test_a_cancel_click_from_the_frontend_cancels_the_job(kernel, store_client):
     assert len(buttons) == 1
     job = newest_infer(store_client)
     assert job is not None
-    eventually(lambda: (store_client.jobs.get(job.id).rows_done or 0) > 0, "the job to run")
+    until_running(lambda: store_client.jobs.get(job.id).record)
     # exactly what JupyterLab sends when the button is clicked
     click = kernel.kc.session.msg(
         "comm_msg", {"comm_id": buttons[0], "data": {"method": "custom", "content": {"event": "click"}}}
@@ -267,7 +268,7 @@ def test_a_cancel_click_on_a_subshell_cancels_a_blocking_cell(kernel, store_clie
         if msg["msg_type"] == "comm_open" and content["data"]["state"].get("description") == "Cancel":
             button = content["comm_id"]
     job = eventually(lambda: newest_infer(store_client), "the job to exist")
-    eventually(lambda: (store_client.jobs.get(job.id).rows_done or 0) > 0, "the job to run")
+    until_running(lambda: store_client.jobs.get(job.id).record)
     kernel.kc.control_channel.send(kernel.kc.session.msg("create_subshell_request", {}))
     subshell = kernel.kc.control_channel.get_msg(timeout=30)["content"]["subshell_id"]
     click = kernel.kc.session.msg(

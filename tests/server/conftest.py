@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from pytest_jupyter.jupyter_server import *  # noqa: F403 - the jp_* fixtures and the async test runner
 
+from tests._helpers import TERMINAL
 from tests._server import Live, start_server
 
 
@@ -79,7 +80,7 @@ class Api:
         deadline = time.monotonic() + timeout
         while True:
             job = await self.json("GET", f"/jobs/{job_id}", expect=200)
-            if job["status"] in ("succeeded", "failed", "canceled"):
+            if job["status"] in TERMINAL:
                 return job  # type: ignore[no-any-return]
             assert time.monotonic() < deadline, f"job {job_id} still {job['status']}"
             await asyncio.sleep(0.1)
@@ -88,13 +89,6 @@ class Api:
 @pytest.fixture
 def api(jp_fetch: Any) -> Api:
     return Api(jp_fetch)
-
-
-@pytest.fixture(scope="session")
-def penguins_csv() -> bytes:
-    from palmerpenguins import load_penguins
-
-    return load_penguins().to_csv(index=False).encode()
 
 
 # ---- a real server subprocess -------------------------------------------------------------------------------------

@@ -128,10 +128,3 @@ def test_parquet_on_the_wire_keeps_types(live: Live) -> None:
     prev = ds.preview(5)
     assert list(prev.columns) == list(df.columns)
     assert json.loads(json.dumps(prev.to_dict(orient="list"), default=str))["n"] == [1, 2, 3, 4, 1]
-
-
-@pytest.fixture(scope="module")
-def penguins() -> pd.DataFrame:
-    from palmerpenguins import load_penguins
-
-    return load_penguins()

@@ -50,19 +50,17 @@ def test_the_server_publishes_the_same_description(live: Live) -> None:
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(tmp_path_factory: pytest.TempPathFactory):
+def fuzz_server(tmp_path_factory: pytest.TempPathFactory, penguins):
     """A server of its own: generated requests may delete or prune whatever they find."""
     home = tmp_path_factory.mktemp("fuzz-store")
     root = tmp_path_factory.mktemp("fuzz-root")
     api, token, stop = start_server(home, root)
     try:
         # something to find: a dataset and a model named as generated strings often are not
-        from palmerpenguins import load_penguins
-
         import jupyter_infer as ji
 
         c = ji.connect(api, token=token)
-        c.models.train(load_penguins(), "clustering", name="m", params={"training_mode": "fast"})
+        c.models.train(penguins, "clustering", name="m", params={"training_mode": "fast"})
         yield api, token
     finally:
         stop()

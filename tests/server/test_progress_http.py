@@ -14,9 +14,10 @@ import httpx
 import pytest
 
 import jupyter_infer as ji
+from tests._helpers import TERMINAL, until_running
 from tests._server import start_server
 from tests.test_client_jobs import generated
-from tests.test_progress import RATE_ENV, TERMINAL, check_displays, data_of, running_progress, wait_for_rows, watch
+from tests.test_progress import RATE_ENV, check_displays, data_of, running_progress, watch
 
 RATE = 1000  # rows a second: batches of 100 rows, one every 0.1 s
 
@@ -68,7 +69,7 @@ def test_a_cancelled_job_over_http_stops_where_it_was(
     n = 20_000  # 20 s of scoring
     path = data_of("csv", client, generated(n, seed=12).drop(columns="label"), tmp_path)
     job = client.models.infer_async(model, path)
-    before = wait_for_rows(job)
+    before = until_running(lambda: job.refresh().record)
     t = time.monotonic()
     job.cancel()
     while job.refresh().status not in TERMINAL:

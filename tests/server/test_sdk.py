@@ -32,15 +32,10 @@ def sdk(live: Live) -> Any:
 
 
 @pytest.fixture(scope="module")
-def csv() -> bytes:
-    from palmerpenguins import load_penguins
-
-    return load_penguins().to_csv(index=False).encode()
-
-
-@pytest.fixture(scope="module")
-def trained(sdk: Any, csv: bytes) -> dict[str, Any]:
-    ds = ingest_dataset(sdk, file=("penguins.csv", csv, "text/csv"), dataset_name="sdk-penguins", poll_interval=POLL)
+def trained(sdk: Any, penguins_csv: bytes) -> dict[str, Any]:
+    ds = ingest_dataset(
+        sdk, file=("penguins.csv", penguins_csv, "text/csv"), dataset_name="sdk-penguins", poll_interval=POLL
+    )
     assert ds.job.status == "succeeded" and ds.job.type == "dataset_ingest"
     tr = train_model(sdk, model_type="prediction", dataset_id=ds.submission.id, label_column="species",
                      training_mode="fast", poll_interval=POLL)  # fmt: skip
@@ -50,28 +45,30 @@ def trained(sdk: Any, csv: bytes) -> dict[str, Any]:
     return {"dataset": ds.submission.id, "model": tr.submission.id, "version": tr.submission.version_id}
 
 
-def test_ingest_large_dataset_uses_the_signed_upload(sdk: Any, csv: bytes) -> None:
-    res = ingest_large_dataset(sdk, file=("big.csv", csv, "text/csv"), dataset_name="sdk-big", poll_interval=POLL)
+def test_ingest_large_dataset_uses_the_signed_upload(sdk: Any, penguins_csv: bytes) -> None:
+    res = ingest_large_dataset(
+        sdk, file=("big.csv", penguins_csv, "text/csv"), dataset_name="sdk-big", poll_interval=POLL
+    )
     assert res.completion is not None and res.job.status == "succeeded"
     ds = sdk.datasets.retrieve(res.submission.id)
     assert ds.name == "sdk-big" and ds.current_version.row_count == 344
 
 
-def test_sync_infer_json_csv_and_parquet(sdk: Any, trained: dict[str, Any], csv: bytes) -> None:
-    out = sdk.models.infer(trained["model"], file=("new.csv", csv, "text/csv"), output_type="json")
+def test_sync_infer_json_csv_and_parquet(sdk: Any, trained: dict[str, Any], penguins_csv: bytes) -> None:
+    out = sdk.models.infer(trained["model"], file=("new.csv", penguins_csv, "text/csv"), output_type="json")
     assert isinstance(out, dict) and len(out["data"]["prediction"]) == 344
     assert out["model_version_id"] == trained["version"] and "prediction_descriptions" in out
-    text = sdk.models.infer(trained["model"], file=("new.csv", csv, "text/csv"), output_type="csv")
+    text = sdk.models.infer(trained["model"], file=("new.csv", penguins_csv, "text/csv"), output_type="csv")
     assert isinstance(text, str) and text.splitlines()[0] == "id,prediction,prediction_prob"
     assert len(pd.read_csv(io.StringIO(text))) == 344
-    raw = sdk.models.with_raw_response.infer(trained["model"], file=("new.csv", csv, "text/csv"),
+    raw = sdk.models.with_raw_response.infer(trained["model"], file=("new.csv", penguins_csv, "text/csv"),
                                              output_type="parquet").read()  # fmt: skip
     t = pq.read_table(io.BytesIO(raw))
     assert t.num_rows == 344 and t.schema.metadata[b"model_id"].decode() == trained["model"]
 
 
-def test_infer_async_wait_and_download(sdk: Any, trained: dict[str, Any], csv: bytes, tmp_path: Path) -> None:
-    sub = sdk.models.infer_async(trained["model"], file=("new.csv", csv, "text/csv"), output_type="csv")
+def test_infer_async_wait_and_download(sdk: Any, trained: dict[str, Any], penguins_csv: bytes, tmp_path: Path) -> None:
+    sub = sdk.models.infer_async(trained["model"], file=("new.csv", penguins_csv, "text/csv"), output_type="csv")
     assert sub.status == "queued" and sub.api_model_version_id == trained["version"]
     job = wait_for_job(sdk, sub.job_id, poll_interval=POLL)
     assert job.type == "infer_batch" and job.progress == 100
@@ -99,7 +96,9 @@ def test_infer_batch_and_wait_and_jobs_list(sdk: Any, trained: dict[str, Any], t
     assert only.items and all(j.type == "infer_batch" and j.status == "succeeded" for j in only.items)
 
 
-def test_errors_raise_the_sdk_exceptions_without_retries(sdk: Any, trained: dict[str, Any], csv: bytes) -> None:
+def test_errors_raise_the_sdk_exceptions_without_retries(
+    sdk: Any, trained: dict[str, Any], penguins_csv: bytes
+) -> None:
     with pytest.raises(woodwide.NotFoundError) as e:
         sdk.models.retrieve("no-such-model")
     assert "no-such-model" in e.value.body["detail"]
@@ -108,4 +107,4 @@ def test_errors_raise_the_sdk_exceptions_without_retries(sdk: Any, trained: dict
         with pytest.raises(woodwide.ConflictError):  # already ended
             sdk.jobs.cancel(job.id)
     with pytest.raises(woodwide.UnprocessableEntityError):
-        sdk.models.infer(trained["model"], file=("new.csv", csv, "text/csv"), output_type="xml")
+        sdk.models.infer(trained["model"], file=("new.csv", penguins_csv, "text/csv"), output_type="xml")

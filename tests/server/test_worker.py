@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import jupyter_infer as ji
+from tests._helpers import eventually, until_running
 from tests.server.conftest import Live
 
 ROWS = 1_500_000  # many batches, several seconds of scoring
@@ -39,21 +40,9 @@ def submit(live: Live, setup: dict[str, Any]) -> str:
         return str(r.json()["job_id"])
 
 
-def wait_running(live: Live, job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    with live.http() as c:
-        while True:
-            job = c.get(f"/jobs/{job_id}").json()
-            if job["status"] == "running" and job["rows_done"] > 0:
-                return job  # type: ignore[no-any-return]
-            assert job["status"] in ("queued", "running"), job
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-
-
 def test_a_job_cancelled_over_http_ends_canceled(live: Live, big_job_setup: dict[str, Any]) -> None:
     job_id = submit(live, big_job_setup)
-    running = wait_running(live, job_id)
+    running = until_running(lambda: live.job(job_id))
     assert running["rows_total"] == ROWS and running["progress"] < 100
     from woodwide import WoodWide  # the official SDK's jobs.cancel, as a user would call it
 
@@ -75,18 +64,15 @@ def test_killing_the_worker_mid_job_fails_the_job_and_the_server_answers(
         before = c.get("/status").json()["worker"]
     assert before["mode"] == "process" and before["alive"]
     job_id = submit(live, big_job_setup)
-    wait_running(live, job_id)
+    until_running(lambda: live.job(job_id))
     os.kill(before["pid"], signal.SIGKILL)
     job = live.wait(job_id, timeout=90)
     assert job["status"] == "failed" and "worker stopped" in job["error_message"]
     with live.http() as c:
-        deadline = time.monotonic() + 60
-        while True:  # the supervisor starts a new worker
-            after = c.get("/status").json()["worker"]
-            if after["alive"] and after["pid"] != before["pid"]:
-                break
-            assert time.monotonic() < deadline, after
-            time.sleep(0.2)
+        after = eventually(  # the supervisor starts a new worker
+            lambda: (w := c.get("/status").json()["worker"])["alive"] and w["pid"] != before["pid"] and w,
+            "a new worker", timeout=60, every=0.2,
+        )  # fmt: skip
         assert after["restarts"] >= 1
         assert c.get("/models/slow").json()["status"] == "ready"
     # and the new worker takes jobs
