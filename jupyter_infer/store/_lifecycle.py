@@ -221,7 +221,7 @@ def new_named_version(
     if row is None:
         parent_id = new_id(prefix)
         new = {"id": parent_id, "name": name, **made, "created_at": t, "updated_at": t}
-        c.execute(f"INSERT INTO {kind}s ({','.join(new)}) VALUES ({','.join('?' * len(new))})", [*new.values()])
+        c.execute(f"INSERT INTO {kind}s ({','.join(new)}) VALUES ({marks(new)})", [*new.values()])
     else:
         if check is not None:
             check(dict(row))

@@ -18,6 +18,7 @@ from typing import Any
 from .._exceptions import ConflictError, NotFoundError
 from . import _files
 from . import _lifecycle as L
+from ._db import marks
 from ._home import default_home
 from ._jobs import Commit, JobStore
 from ._lifecycle import OPEN
@@ -136,9 +137,7 @@ class Store(JobStore, Queries):
             paths = [r["path"] for r in c.execute(f"SELECT path FROM {vtable} WHERE {col}=?", (rec_id,))]
             work = [
                 r["id"]
-                for r in c.execute(
-                    f"SELECT id FROM jobs WHERE {col}=? AND status IN ({','.join('?' * len(OPEN))})", (rec_id, *OPEN)
-                )
+                for r in c.execute(f"SELECT id FROM jobs WHERE {col}=? AND status IN ({marks(OPEN)})", (rec_id, *OPEN))
             ]
             canceled = [j for j in work if self._cancel_in(c, j, f"canceled: {why}", OPEN)]
             c.execute(f"DELETE FROM {table} WHERE id=?", (rec_id,))
