@@ -17,6 +17,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from jupyter_infer.engine import persist
 from jupyter_infer.engine.model import Artifact, train
 from jupyter_infer.engine.options import InferOptions
 from tests.conftest import sk_frame
@@ -132,6 +133,11 @@ def test_fast_regression_starts_from_a_linear_model() -> None:
     ridge = make_pipeline(StandardScaler(), Ridge()).fit(train_df.drop(columns="target"), train_df["target"])
     assert ours >= r2_score(test["target"], ridge.predict(test.drop(columns="target"))) - 0.02
     assert art.metrics["validation"] == "holdout 20%" and "r2" in art.metrics
+    # the model file says it needs a reader that adds the start (an older one would silently drop it)
+    data = persist.dumps(art)
+    assert persist.read_meta(data)[0]["format_version"] == persist.START_VERSION
+    again = score(persist.loads(data), test.drop(columns="target"))[0]["prediction"]
+    np.testing.assert_array_equal(again, score(art, test.drop(columns="target"))[0]["prediction"])
 
 
 def test_best_regression_boosting_starts_from_a_linear_model() -> None:
