@@ -100,7 +100,7 @@ def test_best_compares_every_candidate_and_fast_fits_one_boosting() -> None:
     cands = best.metrics["candidates"]
     assert {"gradient_boosting", "random_forest", "linear"} <= set(cands)
     assert any(k.startswith("blend:") for k in cands)  # the blend of the top two was scored too
-    assert best.metrics["validation"] == "5-fold cv" and best.metrics["n_val"] == len(df)  # under 2,000 rows
+    assert best.metrics["validation"] == "3-fold cv" and best.metrics["n_val"] == len(df)
     assert {"accuracy", "balanced_accuracy", "f1_macro"} <= set(best.metrics)
     # fast under 10,000 rows: one boosting on every row, nothing held out, and the model card says so
     assert fast.metrics["model"] == "gradient_boosting" and fast.core["estimator"].n_iter_ == 100

@@ -22,11 +22,10 @@ PARAMS: dict[str, tuple[str, ...]] = {
 TRAINING_MODE_NAMES = ("fast", "best")
 # What params training_mode does per model type (default "best"); the magics' help and the README show it.
 TRAINING_MODES: dict[str, str] = {
-    "prediction": "best compares gradient boosting, a random forest and a regularized linear model on 5-fold "
-    "cross-validation under 2,000 rows, 3-fold up to 20,000 and one holdout of 20 percent above, and keeps the best "
-    "single model or equal-weight blend of two or three; fast fits one gradient boosting: for classes on every row "
-    "(a 20 percent holdout stops it early above 10,000 rows), for numbers from a linear start with its rounds "
-    "stopped on a 20 percent holdout",
+    "prediction": "best compares gradient boosting, a random forest and a regularized linear model on 3-fold "
+    "cross-validation (one holdout of 20 percent above 20,000 rows) and keeps the best single model or equal-weight "
+    "blend of two or three; fast fits one gradient boosting: for classes on every row (a 20 percent holdout stops it "
+    "early above 10,000 rows), for numbers from a linear start with its rounds stopped on a 20 percent holdout",
     "clustering": "fast chooses k on a sample of at most 5,000 rows (best: 20,000)",
     "anomaly": "fast grows 100 isolation trees instead of 200",
     "embedding": "fast checks the kept neighbourhoods on 300 sampled rows instead of 1,000",

@@ -1,7 +1,5 @@
 """Prediction's model selection: gradient boosting, a random forest and a regularized linear model scored on the
-same out-of-fold rows (5-fold under 2,000 rows, where fits take milliseconds and 5 folds train each candidate
-on 80 % of the rows rather than 67 %, so its score and its rounds are closer to the final model's; 3-fold up to
-20,000; one holdout split above), an optional equal-weight blend of two or three,
+same out-of-fold rows (k-fold on small data, one holdout split on larger data), an optional equal-weight blend of two or three,
 and the final models, with no refit that changes nothing. ``fast`` is one gradient boosting (see ``fast``).
 
 Where work is shared: boosting's validation folds also choose its number of rounds, so its final fit needs no
@@ -40,7 +38,6 @@ from ._base import FitContext
 
 CV_MAX_ROWS = 20_000  # up to here k-fold cross-validation, above one holdout split
 FOLDS = 3
-SMALL_FOLDS = 5  # on small data (under SMALL_DATA_ROWS): each fold trains on 80 % of the rows, not 67 %
 HOLDOUT = 0.2
 MIN_VALIDATION_ROWS = 30
 HGB_MAX_ITER = 300
@@ -178,13 +175,12 @@ def splits(y: np.ndarray, task: str, mode: str) -> tuple[Folds, str]:
     if n < MIN_VALIDATION_ROWS:
         return [], "none (fewer than 30 rows)"
     if mode == "best" and n <= CV_MAX_ROWS:
-        folds = SMALL_FOLDS if n < SMALL_DATA_ROWS else FOLDS
         if task == "classification":
-            k = min(folds, fewest)
+            k = min(FOLDS, fewest)
             if k >= 2:
                 return list(StratifiedKFold(k, shuffle=True, random_state=0).split(np.zeros(n), y)), f"{k}-fold cv"
         else:
-            return list(KFold(folds, shuffle=True, random_state=0).split(np.zeros(n))), f"{folds}-fold cv"
+            return list(KFold(FOLDS, shuffle=True, random_state=0).split(np.zeros(n))), f"{FOLDS}-fold cv"
     tr, va = train_test_split(np.arange(n), test_size=HOLDOUT, random_state=0, stratify=strat)
     return [(tr, va)], f"holdout {HOLDOUT:.0%}"
 
