@@ -1,6 +1,6 @@
 """Prediction's model selection: gradient boosting, a random forest and a regularized linear model scored on the
 same out-of-fold rows (k-fold on small data, one holdout split on larger data), an optional equal-weight blend of two or three,
-and the final models, with no refit that changes nothing. ``fast`` is one gradient boosting (see ``fast``).
+and the final models, with no refit that changes nothing. ``fast``'s one gradient boosting is in ``_fast``.
 
 Where work is shared: boosting's validation folds also choose its number of rounds, so its final fit needs no
 validation of its own; the forest is fitted once on every row and validated on its out-of-bag rows (no refit);
@@ -49,7 +49,6 @@ HGB_TOL_REGRESSION = 1e-4  # ... or the squared error by this share of var(y) (1
 SMALL_DATA_ROWS, SMALL_LEAF = 2_000, 10
 STEP_ABOVE_ROWS = 100_000  # larger boosting fits run in warm-start steps, so cancel is honoured between them
 HGB_STEP = 50
-FAST_ALL_ROWS = 10_000  # fast classification below this: every row trains, no holdout (scikit-learn's "auto" rule)
 START_RATE = 0.05  # boosting from a linear start takes smaller steps: the residuals are mostly noise when it fits
 FOREST_SIZES = (200, 100, 50)  # the largest that fits the budget (few sizes: the same data gives the same model)
 FOREST_PILOT_TREES = 20
@@ -290,83 +289,11 @@ def _forest(X: np.ndarray, y: np.ndarray, task: str, budget: float, ctx: FitCont
     return Candidate("forest", oob, est.set_params(warm_start=False), note={"trees": trees})
 
 
-def _from_linear(
-    X_tree: np.ndarray, X_dist: np.ndarray | None, y: np.ndarray, cat_mask: list[bool], folds: Folds, ctx: FitContext
-) -> Candidate:
-    """Regression: a ridge fit, then gradient boosting of its residuals, stopped on the holdout; refitted on every
-    row with the rounds found when there are few (on larger data the holdout's models are the model)."""
-    (tr, va), n = folds[0], len(y)
-
-    def start(rows: np.ndarray) -> tuple[Any, np.ndarray]:  # the ridge on these rows, and every row's residual
-        if X_dist is None:
-            return None, y
-        ridge = Ridge(alpha=ridge_alpha(X_dist[rows], y[rows])).fit(X_dist[rows], y[rows])
-        return ridge, y - ridge.predict(X_dist)
-
-    with ctx.phase("validate", 0.15):
-        ridge, r = start(tr)
-        est = hgb("regression", cat_mask, HGB_MAX_ITER, True, len(tr), HGB_TOL_REGRESSION * float(np.var(r[tr])))
-        est = fit_hgb(est.set_params(learning_rate=START_RATE), X_tree[tr], r[tr], ctx, X_val=X_tree[va], y_val=r[va])
-        oof = np.zeros(n)
-        oof[va] = y[va] - r[va] + est.predict(X_tree[va])
-        rounds = est.n_iter_ - HGB_PATIENCE if est.n_iter_ < HGB_MAX_ITER else est.n_iter_
-        rounds = rounds if ridge is not None else max(10, rounds)  # no start (no linear features): boosting alone
-    c = Candidate("gbm", oof, est, {"n_iter": rounds, "trained_on_rows": len(tr)}, ridge)
-    if n < FAST_ALL_ROWS:
-        with ctx.phase("fit", 0.8):
-            c.start, r = start(np.arange(n))
-            c.final = None
-            if rounds > 0:
-                c.final = fit_hgb(
-                    hgb("regression", cat_mask, rounds, False, n).set_params(learning_rate=START_RATE), X_tree, r, ctx
-                )
-            c.note["trained_on_rows"] = n
-    if c.final is None or rounds <= 0:  # no round helped: the linear model alone
-        return Candidate("linear", oof, c.start, c.note)
-    if c.start is not None:
-        c.note["start"] = NAMES["linear"]
-    return c
-
-
-def fast(
-    X_tree: np.ndarray, X_dist: np.ndarray | None, y: np.ndarray, task: str, cat_mask: list[bool], ctx: FitContext
-) -> Selection:
-    """One gradient boosting. Classification under 10,000 rows: every row trains it, 100 rounds, no holdout
-    (scikit-learn's own ``early_stopping="auto"`` rule: a holdout of a small table costs more than the rounds it
-    saves); above, it stops on a 20 % holdout and that model is the model. Regression: boosting from a linear start
-    (the ``init=`` of scikit-learn's GradientBoostingRegressor): a ridge fit, then smaller boosting steps on its
-    residuals, as many as the holdout wants (none: the ridge alone), refitted on every row under 10,000 rows. The
-    linear start is what lets one boosting match a linear model on mostly linear data, where trees alone trail."""
-    classes = np.unique(y) if task == "classification" else np.array([])
-    folds, scheme = splits(y, task, "fast")
-    if not folds or (task == "classification" and len(y) < FAST_ALL_ROWS):
-        c = Candidate("gbm", np.array([]), note={"n_iter": HGB_DEFAULT_ITER})
-        _finish_gbm(c, X_tree, y, task, cat_mask, ctx)
-        why = "fewer than 30 rows" if not folds else "fast under 10,000 rows: every row trains the model"
-        return Selection([c], {"model": NAMES["gbm"], "validation": f"none ({why})"})
-    if task == "classification":
-        c = _gbm(X_tree, y, task, cat_mask, folds, len(classes), ctx)
-    else:
-        c = _from_linear(X_tree, X_dist, y, cat_mask, folds, ctx)
-    va = folds[0][1]
-    with ctx.phase("validate", 0.95):
-        metrics = metrics_of(task, y[va], c.oof[va], classes)
-    metrics.update(
-        model=NAMES[c.kind],
-        validation=scheme,
-        candidates={NAMES[c.kind]: round(score(task, y[va], c.oof[va], classes)[0], 6)},
-    )
-    metrics["selection"] = {f"{NAMES['gbm']}_{k}": v for k, v in c.note.items()}
-    return Selection([c], metrics)
-
-
 def select(
     X_tree: np.ndarray, X_dist: np.ndarray | None, y: np.ndarray, task: str, cat_mask: list[bool], ctx: FitContext
 ) -> Selection:
     """``best``: every candidate and blend on the same validation rows, the best by accuracy (ties: log loss) or
-    R²; ``fast``: one gradient boosting (see ``fast``)."""
-    if ctx.fast:
-        return fast(X_tree, X_dist, y, task, cat_mask, ctx)
+    R² (``fast`` is ``_fast.fast``)."""
     mode = "best"
     classes = np.unique(y) if task == "classification" else np.array([])
     width = len(classes)

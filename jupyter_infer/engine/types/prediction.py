@@ -11,7 +11,7 @@ import pandas as pd
 from ..._exceptions import InputError
 from ..describe import describe_groups
 from ..features import Featurizer
-from . import _lean, _select
+from . import _fast, _lean, _select
 from ._base import FitContext, Fitted
 
 MAX_INT_CLASSES = 20
@@ -69,7 +69,7 @@ def fit(ctx: FitContext) -> Fitted:
         X_tree = feat.tree_matrix(aligned)
         linear = not ctx.fast or task == "regression"  # fast regression boosts from a linear start
         X_dist = feat.distance_matrix(aligned) if feat.distance is not None and linear else None
-    sel = _select.select(X_tree, X_dist, y, task, feat.tree_categorical_mask(), ctx)
+    sel = (_fast.fast if ctx.fast else _select.select)(X_tree, X_dist, y, task, feat.tree_categorical_mask(), ctx)
     metrics = {**sel.metrics, "n_train": len(y)}
 
     def part(c: _select.Candidate) -> dict[str, Any]:  # a boosting from a linear start keeps its start
