@@ -195,39 +195,21 @@ def ridge_alpha(X: np.ndarray, y: np.ndarray) -> float:
 
 
 def _gbm(
-    X: np.ndarray,
-    y: np.ndarray,
-    task: str,
-    cat_mask: list[bool],
-    folds: Folds,
-    width: int,
-    ctx: FitContext,
-    X_dist: np.ndarray | None = None,
+    X: np.ndarray, y: np.ndarray, task: str, cat_mask: list[bool], folds: Folds, width: int, ctx: FitContext
 ) -> Candidate:
-    """Boosting validated on the folds, which also choose its rounds. Regression with linear features boosts from
-    a linear start (a ridge fitted on the fold's training rows, smaller steps on its residuals), as ``fast`` does."""
     n = len(y)
     oof = np.zeros((n, width)) if task == "classification" else np.zeros(n)
     rounds = []
-    alpha = ridge_alpha(X_dist, y) if task == "regression" and X_dist is not None else None
     with ctx.phase("validate", 0.15):
         for tr, va in folds:
-            base = np.zeros(n)
-            if alpha is not None:
-                assert X_dist is not None
-                base = Ridge(alpha=alpha).fit(X_dist[tr], y[tr]).predict(X_dist)
-            target = y - base if alpha is not None else y
-            tol = HGB_TOL_REGRESSION * float(np.var(target[tr])) if task == "regression" else HGB_TOL
+            tol = HGB_TOL_REGRESSION * float(np.var(y[tr])) if task == "regression" else HGB_TOL
             est = hgb(task, cat_mask, HGB_MAX_ITER, True, len(tr), tol)
-            est.set_params(learning_rate=START_RATE if alpha is not None else est.learning_rate)
-            est = fit_hgb(est, X[tr], target[tr], ctx, X_val=X[va], y_val=target[va])
-            oof[va] = predict(est, X[va], task) + (base[va] if alpha is not None else 0)
+            est = fit_hgb(est, X[tr], y[tr], ctx, X_val=X[va], y_val=y[va])
+            oof[va] = predict(est, X[va], task)
             stopped = est.n_iter_ < HGB_MAX_ITER
             rounds.append(est.n_iter_ - HGB_PATIENCE if stopped else est.n_iter_)
     n_iter = int(max(10, np.median(rounds))) if rounds else HGB_DEFAULT_ITER
     c = Candidate("gbm", oof, note={"n_iter": n_iter})
-    if alpha is not None:
-        c.note.update(start=NAMES["linear"], start_alpha=alpha)
     if ctx.fast and len(folds) == 1:
         # fast: the model trained on the training part and stopped on the holdout is the model (as scikit-learn's
         # own early stopping does); refitting on every row would double the work
@@ -236,22 +218,9 @@ def _gbm(
     return c
 
 
-def _finish_gbm(
-    c: Candidate,
-    X: np.ndarray,
-    y: np.ndarray,
-    task: str,
-    cat_mask: list[bool],
-    ctx: FitContext,
-    X_dist: np.ndarray | None = None,
-) -> None:
+def _finish_gbm(c: Candidate, X: np.ndarray, y: np.ndarray, task: str, cat_mask: list[bool], ctx: FitContext) -> None:
     with ctx.phase("fit", 0.8):
-        est = hgb(task, cat_mask, c.note["n_iter"], False, len(y))
-        if "start_alpha" in c.note and X_dist is not None:
-            c.start = Ridge(alpha=c.note["start_alpha"]).fit(X_dist, y)
-            y = y - c.start.predict(X_dist)
-            est.set_params(learning_rate=START_RATE)
-        c.final = fit_hgb(est, X, y, ctx)
+        c.final = fit_hgb(hgb(task, cat_mask, c.note["n_iter"], False, len(y)), X, y, ctx)
 
 
 def _linear(X: np.ndarray, y: np.ndarray, task: str, folds: Folds, width: int, ctx: FitContext) -> Candidate:
@@ -309,7 +278,7 @@ def select(
     skipped: dict[str, str] = {}
     if mode == "best" and X_dist is not None:
         cands.append(_linear(X_dist, y, task, folds, width, ctx))
-    gbm = _gbm(X_tree, y, task, cat_mask, folds, width, ctx, X_dist)
+    gbm = _gbm(X_tree, y, task, cat_mask, folds, width, ctx)
     cands.append(gbm)
     if mode == "best":
         budget = max(FOREST_BUDGET_FLOOR, FOREST_BUDGET * (time.perf_counter() - t0))
@@ -332,7 +301,7 @@ def select(
     parts = [cands[i] for i in best]
     for c in parts:
         if c.final is None:
-            _finish_gbm(c, X_tree, y, task, cat_mask, ctx, X_dist)
+            _finish_gbm(c, X_tree, y, task, cat_mask, ctx)
     with ctx.phase("validate", 0.95):
         chosen = sum(c.oof[rows] for c in parts) / len(parts)
         metrics = metrics_of(task, yv, chosen, classes)

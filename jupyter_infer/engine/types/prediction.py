@@ -71,14 +71,12 @@ def fit(ctx: FitContext) -> Fitted:
         X_dist = feat.distance_matrix(aligned) if feat.distance is not None and linear else None
     sel = (_fast.fast if ctx.fast else _select.select)(X_tree, X_dist, y, task, feat.tree_categorical_mask(), ctx)
     metrics = {**sel.metrics, "n_train": len(y)}
-
-    def part(c: _select.Candidate) -> dict[str, Any]:  # a boosting from a linear start keeps its start
-        return {"estimator": c.final, "kind": c.kind, **({"start": c.start} if c.start is not None else {})}
-
     primary, *others = sel.parts
-    core: dict[str, Any] = {**part(primary), "task": task}
+    core: dict[str, Any] = {"estimator": primary.final, "kind": primary.kind, "task": task}
+    if primary.start is not None:
+        core["start"] = {"estimator": primary.start, "kind": "linear"}
     if others:
-        core["blend"] = [part(c) for c in others]
+        core["blend"] = [{"estimator": c.final, "kind": c.kind} for c in others]
     descriptions: dict[str, dict[str, Any]] = {}
     if task == "classification":
         classes = list(primary.final.classes_)
@@ -104,20 +102,17 @@ class Scorer:
         """The model's predictions (class probabilities or values); a blend averages its parts', and a boosting
         from a linear start adds the start's."""
         core = self.core
-        parts = [core, *core.get("blend", [])]
+        parts = [{"estimator": core["estimator"], "kind": core["kind"]}, *core.get("blend", [])]
         matrices: dict[str, np.ndarray] = {}
 
-        def of(est: Any, kind: str) -> np.ndarray:
-            which = _select.MATRIX.get(kind, "tree")
+        def of(part: dict[str, Any]) -> np.ndarray:
+            which = _select.MATRIX.get(part["kind"], "tree")
             if which not in matrices:
-                matrices[which] = _matrix(self.feat, aligned, kind)
-            return _lean.predictor(est, core["task"])(matrices[which])
+                matrices[which] = _matrix(self.feat, aligned, part["kind"])
+            return _lean.predictor(part["estimator"], core["task"])(matrices[which])
 
-        def part(p: dict[str, Any]) -> np.ndarray:
-            out = of(p["estimator"], p["kind"])
-            return out + of(p["start"], "linear") if p.get("start") is not None else out
-
-        return np.asarray(sum(part(p) for p in parts)) / len(parts)
+        total = sum(of(part) for part in parts) / len(parts)
+        return np.asarray(total + of(core["start"]) if "start" in core else total)
 
     def score(self, aligned: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
         est = self.core["estimator"]
