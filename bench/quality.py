@@ -169,9 +169,10 @@ def table(title: str, header: str, note: str = "") -> None:
     print("|" + "---|" * (header.count("|") - 1))
 
 
-def prediction(client: ji.Client, repeat: int, tasks: list[str]) -> None:
+def prediction(client: ji.Client, repeat: int, tasks: list[str], split: int = 0) -> None:
     table(
-        "prediction: test score (accuracy; R² marked) on a fixed 75/25 split; time as a ratio to a plain HGB fit",
+        f"prediction: test score (accuracy; R² marked) on a fixed 75/25 split (seed {split}); time as a ratio to a "
+        "plain HGB fit",
         "| task | rows | HGB | RF200 | linear | best | fast | best - top baseline | fast - top | model chosen "
         "| best time / HGB fit (1 thread) | fast time / HGB fit (1 thread) |",
     )
@@ -181,7 +182,8 @@ def prediction(client: ji.Client, repeat: int, tasks: list[str]) -> None:
             continue
         df = load()
         classify = "R²" not in name
-        train, test = train_test_split(df, test_size=0.25, random_state=0, stratify=df["target"] if classify else None)
+        strat = df["target"] if classify else None
+        train, test = train_test_split(df, test_size=0.25, random_state=split, stratify=strat)
         Xtr, ytr = train.drop(columns="target"), train["target"]
         Xte, yte = test.drop(columns="target"), test["target"]
         score: Callable[[Any, Any], float] = accuracy_score if classify else r2_score  # type: ignore[assignment]
@@ -345,10 +347,11 @@ def main() -> None:
     ap.add_argument("--only", default="speed,prediction,clustering,embedding,anomaly,search")
     ap.add_argument("--repeat", type=int, default=2, help="timings: best of N")
     ap.add_argument("--tasks", default="", help="prediction tasks to run (name prefixes, comma-separated; all)")
+    ap.add_argument("--split", type=int, default=0, help="prediction: the seed of the 75/25 split (test-set noise)")
     args = ap.parse_args()
     client = ji.connect(home=tempfile.mkdtemp(prefix="ji-quality-"))
     suites: dict[str, Callable[[], None]] = {
-        "prediction": lambda: prediction(client, args.repeat, [t for t in args.tasks.split(",") if t]),
+        "prediction": lambda: prediction(client, args.repeat, [t for t in args.tasks.split(",") if t], args.split),
         "clustering": lambda: clustering(client),
         "embedding": lambda: embedding(client),
         "anomaly": lambda: anomaly(client),

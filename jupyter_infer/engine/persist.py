@@ -23,7 +23,8 @@ from .model import Artifact
 
 FORMAT = "jupyter-infer-model"
 FORMAT_VERSION = 2  # 2: big arrays as .npy members beside the skops payload
-READABLE_VERSIONS = (1, 2)  # version 1 files (all in skops) still load, only slower
+START_VERSION = 3  # 3: a prediction boosting that starts from a linear model; a version-2 reader would drop the start
+READABLE_VERSIONS = (1, 2, 3)  # version 1 files (all in skops) still load, only slower
 
 # Every non-builtin type a jupyter-infer model may contain. Anything else in a file means it was not made by us
 # (or was tampered with) and it is refused without being loaded.
@@ -124,13 +125,19 @@ def _minor(v: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
+def _version(art: Artifact) -> int:
+    """Version 3 only where it is needed, so older readers still load every other model."""
+    parts = [art.core, *art.core.get("blend", [])] if art.model_type == "prediction" else []
+    return START_VERSION if any(p.get("start") is not None for p in parts) else FORMAT_VERSION
+
+
 def dumps(art: Artifact) -> bytes:
     skeleton, members = _packed.pack(art.to_state())
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as z:
         meta = {
             "format": FORMAT,
-            "format_version": FORMAT_VERSION,
+            "format_version": _version(art),
             "model_type": art.model_type,
             "versions": library_versions(),
         }

@@ -1,6 +1,6 @@
 """Prediction's model selection: gradient boosting, a random forest and a regularized linear model scored on the
 same out-of-fold rows (k-fold on small data, one holdout split on larger data), an optional equal-weight blend of two or three,
-and the final models, with no refit that changes nothing.
+and the final models, with no refit that changes nothing. ``fast``'s one gradient boosting is in ``_fast``.
 
 Where work is shared: boosting's validation folds also choose its number of rounds, so its final fit needs no
 validation of its own; the forest is fitted once on every row and validated on its out-of-bag rows (no refit);
@@ -49,6 +49,7 @@ HGB_TOL_REGRESSION = 1e-4  # ... or the squared error by this share of var(y) (1
 SMALL_DATA_ROWS, SMALL_LEAF = 2_000, 10
 STEP_ABOVE_ROWS = 100_000  # larger boosting fits run in warm-start steps, so cancel is honoured between them
 HGB_STEP = 50
+START_RATE = 0.05  # boosting from a linear start takes smaller steps: the residuals are mostly noise when it fits
 FOREST_SIZES = (200, 100, 50)  # the largest that fits the budget (few sizes: the same data gives the same model)
 FOREST_PILOT_TREES = 20
 FOREST_SAMPLE_ROWS = 20_000  # rows drawn per tree at most: bounds the artifact and the time on large data
@@ -64,6 +65,7 @@ class Candidate:
     oof: np.ndarray  # validation predictions (class probabilities or values) for the validation rows
     final: Any = None
     note: dict[str, Any] = field(default_factory=dict)
+    start: Any = None  # a linear model the boosting starts from: its prediction is added to the boosting's
 
 
 @dataclass
@@ -187,6 +189,11 @@ def _val_rows(folds: Folds) -> np.ndarray:
 
 
 # ---- candidates -----------------------------------------------------------------------------------------------
+def ridge_alpha(X: np.ndarray, y: np.ndarray) -> float:
+    """The ridge penalty by efficient leave-one-out."""
+    return float(RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(X, y).alpha_)
+
+
 def _gbm(
     X: np.ndarray, y: np.ndarray, task: str, cat_mask: list[bool], folds: Folds, width: int, ctx: FitContext
 ) -> Candidate:
@@ -222,7 +229,7 @@ def _linear(X: np.ndarray, y: np.ndarray, task: str, folds: Folds, width: int, c
     with ctx.phase("validate", 0.1):
         make: Callable[[], Any] = lambda: linear(task)  # noqa: E731
         if task == "regression":  # the ridge penalty by efficient leave-one-out, once
-            alpha = float(RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(X, y).alpha_)
+            alpha = ridge_alpha(X, y)
             make = lambda: Ridge(alpha=alpha)  # noqa: E731
         for tr, va in folds:
             ctx.check_cancel()
@@ -255,8 +262,8 @@ def select(
     X_tree: np.ndarray, X_dist: np.ndarray | None, y: np.ndarray, task: str, cat_mask: list[bool], ctx: FitContext
 ) -> Selection:
     """``best``: every candidate and blend on the same validation rows, the best by accuracy (ties: log loss) or
-    R²; ``fast``: one gradient boosting, fitted once on 80 % of the rows and stopped on the other 20 %."""
-    mode = "fast" if ctx.fast else "best"
+    R² (``fast`` is ``_fast.fast``)."""
+    mode = "best"
     classes = np.unique(y) if task == "classification" else np.array([])
     width = len(classes)
     folds, scheme = splits(y, task, mode)

@@ -11,7 +11,7 @@ import pandas as pd
 from ..._exceptions import InputError
 from ..describe import describe_groups
 from ..features import Featurizer
-from . import _lean, _select
+from . import _fast, _lean, _select
 from ._base import FitContext, Fitted
 
 MAX_INT_CLASSES = 20
@@ -67,11 +67,14 @@ def fit(ctx: FitContext) -> Fitted:
     y = ctx.label.to_numpy()
     with ctx.phase("ingest", 0.05):
         X_tree = feat.tree_matrix(aligned)
-        X_dist = feat.distance_matrix(aligned) if feat.distance is not None and not ctx.fast else None
-    sel = _select.select(X_tree, X_dist, y, task, feat.tree_categorical_mask(), ctx)
+        linear = not ctx.fast or task == "regression"  # fast regression boosts from a linear start
+        X_dist = feat.distance_matrix(aligned) if feat.distance is not None and linear else None
+    sel = (_fast.fast if ctx.fast else _select.select)(X_tree, X_dist, y, task, feat.tree_categorical_mask(), ctx)
     metrics = {**sel.metrics, "n_train": len(y)}
     primary, *others = sel.parts
     core: dict[str, Any] = {"estimator": primary.final, "kind": primary.kind, "task": task}
+    if primary.start is not None:
+        core["start"] = {"estimator": primary.start, "kind": "linear"}
     if others:
         core["blend"] = [{"estimator": c.final, "kind": c.kind} for c in others]
     descriptions: dict[str, dict[str, Any]] = {}
@@ -96,19 +99,20 @@ class Scorer:
         self.prob_columns = prob_columns
 
     def _predict(self, aligned: pd.DataFrame) -> np.ndarray:
-        """The model's predictions (class probabilities or values); a blend averages its parts'."""
+        """The model's predictions (class probabilities or values); a blend averages its parts', and a boosting
+        from a linear start adds the start's."""
         core = self.core
         parts = [{"estimator": core["estimator"], "kind": core["kind"]}, *core.get("blend", [])]
         matrices: dict[str, np.ndarray] = {}
-        total: np.ndarray | None = None
-        for part in parts:
+
+        def of(part: dict[str, Any]) -> np.ndarray:
             which = _select.MATRIX.get(part["kind"], "tree")
             if which not in matrices:
                 matrices[which] = _matrix(self.feat, aligned, part["kind"])
-            p = _lean.predictor(part["estimator"], core["task"])(matrices[which])
-            total = p if total is None else total + p
-        assert total is not None
-        return total / len(parts)
+            return _lean.predictor(part["estimator"], core["task"])(matrices[which])
+
+        total = sum(of(part) for part in parts) / len(parts)
+        return np.asarray(total + of(core["start"]) if "start" in core else total)
 
     def score(self, aligned: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
         est = self.core["estimator"]
