@@ -137,9 +137,10 @@ def histogram(
     ticks = nice_ticks(lo, hi)
     lo, hi = ticks[0], ticks[-1]
     counts, _edges = np.histogram(v, bins=bins, range=(lo, hi))
-    w, h, left, top, bottom = 330, 104, 34, 6, 78
-    bw = (w - left - 4) / bins
     peak = int(counts.max()) or 1
+    # the tallest bin's count, right-aligned left of the bars, whole: 6 px a character at 10 px covers digits and commas
+    w, h, left, top, bottom = 330, 104, max(34, 6 * len(f"{peak:,}") + 4), 6, 78
+    bw = (w - left - 4) / bins
     rects = "".join(
         f'<rect x="{left + i * bw:.1f}" y="{bottom - (bottom - top) * c / peak:.1f}" width="{max(bw - 1, 1):.1f}" '
         f'height="{(bottom - top) * c / peak:.1f}" fill="{BLUE}"/>'

@@ -110,6 +110,18 @@ def test_histogram_ticks_are_distinct_and_cover_the_data(lo, hi):
     assert values[0] <= lo and values[-1] >= hi, (labels, lo, hi)
 
 
+@pytest.mark.parametrize("rows", [3, 40_000, 1_000_000, 123_456_789])
+def test_the_tallest_bins_count_is_shown_whole(rows):
+    """The count of the tallest bin (left of the bars, anchored at its end) has room for every digit: a 1M-row
+    result's "346,921" was cut to "6,921" (at 10 px a digit and a comma are under 6 px wide)."""
+    import numpy as np
+
+    svg = _charts.histogram(pd.Series(np.zeros(rows, dtype=np.float32)), "x", bins=20, span=(0.0, 1.0))
+    label = re.search(r'<text x="([0-9.]+)" y="[0-9.]+" text-anchor="end"[^>]*>([0-9,]+)</text>', svg)
+    assert label is not None and label.group(2) == f"{rows:,}", svg
+    assert float(label.group(1)) >= 6 * len(label.group(2)), (label.group(1), label.group(2))
+
+
 def test_numbers_are_rounded_in_the_table_and_kept_whole_in_the_data(classifier, penguins, tmp_path: Path):
     view = run(classifier, "%%infer pm\ndf")
     html = view._repr_html_()
