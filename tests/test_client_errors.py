@@ -226,6 +226,16 @@ def test_retraining_a_name_with_another_label_or_type_is_refused_before_ingest(
     _assert_no_new_dataset(client, before)
 
 
+def test_unnamed_tables_with_other_labels_train_models_of_their_own(client: ji.Client, penguins: pd.DataFrame) -> None:
+    """A table trained without a name gets <type>-<label> (prediction) or <type>-model: two unnamed predictions of
+    different labels are two models, not one refused as 'choose another name' when no name was ever chosen."""
+    fast = {"training_mode": "fast"}
+    sex = client.models.train(penguins.dropna(subset=["sex"]), "prediction", label_column="sex", params=fast)
+    island = client.models.train(penguins, "prediction", label_column="island", params=fast)
+    groups = client.models.train(penguins, "clustering", params={"n_clusters": 3})
+    assert (sex.name, island.name, groups.name) == ("prediction-sex", "prediction-island", "clustering-model")
+
+
 def test_unknown_job_filters_and_negative_prune_are_refused(client: ji.Client) -> None:
     n_jobs = len(client.jobs.list(limit=500))
     with pytest.raises(ji.OptionError, match=r'Unknown job status "runing".*Did you mean "running"'):

@@ -21,3 +21,12 @@ def training_dataset_name(model_name: str | None, label: str | None, model_type:
     if label:
         return Path(label).stem
     return f"{model_type}-training-data"
+
+
+def model_name(model_type: str, label_column: str | None, dataset_name: str) -> str:
+    """The name of a model trained without one: ``<type>-<dataset>`` for a stored dataset or a file, and for a table
+    ``<type>-<label>`` (prediction) or ``<type>-model``, so unnamed predictions of different labels are different
+    models instead of one that refuses the second label."""
+    if dataset_name == training_dataset_name(None, None, model_type):  # a table, given no name
+        return f"{model_type}-{label_column}" if label_column else f"{model_type}-model"
+    return f"{model_type}-{dataset_name}"

@@ -18,6 +18,7 @@ from ..store import TERMINAL, JobStatus, JobType, new_id
 from ..store._errors import read_stored_table
 from ..store._lifecycle import LISTED_JOB_TYPES as JOB_TYPES
 from ..store._lifecycle import LISTED_STATUSES as JOB_STATUSES
+from ._naming import model_name
 from ._parts import BackendParts, dataset_columns, model_columns
 from ._requests import InferRequest, TrainSpec
 from ._uploads import KNOWN_EXT, with_known_extension
@@ -180,7 +181,7 @@ class Service(BackendParts):
     def start_training(self, dsv: dict[str, Any], spec: TrainSpec, frame: pd.DataFrame | None = None) -> dict[str, Any]:
         """The model version and its training job, for a validated request on a stored dataset version
         (``frame``: its rows, when this process has them in memory)."""
-        name = spec.name or f"{spec.model_type}-{dsv['dataset_name']}"
+        name = spec.name or model_name(spec.model_type, spec.label_column, dsv["dataset_name"])
         job_id = new_id("job_")
         mdl_id, mdlv_id, version = self.store.create_model_version(
             name,
