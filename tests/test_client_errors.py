@@ -123,6 +123,15 @@ def test_duplicate_column_names(client: ji.Client, tmp_path: Path, penguins: pd.
     assert_clean_error(client, ji.InputError, "duplicate column names: island", client.models.train, dup, "clustering")
 
 
+def test_an_input_column_named_twice_is_refused_before_ingest(client: ji.Client, penguins: pd.DataFrame) -> None:
+    before = store_snapshot(client)[0]
+    assert_clean_error(
+        client, ji.OptionError, 'The input column "bill_length_mm" is named twice',
+        client.models.train, penguins, "clustering", name="twice", input_columns=["bill_length_mm", "bill_length_mm"],
+    )  # fmt: skip
+    _assert_no_new_dataset(client, before)
+
+
 def test_inference_data_sharing_no_column(client: ji.Client, trained: dict) -> None:
     other = pd.DataFrame({"x": [1, 2], "y": ["a", "b"]})
     assert_clean_error(
@@ -234,6 +243,21 @@ def test_unnamed_tables_with_other_labels_train_models_of_their_own(client: ji.C
     island = client.models.train(penguins, "prediction", label_column="island", params=fast)
     groups = client.models.train(penguins, "clustering", params={"n_clusters": 3})
     assert (sex.name, island.name, groups.name) == ("prediction-sex", "prediction-island", "clustering-model")
+
+
+def test_an_unnamed_file_trained_for_another_label_gets_a_model_of_its_own(
+    client: ji.Client, penguins: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A file trained twice without a name, for two labels: the second gets <type>-<stem>-<label> instead of being
+    refused as 'choose another name' (the first keeps <type>-<stem>, as before)."""
+    path = tmp_path / "birds.csv"
+    penguins.dropna(subset=["sex"]).to_csv(path, index=False)
+    fast = {"training_mode": "fast"}
+    first = client.models.train(str(path), "prediction", label_column="species", params=fast)
+    second = client.models.train(str(path), "prediction", label_column="sex", params=fast)
+    again = client.models.train(str(path), "prediction", label_column="species", params=fast)
+    assert (first.name, second.name, again.name) == ("prediction-birds", "prediction-birds-sex", "prediction-birds")
+    assert again.version == first.version + 1
 
 
 def test_unknown_job_filters_and_negative_prune_are_refused(client: ji.Client) -> None:

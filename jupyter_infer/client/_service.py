@@ -178,10 +178,17 @@ class Service(BackendParts):
         spec.validate(read_stored_table(dsv))
         return self.start_training(dsv, spec)
 
+    def _label_of(self, name: str) -> str | bool | None:
+        """The label of the model called ``name`` (None: it has none), False when there is no such model."""
+        try:
+            return self.store.get_model(name).get("label_column")
+        except NotFoundError:
+            return False
+
     def start_training(self, dsv: dict[str, Any], spec: TrainSpec, frame: pd.DataFrame | None = None) -> dict[str, Any]:
         """The model version and its training job, for a validated request on a stored dataset version
         (``frame``: its rows, when this process has them in memory)."""
-        name = spec.name or model_name(spec.model_type, spec.label_column, dsv["dataset_name"])
+        name = spec.name or model_name(spec.model_type, spec.label_column, dsv["dataset_name"], self._label_of)
         job_id = new_id("job_")
         mdl_id, mdlv_id, version = self.store.create_model_version(
             name,

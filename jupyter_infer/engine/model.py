@@ -133,6 +133,9 @@ def validate_training(df: pd.DataFrame, model_type: str, **args: Unpack[Training
     if id_column:
         _check_columns(df, [id_column], "The id column")
     if input_columns:
+        twice = next((c for i, c in enumerate(input_columns) if c in input_columns[:i]), None)
+        if twice is not None:
+            raise OptionError(f'The input column "{twice}" is named twice; name each column once.')
         _check_columns(df, list(input_columns), "The input column")
         feature_cols = [c for c in input_columns if c not in (label_column, id_column)]
     else:
@@ -170,6 +173,7 @@ def validate_training(df: pd.DataFrame, model_type: str, **args: Unpack[Training
 def train(
     df: pd.DataFrame,
     model_type: str,
+    *,
     report: Report = _no_report,
     check_cancel: Callable[[], None] = _no_cancel,
     **args: Unpack[TrainingArgs],
