@@ -232,3 +232,22 @@ def test_gross_outliers_rank_first_even_among_many_columns() -> None:
             X.loc[i, c] = X[c].mean() + rng.choice([-1, 1]) * rng.uniform(6, 10) * X[c].std()
     out, _ = score(train(X, "anomaly"), X, anomaly_format="per_row")
     assert roc_auc_score(np.isin(np.arange(len(X)), idx), out["anomaly_score"]) >= 0.98
+
+
+def test_fast_regression_that_keeps_only_the_ridge_reports_the_ridges_score() -> None:
+    """On a target that is pure noise no boosting round helps and fast keeps the ridge alone: its validation
+    predictions (hence the reported R²) are the ridge's, not those of the boosting it threw away."""
+    from sklearn.linear_model import Ridge
+
+    from jupyter_infer.engine.types import _fast
+    from jupyter_infer.engine.types import _select as S
+    from jupyter_infer.engine.types._base import FitContext
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(400, 3)), rng.normal(size=400)
+    folds, _ = S.splits(y, "regression", "fast")
+    c = _fast._from_linear(X, X, y, [False] * 3, folds, FitContext(pd.DataFrame(), None, {"training_mode": "fast"}))  # type: ignore[arg-type]
+    assert c.kind == "linear"
+    tr, va = folds[0]
+    ridge = Ridge(alpha=S.ridge_alpha(X[tr], y[tr])).fit(X[tr], y[tr])
+    np.testing.assert_allclose(c.oof[va], ridge.predict(X[va]))

@@ -32,8 +32,9 @@ def _from_linear(
         est = S.fit_hgb(
             est.set_params(learning_rate=S.START_RATE), X_tree[tr], r[tr], ctx, X_val=X_tree[va], y_val=r[va]
         )
-        oof = np.zeros(n)
-        oof[va] = y[va] - r[va] + est.predict(X_tree[va])
+        oof, ridge_oof = np.zeros(n), np.zeros(n)
+        ridge_oof[va] = y[va] - r[va]  # the ridge's own predictions of the holdout
+        oof[va] = ridge_oof[va] + est.predict(X_tree[va])
         rounds = est.n_iter_ - S.HGB_PATIENCE if est.n_iter_ < S.HGB_MAX_ITER else est.n_iter_
         rounds = rounds if ridge is not None else max(10, rounds)  # no start (no linear features): boosting alone
     c = S.Candidate("gbm", oof, est, {"n_iter": rounds, "trained_on_rows": len(tr)}, ridge)
@@ -49,8 +50,8 @@ def _from_linear(
                     ctx,
                 )
             c.note["trained_on_rows"] = n
-    if c.final is None or rounds <= 0:  # no round helped: the linear model alone
-        return S.Candidate("linear", oof, c.start, c.note)
+    if c.final is None or rounds <= 0:  # no round helped: the linear model alone, judged on its own predictions
+        return S.Candidate("linear", ridge_oof, c.start, {"trained_on_rows": c.note["trained_on_rows"]})
     if c.start is not None:
         c.note["start"] = S.NAMES["linear"]
     return c
@@ -84,5 +85,5 @@ def fast(
         validation=scheme,
         candidates={S.NAMES[c.kind]: round(S.score(task, y[va], c.oof[va], classes)[0], 6)},
     )
-    metrics["selection"] = {f"{S.NAMES['gbm']}_{k}": v for k, v in c.note.items()}
+    metrics["selection"] = {f"{S.NAMES[c.kind]}_{k}": v for k, v in c.note.items()}
     return S.Selection([c], metrics)
