@@ -109,6 +109,17 @@ def test_a_model_file_of_the_first_format_still_loads(artifact, penguins: pd.Dat
     pd.testing.assert_frame_equal(artifact.scorer(opts).score(penguins), back.scorer(opts).score(penguins))
 
 
+@pytest.mark.parametrize("version", [99, "3", None, True])
+def test_a_file_format_this_version_cannot_read_is_named_as_such(artifact, version) -> None:  # type: ignore[no-untyped-def]
+    """A newer (or tampered) file format is refused with its own message, not "made with scikit-learn X; this is
+    scikit-learn X" (the same version twice); a bool is not a format number."""
+    data = persist.dumps(artifact)
+    meta = {**persist.read_meta(data)[0], "format_version": version}
+    bad = zipped({**members(data), "meta.json": json.dumps(meta).encode()})
+    with pytest.raises(ji.IncompatibleModelError, match=r"file format .* this jupyter-infer reads formats 1 to 3"):
+        persist.loads(bad)
+
+
 def test_tree_arrays_are_stored_as_npy_members_not_as_skops_objects(artifact) -> None:  # type: ignore[no-untyped-def]
     parts = members(persist.dumps(artifact))
     assert any(name.endswith(".nodes") for name in parts)

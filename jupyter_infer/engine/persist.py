@@ -196,7 +196,13 @@ def _read(data: bytes, name: str) -> tuple[dict[str, Any], bytes, zipfile.ZipFil
 def check_compatible(meta: dict[str, Any], name: str = "model file") -> None:
     versions = meta.get("versions")
     made = versions.get("scikit-learn", "?") if isinstance(versions, dict) else "?"
-    if meta.get("format_version") not in READABLE_VERSIONS or _minor(str(made)) != _minor(sklearn.__version__):
+    fmt = meta.get("format_version")
+    if isinstance(fmt, bool) or fmt not in READABLE_VERSIONS:
+        raise IncompatibleModelError(
+            f"{name} has file format {fmt!r}; this jupyter-infer reads formats {min(READABLE_VERSIONS)} to "
+            f"{max(READABLE_VERSIONS)}. A newer jupyter-infer made it (upgrade to read it), or retrain the model."
+        )
+    if _minor(str(made)) != _minor(sklearn.__version__):
         raise IncompatibleModelError(
             f"{name} was made with scikit-learn {made}; this is scikit-learn {sklearn.__version__}. "
             "Retrain the model with this version."
