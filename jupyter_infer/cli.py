@@ -142,6 +142,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     for k, v in model.metrics.items():
         if isinstance(v, int | float):
             print(f"  {k}: {v:.4g}")
+        elif k in ("model", "validation"):  # what was chosen and how it was judged (fast: maybe not at all)
+            print(f"  {k}: {v}")
 
 
 def _progress_line(job: Any) -> str:

@@ -74,6 +74,7 @@ def test_every_inference_option_is_a_flag_and_acts(files: dict[str, Path]) -> No
     r = cli(home, "train", "prediction", str(files["train"]), "--label", "species", "--name", "kind",
             "--param", "training_mode=fast")  # fmt: skip
     assert r.returncode == 0, r.stderr
+    assert "validation: none (fast under 10,000 rows: every row trains the model)" in r.stdout  # no score to show
     out = files["dir"] / "probs.csv"
     r = cli(home, "infer", "kind", str(files["train"]), "-o", str(out), "--prob-columns", "--id-column", "island")
     assert r.returncode == 0, r.stderr
