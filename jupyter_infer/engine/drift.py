@@ -19,6 +19,7 @@ import pandas as pd
 from scipy.stats import chi2
 
 from .schema import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, Schema
+from .tables import _missing
 
 BINS = 10
 TOP_LEVELS = 20
@@ -75,10 +76,6 @@ class _Bins:
             return _bin_index(values, self.spec, self.edges)
         raw = values.to_numpy(dtype=object)
         return np.array([self.missing if _missing(v) else self.lookup.get(v, self.other) for v in raw], dtype=np.intp)
-
-
-def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and v != v)
 
 
 def reference(aligned: pd.DataFrame, schema: Schema) -> dict[str, Any]:

@@ -127,8 +127,8 @@ def _minor(v: str) -> tuple[int, ...]:
 
 def _version(art: Artifact) -> int:
     """Version 3 only where it is needed, so older readers still load every other model."""
-    parts = [art.core, *art.core.get("blend", [])] if art.model_type == "prediction" else []
-    return START_VERSION if any(p.get("start") is not None for p in parts) else FORMAT_VERSION
+    start = art.core.get("start") if art.model_type == "prediction" else None  # only fast regression has one
+    return START_VERSION if start is not None else FORMAT_VERSION
 
 
 def dumps(art: Artifact) -> bytes:
@@ -198,9 +198,15 @@ def check_compatible(meta: dict[str, Any], name: str = "model file") -> None:
     made = versions.get("scikit-learn", "?") if isinstance(versions, dict) else "?"
     fmt = meta.get("format_version")
     if isinstance(fmt, bool) or fmt not in READABLE_VERSIONS:
+        reads = f"this jupyter-infer reads formats {min(READABLE_VERSIONS)} to {max(READABLE_VERSIONS)}"
+        if type(fmt) is int and fmt > max(READABLE_VERSIONS):
+            raise IncompatibleModelError(
+                f"{name} has file format {fmt}; {reads}. A newer jupyter-infer made it: upgrade to read it, or "
+                "retrain the model."
+            )
         raise IncompatibleModelError(
-            f"{name} has file format {fmt!r}; this jupyter-infer reads formats {min(READABLE_VERSIONS)} to "
-            f"{max(READABLE_VERSIONS)}. A newer jupyter-infer made it (upgrade to read it), or retrain the model."
+            f"{name} does not state a valid file format (format_version {fmt!r}); {reads}. It was not loaded: "
+            "retrain the model."
         )
     if _minor(str(made)) != _minor(sklearn.__version__):
         raise IncompatibleModelError(
