@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConflictError, InferError, InputError, NotFoundError, OptionError
-from ..engine.options import MODEL_TYPES, check_model_type, check_params, did_you_mean
+from ..engine.options import MODEL_TYPES, check_model_type, check_params, choice
 from ..store import TERMINAL, JobStatus, JobType, new_id
 from ..store._errors import read_stored_table
 from ..store._lifecycle import LISTED_JOB_TYPES as JOB_TYPES
@@ -93,12 +93,6 @@ def free_output_name(src: Path, model_name: str, fmt: str) -> Path:
     raise ConflictError(f"No free output file name next to {src.name}.")
 
 
-def _known(what: str, value: str, known: tuple[str, ...]) -> str:
-    if value not in known:
-        raise OptionError(f'Unknown job {what} "{value}"; use one of {", ".join(known)}.' + did_you_mean(value, known))
-    return value
-
-
 class Service(BackendParts):
     """Mixed into ``LocalBackend``."""
 
@@ -130,9 +124,9 @@ class Service(BackendParts):
         ids in ``filters`` (``model_version_id``, ``dataset_version_id``, ``dataset_id``)."""
         offset = cursor_offset(cursor)
         if status:
-            _known("status", status, JOB_STATUSES)
+            choice("job status", status, JOB_STATUSES)
         if type:
-            _known("type", type, JOB_TYPES)
+            choice("job type", type, JOB_TYPES)
         if model and not model.startswith("mdl_"):
             model = self.store.get_model(model)["id"]
         items, more = self.store.page_jobs(limit, offset, status=status, type=type, model_id=model, **filters)

@@ -138,6 +138,11 @@ async def test_async_infer_on_a_server_file_writes_output_path(api: Api, penguin
                                                                              "output_path": name}, expect=202)  # fmt: skip
         assert (await api.wait(sub["job_id"]))["status"] == "succeeded"
         assert len(read(jp_root_dir / name)) == 344, name
+    # a name with no extension is Parquet, even a name that spells a format ("csv" was refused as a format-less name)
+    sub = await api.json("POST", "/models/pengu/infer-async", json_body={"path": "data/new.csv",
+                                                                         "output_path": "csv"}, expect=202)  # fmt: skip
+    assert (await api.wait(sub["job_id"]))["status"] == "succeeded"
+    assert len(pd.read_parquet(jp_root_dir / "csv")) == 344
 
     # no output_path: the server picks <stem>.<model>.<format>, then -1, -2 ... when taken
     sub = await api.json("POST", "/models/pengu/infer-async", json_body={"path": "data/new.csv",

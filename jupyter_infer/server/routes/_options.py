@@ -29,7 +29,7 @@ def infer_options(src: dict[str, Any], default_output: str) -> tuple[InferOption
 def written_as(output_path: str | None) -> str:
     """The output type of a file written under the root when the request names none: what the output_path's
     extension says (.csv, .json/.jsonl, .parquet/.pq), else parquet."""
-    if output_path and "." + output_path.rsplit(".", 1)[-1].lower() in SUFFIXES:
+    if output_path and os.path.splitext(output_path)[1].lower() in SUFFIXES:
         return output_type_for(output_path)
     return "parquet"
 
