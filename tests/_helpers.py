@@ -8,12 +8,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from jupyter_infer.store import TERMINAL as _TERMINAL
+from jupyter_infer.store import TERMINAL as TERMINAL  # re-exported: a job in one has ended
 
 if TYPE_CHECKING:
     import pandas as pd
-
-TERMINAL: tuple[str, ...] = tuple(_TERMINAL)  # succeeded, failed, canceled: a job in one of these has ended
 
 
 def eventually(cond: Callable[[], Any], what: str = "", timeout: float = 120.0, every: float = 0.05) -> Any:

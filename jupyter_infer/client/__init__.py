@@ -19,7 +19,7 @@ from ..engine.options import (
     did_you_mean,
     output_type_for,
 )
-from ..store import ENDED, JobStatus, JobType
+from ..store import ENDED, OPEN, JobStatus, JobType
 from ._client import Client
 from ._objects import Dataset, Job, Model
 from ._refs import DatasetRef
@@ -32,6 +32,7 @@ __all__ = [
     "ANOMALY_FORMATS",
     "ENDED",
     "MODEL_TYPES",
+    "OPEN",
     "OUTPUT_TYPES",
     "TRAINING_MODE_HELP",
     "Client",

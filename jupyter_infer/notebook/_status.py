@@ -17,12 +17,11 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
-from ..client import ENDED, Client, Job, JobStatus, Model
+from ..client import ENDED, OPEN, Client, Job, JobStatus, Model
 from ._progress import _seconds, describe, fmt_seconds
 
 RECENT = timedelta(hours=24)
 LIVE_FOR = 3600.0  # a table stops refreshing after an hour
-OPEN = tuple(s for s in JobStatus if s not in ENDED)  # waiting for an upload, queued, running
 
 
 def _esc(v: Any) -> str:
@@ -145,7 +144,7 @@ class JobsTable(widgets.VBox):
     def fetch(self) -> None:
         want = (self.page + 1) * self.page_size + 1
         jobs = self.client.jobs.list(limit=want)
-        if not self.all_jobs:  # an open job may be older than the newest jobs: asked for by status, then merged
+        if not self.all_jobs and len(jobs) == want:  # more jobs stored: an open one may be older than these
             jobs += [j for s in OPEN for j in self.client.jobs.list(status=s, limit=want)]
         by_id: dict[str, dict[str, Any]] = {j.id: dict(j.record) for j in jobs}
         recs = sorted(by_id.values(), key=lambda r: (str(r.get("created_at") or ""), r["id"]), reverse=True)

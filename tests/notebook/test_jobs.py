@@ -13,6 +13,7 @@ import pytest
 from ipywidgets.widgets.widget import _instances
 
 import jupyter_infer as ji
+from jupyter_infer.client import ENDED
 from jupyter_infer.notebook._display import BackgroundJob, ResultView
 from jupyter_infer.notebook._progress import ProgressView
 from jupyter_infer.notebook._status import JobsTable, ModelsTable
@@ -214,7 +215,7 @@ def test_a_background_job_that_ends_before_its_handle_exists_still_fills_it(ip, 
 
     def slow_init(self, job, what, dest, watcher):
         job.wait(timeout=120)  # the job has ended before its handle exists
-        watcher.done.wait(timeout=5)  # and the watcher has seen it (it polls every 0.1-0.5 s): it fills DEST now
+        eventually(lambda: (getattr(watcher, "record", None) or {}).get("status") in ENDED, "the end seen", 5)
         build(self, job, what, dest, watcher)
 
     monkeypatch.setattr(_display.BackgroundJob, "__init__", slow_init)
