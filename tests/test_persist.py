@@ -250,8 +250,9 @@ def test_a_first_format_file_with_a_looping_tree_is_refused_too(artifact) -> Non
 
 
 @pytest.fixture(scope="module")
-def forests(penguins: pd.DataFrame) -> dict[str, bytes]:
-    """The engine's random forest (as ``best`` can choose it), a classifier and a regressor, in model files."""
+def forests(penguins: pd.DataFrame) -> dict[str, tuple[bytes, bytes]]:
+    """The engine's random forest (as ``best`` can choose it), a classifier and a regressor, in model files; beside
+    each, the same fitted forest all in skops as format 1 kept it, made from the original (not from a reload)."""
     out = {}
     for label in ("species", "body_mass_g"):
         art = train(penguins, "prediction", label_column=label, params={"training_mode": "fast"})
@@ -261,21 +262,23 @@ def forests(penguins: pd.DataFrame) -> dict[str, bytes]:
             _select.forest(art.core["task"], len(rows), 30).fit(X, rows[label].to_numpy()).set_params(warm_start=False)
         )
         core = {k: v for k, v in art.core.items() if k != "blend"}
-        out[label] = persist.dumps(dataclasses.replace(art, core={**core, "estimator": est, "kind": "forest"}))
+        forest_art = dataclasses.replace(art, core={**core, "estimator": est, "kind": "forest"})
+        data = persist.dumps(forest_art)
+        old = {**persist.read_meta(data)[0], "format_version": 1}
+        first = zipped({"meta.json": json.dumps(old).encode(), "model.skops": sio.dumps(forest_art.to_state())})
+        out[label] = (data, first)
     return out
 
 
 @pytest.mark.parametrize("label", ["species", "body_mass_g"])
 def test_a_random_forest_round_trips_as_npy_members_with_identical_predictions(
-    forests: dict[str, bytes], penguins: pd.DataFrame, label: str
+    forests: dict[str, tuple[bytes, bytes]], penguins: pd.DataFrame, label: str
 ) -> None:
-    data = forests[label]
+    data, first_format = forests[label]
     parts = members(data)
     assert any(name.endswith(".nodes") for name in parts)
     assert "sklearn.tree._tree.Tree" not in persist.types_in(parts["model.skops"])  # trees are not skops objects
-    old = {**persist.read_meta(data)[0], "format_version": 1}  # the same forest all in skops, as format 1 kept it
-    reference = persist.loads(zipped({"meta.json": json.dumps(old).encode(), "model.skops": sio.dumps(
-        persist.loads(data).to_state())}))  # fmt: skip
+    reference = persist.loads(first_format)  # the original forest, all in skops
     back = persist.loads(data)
     assert type(back.core["estimator"]).__name__.startswith("RandomForest")
     opts = InferOptions(prob_columns=True) if label == "species" else InferOptions()
@@ -297,11 +300,11 @@ def test_a_random_forest_whose_trees_would_read_out_of_bounds_is_refused(forests
         return a
 
     with pytest.raises(ji.UnsafeModelError, match=message):
-        persist.loads(with_nodes(forests["species"], tamper))
+        persist.loads(with_nodes(forests["species"][0], tamper))
 
 
 def test_a_random_forest_tree_with_another_class_count_is_refused(forests) -> None:  # type: ignore[no-untyped-def]
-    data = forests["species"]
+    data = forests["species"][0]
     parts = members(data)
     table_name = next(n for n in parts if n.endswith(".table"))
     table = np.lib.format.read_array(io.BytesIO(parts[table_name]))
@@ -321,7 +324,7 @@ def test_a_random_forest_tree_with_another_class_count_is_refused(forests) -> No
 
 def test_a_pickle_in_a_random_forest_member_is_refused_without_running_it(forests) -> None:  # type: ignore[no-untyped-def]
     for suffix in (".nodes", ".values", ".table"):
-        parts = members(forests["species"])
+        parts = members(forests["species"][0])
         name = next(n for n in parts if n.endswith(suffix))
         parts[name] = npy(np.array([_Payload()], dtype=object), allow_pickle=True)
         with pytest.raises(ji.UnsafeModelError, match="tampered"):
