@@ -150,16 +150,33 @@ def confined_write(
         try:
             write(f"/proc/{os.getpid()}/fd/{fd}")  # the file just created, whatever happens to its name
             for cand in candidates:
-                try:
-                    os.link(tmp, cand, src_dir_fd=dfd, dst_dir_fd=dfd, follow_symlinks=False)
+                if _place(tmp, cand, dfd):
                     return Path(dest).with_name(cand)
-                except FileExistsError:
-                    continue
             raise Escape(f"{rel}: no free file name beside it.")
         finally:
             os.close(fd)
             with contextlib.suppress(OSError):
                 os.unlink(tmp, dir_fd=dfd)
+
+
+def _place(tmp: str, name: str, dfd: int | None) -> bool:
+    """Give the written file ``tmp`` the name ``name`` (both in the folder ``dfd``, or paths) unless that name is
+    taken; False when it is. A hard link: atomic, and refused when the name exists. A filesystem without hard links
+    (FAT, some network shares: EPERM, EOPNOTSUPP) gets a check, then a rename, which a writer racing for the same
+    name in between could lose to."""
+    at: dict[str, Any] = {} if dfd is None else {"src_dir_fd": dfd, "dst_dir_fd": dfd}
+    try:
+        os.link(tmp, name, **at, **({} if dfd is None else {"follow_symlinks": False}))
+        return True
+    except FileExistsError:
+        return False
+    except OSError:
+        try:
+            os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            return False
+        except FileNotFoundError:
+            os.rename(tmp, name, **at)
+            return True
 
 
 def result_writer(table: pa.Table, meta: dict[str, Any], fmt: str) -> Callable[[str], None]:
@@ -192,15 +209,8 @@ def _write_fallback(dest: Path, write: Callable[[str], None], candidates: Iterat
     try:
         write(str(tmp))
         for cand in candidates:
-            try:
-                os.link(tmp, dest.with_name(cand))  # atomic, and fails if the name is taken
+            if _place(str(tmp), str(dest.with_name(cand)), None):
                 return dest.with_name(cand)
-            except FileExistsError:
-                continue
-            except OSError:  # a filesystem without hard links: check, then rename
-                if not dest.with_name(cand).exists():
-                    os.replace(tmp, dest.with_name(cand))
-                    return dest.with_name(cand)
         raise Escape(f"{dest.name}: no free file name beside it.")
     finally:
         tmp.unlink(missing_ok=True)
