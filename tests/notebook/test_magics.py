@@ -71,6 +71,15 @@ def test_train_default_name_is_type_dash_data(ip, store_client):
     assert [m.name for m in store_client.models.list()] == ["anomaly-df"]
 
 
+def test_a_second_label_on_the_same_data_trains_a_model_of_its_own(ip, store_client):
+    """Unnamed, the same table with another label is ``TYPE-<data>-<label>`` (the Python API's rule), not a
+    refused new version of ``TYPE-<data>``; the same label again is a new version."""
+    for label in ("species", "island", "species"):
+        run(ip, f"%%infer_train prediction --label {label} --param training_mode=fast\ndf")
+    models = {m.name: (m.label_column, m.version) for m in store_client.models.list()}
+    assert models == {"prediction-df": ("species", 2), "prediction-df-island": ("island", 1)}
+
+
 def test_train_label_columns_and_params(ip):
     run(
         ip,
