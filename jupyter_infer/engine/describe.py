@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .schema import BOOLEAN, CATEGORICAL, NUMERIC, Schema
+from .schema import BOOLEAN, CATEGORICAL, NUMERIC, Schema, quote
 
 Description = dict[str, str]
 
@@ -66,7 +66,7 @@ def describe_groups(aligned: pd.DataFrame, labels: np.ndarray, schema: Schema, n
             vc = sub[c].value_counts(normalize=True)
             if vc.empty:
                 continue
-            level, p_c = str(vc.index[0]), float(vc.iloc[0])
+            level, p_c = quote(vc.index[0]), float(vc.iloc[0])
             p_all = float(overall_share[c].get(vc.index[0], 0.0))
             if p_all <= 0 or p_all >= 1:
                 continue
@@ -136,7 +136,7 @@ def describe_row(row: pd.Series, stats: dict[str, Any]) -> Description:
             continue
         p = shares.get(str(v), 0.0)
         if p < 0.05:
-            effects.append((2.0 + (0.05 - p) * 20, f"{c} = {v} is rare ({p:.1%} of training rows)"))
+            effects.append((2.0 + (0.05 - p) * 20, f"{c} = {quote(v)} is rare ({p:.1%} of training rows)"))
     effects.sort(key=lambda t: -t[0])
     top = [e[1] for e in effects[:3]]
     if not top:

@@ -17,7 +17,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from .schema import BOOLEAN, CATEGORICAL, DATETIME, DATETIME_PARTS, NUMERIC, TEXT, Schema, datetime_parts
+from .schema import BOOLEAN, CATEGORICAL, DATETIME, DATETIME_PARTS, NUMERIC, TEXT, Schema, datetime_parts, quote
 
 MISSING_LEVEL = "__missing__"
 DISTANCE_BOUND = 1e15
@@ -184,7 +184,8 @@ class Featurizer:
             for cat in self.cat_names:
                 if n.startswith(cat + "_"):
                     level = n[len(cat) + 1 :]
-                    level = "other" if level.startswith("infrequent") else level
+                    level = {MISSING_LEVEL: "missing"}.get(level, level)
+                    level = "other" if level.startswith("infrequent") else quote(level)
                     n = f"{cat} = {level}"
                     break
             names.append(n)

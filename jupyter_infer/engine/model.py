@@ -153,7 +153,20 @@ def validate_training(df: pd.DataFrame, model_type: str, **args: Unpack[Training
                 f'The label column "{label_column}" holds lists, structs or bytes; a label must be a number, '
                 "a category or a boolean."
             )
+        if pd.api.types.is_datetime64_any_dtype(y.dtype) or pd.api.types.is_timedelta64_dtype(y.dtype):
+            raise InputError(
+                f'The label column "{label_column}" holds dates and times; a label must be a number, a category or '
+                "a boolean. Predict a number made from it (a year, a count of days) instead."
+            )
         keep = y.notna().to_numpy()
+        if pd.api.types.is_numeric_dtype(y.dtype) and not pd.api.types.is_bool_dtype(y.dtype):
+            infinite = np.isinf(y.to_numpy(dtype="float64", na_value=np.nan))
+            if infinite.any():
+                n_inf, first = int(infinite.sum()), int(np.flatnonzero(infinite)[0])
+                raise InputError(
+                    f'The label column "{label_column}" holds {n_inf} infinite value{"s" if n_inf > 1 else ""} '
+                    f"(the first in row {first}); replace or drop {'them' if n_inf > 1 else 'it'} to train."
+                )
         if not keep.any():
             raise InputError(f'The label column "{label_column}" has no values (every value is missing).')
         if y[keep].nunique() < 2:

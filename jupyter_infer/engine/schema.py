@@ -17,6 +17,7 @@ from .._exceptions import InputError
 NUMERIC, BOOLEAN, CATEGORICAL, DATETIME, TEXT = "numeric", "boolean", "categorical", "datetime", "text"
 DATETIME_PARTS = ("year", "month", "dayofweek", "hour", "days")
 MAX_CATEGORIES = 254  # HistGradientBoosting allows 255 bins per categorical feature, one is kept for "missing"
+QUOTE_LIMIT = 40  # characters of a value a description quotes
 MAX_CLASSES_INT_LABEL = 20
 
 
@@ -143,8 +144,8 @@ def kind_of(s: pd.Series) -> str | None:
         return None
     if pd.api.types.is_bool_dtype(s.dtype):
         return BOOLEAN
-    if pd.api.types.is_numeric_dtype(s.dtype):
-        return NUMERIC
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype):
+        return NUMERIC  # a duration is its number of seconds
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return DATETIME
     nonnull = s.dropna()
@@ -209,9 +210,17 @@ def _is_row_counter(s: pd.Series) -> bool:
     return bool((d == 1).all())
 
 
+def quote(value: object) -> str:
+    """A value as a description quotes it: its text, cut to ``QUOTE_LIMIT`` characters."""
+    text = str(value)
+    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"
+
+
 def _to_numeric(s: pd.Series) -> tuple[np.ndarray, bool]:
     if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
         return s.to_numpy(dtype="float64", na_value=np.nan), False
+    if pd.api.types.is_timedelta64_dtype(s.dtype):
+        return s.dt.total_seconds().to_numpy(dtype="float64", na_value=np.nan), False
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan), True
 
 
@@ -229,10 +238,22 @@ def _to_bool_float(s: pd.Series) -> tuple[np.ndarray, bool]:
     return np.where(low.isin(_TRUE), 1.0, np.where(low.isin(_FALSE), 0.0, np.nan)), True
 
 
+def epoch_unit(v: np.ndarray) -> str:
+    """The unit of datetimes written as numbers since 1970, by their size: seconds below 1e11 (the year 5138), then
+    milliseconds (what pandas' ``to_json`` writes), microseconds, nanoseconds."""
+    finite = np.abs(v[np.isfinite(v)])
+    size = float(np.median(finite)) if len(finite) else 0.0
+    return next((unit for unit, below in (("s", 1e11), ("ms", 1e14), ("us", 1e17)) if size < below), "ns")
+
+
 def _to_datetime(s: pd.Series) -> tuple[np.ndarray, bool]:
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         out = s
         coerced = False
+    elif pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        v = s.to_numpy(dtype="float64", na_value=np.nan)
+        out = pd.to_datetime(pd.Series(v, index=s.index), unit=epoch_unit(v), errors="coerce")
+        coerced = True
     else:
         out = pd.to_datetime(s, errors="coerce", format="mixed")
         coerced = True
@@ -244,8 +265,10 @@ def _to_datetime(s: pd.Series) -> tuple[np.ndarray, bool]:
 def _to_category_str(s: pd.Series) -> tuple[np.ndarray, bool]:
     if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
         # a mixed object column: numbers become their text, and dicts, lists or bytes cannot be a category
+        # (reported coerced only when such a value was lost: numbers as text is how the column was trained)
         odd = (dict, list, set, tuple, bytes, bytearray)
-        return _objects([None if isinstance(v, odd) or _missing(v) else str(v) for v in s]), True
+        lost = any(isinstance(v, odd) for v in s)
+        return _objects([None if isinstance(v, odd) or _missing(v) else str(v) for v in s]), lost
     if pd.api.types.is_string_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype):
         # one pass to objects with None for missing (astype + where took 3x longer on a one-row batch)
         return s.to_numpy(dtype=object, na_value=None), False

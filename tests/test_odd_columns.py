@@ -1,0 +1,85 @@
+"""Columns a data scientist's tables hold that the common ones do not (an attacker's pass found each one failing):
+an infinite label, datetimes written as epoch numbers (pandas' JSON default), durations, object columns that mix
+numbers and text, very long category values and missing levels in the descriptions, a datetime label."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import jupyter_infer as ji
+from jupyter_infer.engine.schema import NUMERIC, kind_of
+
+
+def frame(n: int = 200, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.choice(["x", "y", "z"], n)})
+
+
+def test_an_infinite_label_is_named_not_a_raw_scikit_learn_error(local_client: ji.Client) -> None:
+    df = frame().assign(y=lambda d: d["a"] * 2.0)
+    df.loc[[3, 7], "y"] = [np.inf, -np.inf]
+    with pytest.raises(ji.InputError) as e:
+        local_client.models.train(df, "prediction", label_column="y", name="inf")
+    msg = str(e.value)
+    assert '"y"' in msg and "2 infinite values" in msg and "internal" not in msg, msg
+    assert local_client.models.list() == [] and local_client.jobs.list(status="running") == []
+
+
+def test_datetimes_written_as_epoch_numbers_are_read_in_their_unit(local_client: ji.Client, tmp_path: Path) -> None:
+    """pandas' ``to_json`` writes datetimes as epoch milliseconds: read back, they are the same instants, not
+    nanoseconds after 1970 (and seconds or microseconds likewise)."""
+    rng = np.random.default_rng(1)
+    when = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 3 * 365, 300), unit="D")
+    df = pd.DataFrame({"when": when, "v": rng.normal(size=300)})
+    df["y"] = (df["when"].dt.month > 6) ^ (df["v"] > 1.5)
+    model = local_client.models.train(df, "prediction", label_column="y", name="dates")
+    X = df.drop(columns="y").head(40)
+    want = local_client.models.infer(model, X).to_pandas()["prediction_prob"]
+    p = tmp_path / "x.json"
+    X.to_json(p, orient="records", date_format="epoch")  # "when" as epoch milliseconds (pandas 2 default)
+    assert isinstance(json.loads(p.read_text())[0]["when"], int)
+    got = local_client.models.infer(model, str(p)).to_pandas()["prediction_prob"]
+    np.testing.assert_allclose(got, want)
+    since = X["when"] - pd.Timestamp("1970-01-01")
+    for unit in ("s", "ms", "us", "ns"):
+        res = local_client.models.infer(model, X.assign(when=since // pd.Timedelta(1, unit)))
+        np.testing.assert_allclose(res.to_pandas()["prediction_prob"], want, err_msg=unit)
+
+
+def test_a_duration_column_is_a_number_of_seconds(local_client: ji.Client) -> None:
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"took": pd.to_timedelta(rng.integers(1, 600, 200), unit="s"), "b": rng.normal(size=200)})
+    assert kind_of(df["took"]) == NUMERIC
+    model = local_client.models.train(df, "clustering", name="durations", params={"n_clusters": 2})
+    res = local_client.models.infer(model, df)
+    assert res.reconciliation["coerced"] == []
+    text = json.dumps(res.descriptions)
+    assert "took" in text and "text_" not in text, text  # described as a number, not as words of a text
+
+
+def test_a_mixed_object_column_scored_as_trained_is_not_reported_coerced(local_client: ji.Client) -> None:
+    df = frame().assign(mix=[1, "two", 3.5, None] * 50)
+    model = local_client.models.train(df, "anomaly", name="mixed")
+    assert local_client.models.infer(model, df).reconciliation == {"dropped": [], "missing": [], "coerced": []}
+
+
+def test_descriptions_cut_long_values_and_name_missing_in_words(local_client: ji.Client) -> None:
+    df = frame(300)
+    df["long"] = ["x" * 5000 + str(i % 3) for i in range(300)]
+    df["mix"] = ([1, "two", None] * 100)[:300]
+    for kind, params in (("factors", {}), ("clustering", {"n_clusters": 3})):
+        model = local_client.models.train(df, kind, name=f"long-{kind}", params=params)
+        text = json.dumps(local_client.models.infer(model, df.head(5)).descriptions)
+        assert "__missing__" not in text, text[:500]
+        assert "x" * 100 not in text and len(text) < 20_000, len(text)
+
+
+def test_a_datetime_label_says_datetimes_are_not_labels(local_client: ji.Client) -> None:
+    df = frame().assign(y=pd.date_range("2024-01-01", periods=200, freq="h"))
+    with pytest.raises(ji.InputError, match='"y" holds dates and times'):
+        local_client.models.train(df, "prediction", label_column="y", name="when")
