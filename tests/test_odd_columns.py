@@ -5,6 +5,7 @@ numbers and text, very long category values and missing levels in the descriptio
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +84,23 @@ def test_a_datetime_label_says_datetimes_are_not_labels(local_client: ji.Client)
     df = frame().assign(y=pd.date_range("2024-01-01", periods=200, freq="h"))
     with pytest.raises(ji.InputError, match='"y" holds dates and times'):
         local_client.models.train(df, "prediction", label_column="y", name="when")
+
+
+def test_infinite_and_huge_feature_values_train_and_score_every_type(local_client: ji.Client) -> None:
+    """An infinity (a division by zero upstream) is a missing value, named in ``coerced`` at inference; a finite
+    value past float32's range (1e300) is the largest value the trees know. Before: ``best`` prediction failed with
+    "Input X contains infinity" as an internal error, anomaly scores reached 3.6e307, and the float32 cast warned."""
+    df = frame(300).assign(y=lambda d: d["a"] > 0)
+    df.loc[3, "a"], df.loc[4, "b"], df.loc[5, "a"] = np.inf, -np.inf, 1e300
+    X = df.drop(columns="y").head(6).copy()
+    X.loc[0, "a"], X.loc[1, "a"], X.loc[2, "b"] = np.inf, 1e300, -np.inf
+    for kind, kw in (("prediction", {"label_column": "y"}), ("clustering", {}), ("anomaly", {}), ("factors", {})):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message="overflow encountered in cast")
+            model = local_client.models.train(df, kind, name=f"inf-{kind}", **kw)  # type: ignore[arg-type]
+            res = local_client.models.infer(model, X, **({"anomaly_format": "per_row"} if kind == "anomaly" else {}))
+        assert res.reconciliation["coerced"] == ["a", "b"], (kind, res.reconciliation)
+        out = res.to_pandas()
+        numbers = out.select_dtypes("number").to_numpy(dtype=float)
+        assert np.isfinite(numbers).all() and np.abs(numbers).max() < 1e6, (kind, out)
+    assert local_client.jobs.list(status="running") == []

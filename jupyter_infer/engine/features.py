@@ -21,6 +21,7 @@ from .schema import BOOLEAN, CATEGORICAL, DATETIME, DATETIME_PARTS, NUMERIC, TEX
 
 MISSING_LEVEL = "__missing__"
 DISTANCE_BOUND = 1e15
+F32_MAX = float(np.finfo(np.float32).max)
 SMALL_BATCH = 64  # rows up to which a category is looked up in a dict
 
 
@@ -148,7 +149,8 @@ class Featurizer:
         cols = self._numeric_arrays(aligned) + self.codes(aligned)
         if not cols:
             return np.empty((len(aligned), 0), dtype=np.float32)
-        return np.column_stack(cols).astype(np.float32, copy=False)
+        # finite values past float32's range (1e300) become its largest: still the largest value, not an infinity
+        return np.asarray(np.clip(np.column_stack(cols), -F32_MAX, F32_MAX), dtype=np.float32)
 
     def tree_categorical_mask(self) -> list[bool]:
         return [False] * len(self.numeric_names()) + [True] * len(self.cat_names)

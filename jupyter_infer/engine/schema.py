@@ -217,11 +217,18 @@ def quote(value: object) -> str:
 
 
 def _to_numeric(s: pd.Series) -> tuple[np.ndarray, bool]:
+    """Floats; an infinity (a division by zero upstream) is missing, as no model can use it: reported coerced."""
     if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
-        return s.to_numpy(dtype="float64", na_value=np.nan), False
-    if pd.api.types.is_timedelta64_dtype(s.dtype):
-        return s.dt.total_seconds().to_numpy(dtype="float64", na_value=np.nan), False
-    return pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan), True
+        out, coerced = s.to_numpy(dtype="float64", na_value=np.nan), False
+    elif pd.api.types.is_timedelta64_dtype(s.dtype):
+        out, coerced = s.dt.total_seconds().to_numpy(dtype="float64", na_value=np.nan), False
+    else:
+        out, coerced = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan), True
+    infinite = np.isinf(out)
+    if infinite.any():
+        out = np.where(infinite, np.nan, out)
+        coerced = True
+    return out, coerced
 
 
 _TRUE = {"true", "1", "yes", "y", "t", "1.0"}

@@ -18,6 +18,7 @@ DEFAULT_CONTAMINATION = 0.05
 DESCRIBED_ROWS = 50
 CENTRAL = (1.0, 99.0)  # percentiles of each numeric column that bound its central range at training
 EXTREME_WEIGHT = 0.2  # score added per central range's width a value lies beyond that range
+EXTREME_CAP = 1000.0  # widths beyond which a value is not more anomalous (1e300 would score 1e37)
 
 
 def anomaly_scores(core: dict[str, Any], X: np.ndarray) -> np.ndarray:
@@ -41,7 +42,7 @@ def anomaly_scores(core: dict[str, Any], X: np.ndarray) -> np.ndarray:
         V = X[:, :n_num].astype(np.float64)
         with np.errstate(all="ignore"):
             beyond = np.maximum(np.maximum(V - core["num_hi"], core["num_lo"] - V), 0.0) / core["num_span"]
-        scores = scores + EXTREME_WEIGHT * np.nan_to_num(beyond, nan=0.0).max(axis=1)
+        scores = scores + EXTREME_WEIGHT * np.clip(np.nan_to_num(beyond, nan=0.0), 0.0, EXTREME_CAP).max(axis=1)
     return scores
 
 
