@@ -151,6 +151,23 @@ def test_a_rare_class_is_in_every_fold_and_scored_by_balanced_measures() -> None
     assert m["balanced_accuracy"] > 0.8 and m["f1_macro"] > 0.8
 
 
+@pytest.mark.parametrize("mode", ["best", "fast"])
+def test_classes_of_a_single_row_are_trained_on_not_lost_to_the_holdout(mode: str) -> None:
+    """Twenty classes of one row each (a label with a long tail): no fold can be stratified, so one holdout split
+    is validated on; a class with every row in the holdout used to make the candidates' probabilities narrower
+    than the classes (an internal error, "shape mismatch"). Each class's rows now train every model."""
+    rng = np.random.default_rng(0)
+    n = 300
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    df["label"] = np.where(df["a"] > 0, "up", "down")
+    df.loc[:19, "label"] = [f"only-{i}" for i in range(20)]
+    art = train(df, "prediction", label_column="label", params={"training_mode": mode})
+    out, _ = score(art, df, prob_columns=True)
+    probs = out[[f"prob_{c}" for c in sorted(df["label"].unique())]].to_numpy()  # every class has its column
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+    assert out["prediction"].isin(df["label"]).all() and out["prediction_prob"].between(0, 1).all()
+
+
 # ---- text-like columns ------------------------------------------------------------------------------------------
 def test_names_that_share_words_become_text_and_ids_are_dropped() -> None:
     rng = np.random.default_rng(0)

@@ -181,6 +181,10 @@ def splits(y: np.ndarray, task: str, mode: str) -> tuple[Folds, str]:
         else:
             return list(KFold(FOLDS, shuffle=True, random_state=0).split(np.zeros(n))), f"{FOLDS}-fold cv"
     tr, va = train_test_split(np.arange(n), test_size=HOLDOUT, random_state=0, stratify=strat)
+    if task == "classification":  # a class with every row in the holdout (one-row classes) trains, not validates
+        unseen = ~np.isin(y[va], y[tr])
+        if unseen.any():
+            tr, va = np.concatenate([tr, va[unseen]]), va[~unseen]
     return [(tr, va)], f"holdout {HOLDOUT:.0%}"
 
 
