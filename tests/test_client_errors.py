@@ -235,6 +235,22 @@ def test_retraining_a_name_with_another_label_or_type_is_refused_before_ingest(
     _assert_no_new_dataset(client, before)
 
 
+def test_a_misspelt_label_under_an_existing_name_suggests_the_column(
+    client: ji.Client, penguins: pd.DataFrame, trained: dict, tmp_path: Path
+) -> None:
+    """A typo in the label is named as a typo (did you mean), not as a second label that needs another model
+    name, for a table and for a file; still before anything is stored."""
+    before = store_snapshot(client)[0]
+    path = tmp_path / "birds.csv"
+    penguins.to_csv(path, index=False)
+    for data in (penguins, str(path)):
+        assert_clean_error(
+            client, ji.InputError, 'The label column "specis" is not a column of the training data. Did you mean "species"?',
+            client.models.train, data, "prediction", label_column="specis", name="err-pred",
+        )  # fmt: skip
+    _assert_no_new_dataset(client, before)
+
+
 def test_unnamed_tables_with_other_labels_train_models_of_their_own(client: ji.Client, penguins: pd.DataFrame) -> None:
     """A table trained without a name gets <type>-<label> (prediction) or <type>-model: two unnamed predictions of
     different labels are two models, not one refused as 'choose another name' when no name was ever chosen."""

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import NotFoundError, OptionError
+from .._exceptions import ConflictError, NotFoundError, OptionError
+from ..engine._choices import check_columns
 from ..engine.options import DASK_SCHEDULER_ENV, InferOptions, check_model_type, resolve_executor
 from ..store import check_retrain
 from . import _args
@@ -18,6 +19,20 @@ from ._requests import InferRequest, TrainSpec
 if TYPE_CHECKING:
     from ..store._records import ModelRecord
     from ._result import InferenceResult
+
+
+def _label_is_a_column(data: Any, label: str | None) -> None:
+    """An InputError with a did-you-mean when ``label`` is not a column of ``data``: a table's columns, or a file's
+    header (read without loading the file). Other data (a stored dataset) is checked when the job validates it."""
+    if not label:
+        return
+    columns = getattr(data, "columns", None)
+    if columns is None and isinstance(data, str | os.PathLike) and os.path.isfile(data):
+        from ._file_columns import file_columns
+
+        columns = file_columns(Path(data))["columns"]
+    if columns is not None:
+        check_columns(list(columns), [label], "The label column")
 
 
 def ref(obj: Any) -> str:
@@ -90,7 +105,11 @@ class Models:
                 existing: ModelRecord | None = self._c.backend.get_model(name)
             except NotFoundError:
                 existing = None
-            check_retrain(existing, name, model_type, label_column)
+            try:
+                check_retrain(existing, name, model_type, label_column)
+            except ConflictError:
+                _label_is_a_column(data, label_column)  # a misspelt label is named as such, not as another label
+                raise
         if is_dataset_ref(data) and not isinstance(data, Dataset):  # a Dataset object keeps its version
             data = Dataset(self._c, self._c.backend.get_dataset(ref(data)))
         spec = TrainSpec(model_type, label_column, name, input_columns, params, id_column)

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Sequence
 from typing import Any, Literal, cast, get_args
 
-from .._exceptions import OptionError
+from .._exceptions import InputError, OptionError
 
 ModelType = Literal["prediction", "clustering", "anomaly", "embedding", "search", "factors"]
 MODEL_TYPES: tuple[ModelType, ...] = get_args(ModelType)
@@ -39,3 +39,11 @@ def choice(name: str, value: Any, choices: Sequence[str]) -> str:
 def check_model_type(model_type: Any) -> ModelType:
     """One of the six model types (an OptionError with a did-you-mean otherwise)."""
     return cast(ModelType, choice("model type", model_type, MODEL_TYPES))
+
+
+def check_columns(columns: Sequence[Any], names: Sequence[str], what: str) -> None:
+    """Each of ``names`` is one of the training data's ``columns``; else an InputError with a did-you-mean."""
+    known = [str(c) for c in columns]
+    for c in names:
+        if c not in columns:
+            raise InputError(f'{what} "{c}" is not a column of the training data.' + did_you_mean(c, known))

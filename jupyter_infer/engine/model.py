@@ -12,6 +12,7 @@ import pandas as pd
 
 from .._exceptions import InputError, OptionError
 from . import drift
+from ._choices import check_columns
 from .features import Featurizer
 from .options import InferOptions, check_model_type, check_params, did_you_mean
 from .schema import TEXT, Reconciliation, align, check_frame, infer_schema, kind_of
@@ -62,14 +63,6 @@ class Artifact:
             s["descriptions"],
             s.get("reference") or {},
         )
-
-
-def _check_columns(df: pd.DataFrame, names: list[str], what: str) -> None:
-    for c in names:
-        if c not in df.columns:
-            raise InputError(
-                f'{what} "{c}" is not a column of the training data.' + did_you_mean(c, [str(x) for x in df.columns])
-            )
 
 
 @dataclass
@@ -127,16 +120,16 @@ def validate_training(df: pd.DataFrame, model_type: str, **args: Unpack[Training
     if model_type == "prediction":
         if not label_column:
             raise OptionError("A prediction model needs a label column (label_column / --label).")
-        _check_columns(df, [label_column], "The label column")
+        check_columns(df.columns, [label_column], "The label column")
     elif label_column:
         raise OptionError(f"label_column applies to prediction models only; {model_type} models take no label.")
     if id_column:
-        _check_columns(df, [id_column], "The id column")
+        check_columns(df.columns, [id_column], "The id column")
     if input_columns:
         twice = next((c for i, c in enumerate(input_columns) if c in input_columns[:i]), None)
         if twice is not None:
             raise OptionError(f'The input column "{twice}" is named twice; name each column once.')
-        _check_columns(df, list(input_columns), "The input column")
+        check_columns(df.columns, list(input_columns), "The input column")
         feature_cols = [c for c in input_columns if c not in (label_column, id_column)]
     else:
         feature_cols = [c for c in df.columns if c not in (label_column, id_column)]
