@@ -252,15 +252,16 @@ def test_gross_outliers_rank_first_even_among_many_columns() -> None:
 
 
 def test_fast_regression_that_keeps_only_the_ridge_reports_the_ridges_score() -> None:
-    """On a target that is pure noise no boosting round helps and fast keeps the ridge alone: its validation
-    predictions (hence the reported R²) are the ridge's, not those of the boosting it threw away."""
+    """On a target that is pure noise where no boosting round helps (this seed; on others a few rounds pass the
+    tolerance by chance) fast keeps the ridge alone: its validation predictions (hence the reported R²) are the
+    ridge's, not those of the boosting it threw away."""
     from sklearn.linear_model import Ridge
 
     from jupyter_infer.engine.types import _fast
     from jupyter_infer.engine.types import _select as S
     from jupyter_infer.engine.types._base import FitContext
 
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(3)
     X, y = rng.normal(size=(400, 3)), rng.normal(size=400)
     folds, _ = S.splits(y, "regression", "fast")
     c = _fast._from_linear(X, X, y, [False] * 3, folds, FitContext(pd.DataFrame(), None, {"training_mode": "fast"}))  # type: ignore[arg-type]
