@@ -24,6 +24,8 @@ from .engine.options import MODEL_TYPES, InferOptions, check_model_type, output_
 from .engine.params import parse_columns, parse_params
 from .store import STATUSES
 
+CANCEL_WAIT = 15.0  # seconds `jobs --cancel` waits for the job to stop, as Ctrl-C on `infer --async` does
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -172,7 +174,7 @@ def cmd_infer(args: argparse.Namespace) -> None:
         except KeyboardInterrupt:  # Ctrl-C: the job goes with the command, as a kernel interrupt does in a cell
             job.cancel()
             with contextlib.suppress(InferError, TimeoutError):
-                job.wait(timeout=15)  # the job ends canceled (it stops at its next batch)
+                job.wait(timeout=CANCEL_WAIT)  # the job ends canceled (it stops at its next batch)
             print(
                 f"\ninterrupted: job {job.id} is {job.status} at {job.progress or 0:.0f}% "
                 f"({job.rows_done or 0:,} rows done)",
@@ -196,7 +198,16 @@ def cmd_jobs(args: argparse.Namespace) -> None:
     c = _client(args)
     if args.cancel:
         job = c.jobs.cancel(args.cancel)
-        print(f"{job.id}: {job.status}")
+        with contextlib.suppress(TimeoutError):
+            job.wait(timeout=CANCEL_WAIT)  # a running job stops at its next batch, in whichever process runs it
+        if job.status == "canceled":
+            print(f"{job.id}: canceled at {job.progress or 0:.0f}% ({job.rows_done or 0:,} rows done)")
+        elif job.done:  # it ended some other way before the cancel reached it
+            print(f"{job.id}: {job.status} (it ended before the cancel)")
+        else:
+            print(
+                f"{job.id}: cancel requested; still {job.status} after {CANCEL_WAIT:.0f} s (it stops at its next batch)"
+            )
         return
     rows = []
     for j in c.jobs.list(status=args.status, limit=args.limit):

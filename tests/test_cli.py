@@ -125,6 +125,36 @@ def test_ctrl_c_on_an_async_infer_cancels_the_job(files: dict[str, Path]) -> Non
     assert job.rows_done < job.rows_total and " 100% " not in row
 
 
+def test_jobs_cancel_reports_where_the_job_stopped(files: dict[str, Path]) -> None:
+    """`jobs --cancel ID` on a job another process runs: it printed the status from before the cancel
+    ("running"); it now waits for the job to stop and says where (or that the cancel is still pending)."""
+    home = files["home"]
+    client = ji.connect(home=home)
+    client.models.train(str(files["train"]), "clustering", name="to-cancel", params={"n_clusters": 3})
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter_infer",
+        "--home",
+        str(home),
+        "infer",
+        "to-cancel",
+        str(files["new"]),
+        "--async",
+    ]
+    env = {**os.environ, "JUPYTER_INFER_TEST_ROWS_PER_SECOND": "20"}  # 344 rows: about 17 s
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 120
+    while not (running := [j for j in client.jobs.list(status="running", limit=5) if j.type == "infer_batch"]):
+        assert time.monotonic() < deadline and p.poll() is None, "the job never started"
+        time.sleep(0.2)
+    r = cli(home, "jobs", "--cancel", running[0].id)
+    p.communicate(timeout=60)
+    job = client.jobs.get(running[0].id)
+    assert r.returncode == 0 and job.status == "canceled", (r.stdout, r.stderr)
+    assert r.stdout.strip() == f"{job.id}: canceled at {job.progress:.0f}% ({job.rows_done:,} rows done)", r.stdout
+
+
 def test_output_to_an_existing_file_is_refused_unless_force(files: dict[str, Path]) -> None:
     """Issue 10 item 10: `infer -o existing.csv` overwrote the file silently; the magic and the API never do."""
     home, out = files["home"], files["dir"] / "kept.csv"
