@@ -72,8 +72,8 @@ after `DEST` unless `--name` says otherwise. A prediction model needs `--label`.
     code("%%infer_train prediction species --label species\npenguins"),
     md(
         "New rows, without the label. `%%infer MODEL` shows the result under a header with the model, the row count, "
-        "the time it took and the *reconciliation* report (here: the training data's label column is missing, "
-        "nothing else)."
+        "the time it took and the *reconciliation* report: columns dropped, missing or coerced against the training "
+        "data (here none; the label is not expected at inference)."
     ),
     code('new = penguins.drop(columns="species").sample(12, random_state=1)\nlen(new)'),
     code("%%infer species\nnew"),
