@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -164,3 +166,25 @@ def test_progress_moves_inside_a_partition_and_a_cancel_keeps_it(
     assert during == sorted(during) and 0 < max(during) < 50
     assert seen[-1]["rows_done"] <= rec["rows_done"] < 1032 and rec["rows_total"] == 1032
     assert 0 < rec["progress"] == pytest.approx(100 * rec["rows_done"] / 1032, abs=0.01)
+
+
+def test_a_script_without_a_main_guard_is_told_to_add_one(tmp_path: Path, penguins: pd.DataFrame) -> None:
+    """docs/dask.md's example run as a script (not in a notebook) without `if __name__ == "__main__":`: the
+    LocalCluster's workers import the script again and cannot start. The job failed as an internal error, "Nanny
+    failed to start"; it now says what to change."""
+    (tmp_path / "data" / "big").mkdir(parents=True)
+    penguins.drop(columns="species").to_parquet(tmp_path / "data" / "big" / "part-0.parquet")
+    (tmp_path / "score.py").write_text(
+        "from jupyter_infer import connect\n"
+        "from palmerpenguins import load_penguins\n"
+        "client = connect()\n"
+        'client.models.train(load_penguins(), "prediction", label_column="species", name="species",\n'
+        '                    params={"training_mode": "fast"})\n'
+        'client.models.infer_batch("species", "data/big/", executor="dask", scheduler="local-cluster").result()\n'
+    )
+    env = {**os.environ, "JUPYTER_INFER_HOME": str(tmp_path / "store"), "PYTHONPATH": str(Path(__file__).parents[2])}
+    env.pop("JUPYTER_INFER_DASK_SCHEDULER", None)
+    r = subprocess.run([sys.executable, "score.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    last = r.stderr.strip().splitlines()[-1]
+    assert r.returncode == 1 and "internal error" not in last, last
+    assert 'the code of score.py must run under `if __name__ == "__main__":`' in last, last

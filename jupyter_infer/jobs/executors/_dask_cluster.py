@@ -8,10 +8,11 @@ import atexit
 import copy
 import logging
 import os
+import sys
 import threading
 from typing import Any
 
-from ..._exceptions import OptionError
+from ..._exceptions import InferError, OptionError
 from ...engine.options import is_local_cluster
 
 CONNECT_TIMEOUT = 5.0  # seconds to reach a scheduler; JUPYTER_INFER_DASK_TIMEOUT overrides
@@ -50,14 +51,25 @@ def new_local_cluster(n_workers: int | None = None) -> Any:
         # ``config``: every nanny (also one the cluster starts later, to replace a lost worker) starts its workers
         # with this whole configuration; a nanny takes only the current configuration otherwise, and that no
         # longer holds WORKER_CONFIG once this block has ended.
-        return LocalCluster(
-            n_workers=n_workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-            config=copy.deepcopy(dask.config.config),
-        )
+        try:
+            return LocalCluster(
+                n_workers=n_workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+                config=copy.deepcopy(dask.config.config),
+            )
+        except Exception as e:
+            script = getattr(sys.modules.get("__main__"), "__file__", None)
+            hint = (
+                f" Each worker process imports the main module again: the code of {os.path.basename(script)} must run "
+                'under `if __name__ == "__main__":`.'
+                if script
+                else ""
+            )
+            why = str(e).rstrip(".")
+            raise InferError(f"Dask's LocalCluster could not start its worker processes ({why}).{hint}") from e
 
 
 def local_cluster() -> Any:
