@@ -213,10 +213,10 @@ class InferMagics(Magics):
         The cell body is the data: a Python expression (a pandas DataFrame, a pyarrow Table, or a str/Path of a
         csv, parquet or json file), a bare path such as ``data/new.csv``, or ``dataset:NAME`` for a stored
         dataset. Every input runs as a job on the engine (the embedded engine scores a DataFrame straight from
-        memory; a remote service is sent it as a file), so the cell
-        shows live progress with a Cancel button; a kernel interrupt cancels the job too. The result is shown as
-        a table under a header (model, rows, time, reconciliation) with a per-type picture; with DEST the
-        DataFrame goes to that variable and the table is not shown.
+        memory; a remote service is sent it as a file), so the cell shows live progress with a Cancel button; a
+        kernel interrupt cancels the job too. The result is shown as a table under a header (model, rows, time,
+        reconciliation) with a per-type picture; with DEST the DataFrame goes to that variable and the table is
+        not shown.
         """
         return _cell_infer.run(self, parse_argstring(self.infer, line), cell)
 
