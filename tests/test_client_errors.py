@@ -239,14 +239,22 @@ def test_a_misspelt_label_under_an_existing_name_suggests_the_column(
     client: ji.Client, penguins: pd.DataFrame, trained: dict, tmp_path: Path
 ) -> None:
     """A typo in the label is named as a typo (did you mean), not as a second label that needs another model
-    name, for a table and for a file; still before anything is stored."""
-    before = store_snapshot(client)[0]
+    name, for a DataFrame, a pyarrow Table, a file and a stored dataset; a real column that is another label is
+    still the conflict. Nothing is stored."""
+    import pyarrow as pa
+
     path = tmp_path / "birds.csv"
     penguins.to_csv(path, index=False)
-    for data in (penguins, str(path)):
+    stored = client.datasets.create(penguins, name="err-birds")
+    before = store_snapshot(client)[0]
+    for data in (penguins, pa.Table.from_pandas(penguins), str(path), "dataset:err-birds", stored):
         assert_clean_error(
             client, ji.InputError, 'The label column "specis" is not a column of the training data. Did you mean "species"?',
             client.models.train, data, "prediction", label_column="specis", name="err-pred",
+        )  # fmt: skip
+        assert_clean_error(
+            client, ji.ConflictError, 'Model "err-pred" predicts "species"; this request\'s label is "island"',
+            client.models.train, data, "prediction", label_column="island", name="err-pred",
         )  # fmt: skip
     _assert_no_new_dataset(client, before)
 

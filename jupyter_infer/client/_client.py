@@ -26,7 +26,7 @@ def _label_is_a_column(data: Any, label: str | None) -> None:
     header (read without loading the file). Other data (a stored dataset) is checked when the job validates it."""
     if not label:
         return
-    columns = getattr(data, "columns", None)
+    columns = getattr(data, "column_names", None) or getattr(data, "columns", None)  # a pyarrow Table, a DataFrame
     if columns is None and isinstance(data, str | os.PathLike) and os.path.isfile(data):
         from ._file_columns import file_columns
 
@@ -99,7 +99,8 @@ class Models:
         """Train a model (a new version when the name exists). ``wait=False`` returns the training Job."""
         _args.train_args(model_type, label_column, name, input_columns, params, id_column, wait)
         data = data_or_dataset
-        if name:  # a name taken by another kind of model fails here, before any data is stored or sent
+        if name and not is_dataset_ref(data):  # a name taken by another kind of model fails before data is stored
+            # or sent (a stored dataset is checked by the backend, columns first: nothing is stored before)
             check_model_type(model_type)
             try:
                 existing: ModelRecord | None = self._c.backend.get_model(name)
