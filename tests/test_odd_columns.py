@@ -50,6 +50,11 @@ def test_datetimes_written_as_epoch_numbers_are_read_in_their_unit(local_client:
     for unit in ("s", "ms", "us", "ns"):
         res = local_client.models.infer(model, X.assign(when=since // pd.Timedelta(1, unit)))
         np.testing.assert_allclose(res.to_pandas()["prediction_prob"], want, err_msg=unit)
+    # each value's unit by its own size: a row reads the same whatever else its batch holds (here zeros)
+    ms = (since // pd.Timedelta(1, "ms")).to_numpy().copy()
+    ms[:25] = 0  # most of the batch
+    res = local_client.models.infer(model, X.assign(when=ms)).to_pandas()["prediction_prob"]
+    np.testing.assert_allclose(res[25:], want[25:])
 
 
 def test_a_duration_column_is_a_number_of_seconds(local_client: ji.Client) -> None:
@@ -104,3 +109,13 @@ def test_infinite_and_huge_feature_values_train_and_score_every_type(local_clien
         numbers = out.select_dtypes("number").to_numpy(dtype=float)
         assert np.isfinite(numbers).all() and np.abs(numbers).max() < 1e6, (kind, out)
     assert local_client.jobs.list(status="running") == []
+
+
+def test_a_label_with_a_value_per_row_is_refused_as_id_like(local_client: ji.Client) -> None:
+    """Every class one row (an id-like label): best's holdout had nothing left to validate on once such classes
+    train, and failed as an internal error (a fit on 0 rows); nothing can be learned, so it is refused by name."""
+    df = frame(40).assign(code=[f"k{i}" for i in range(40)])
+    for mode in ("best", "fast"):
+        with pytest.raises(ji.InputError, match='"code" has a different value in every row'):
+            local_client.models.train(df, "prediction", label_column="code", name="ids", params={"training_mode": mode})
+    assert local_client.models.list() == []

@@ -245,12 +245,13 @@ def _to_bool_float(s: pd.Series) -> tuple[np.ndarray, bool]:
     return np.where(low.isin(_TRUE), 1.0, np.where(low.isin(_FALSE), 0.0, np.nan)), True
 
 
-def epoch_unit(v: np.ndarray) -> str:
-    """The unit of datetimes written as numbers since 1970, by their size: seconds below 1e11 (the year 5138), then
-    milliseconds (what pandas' ``to_json`` writes), microseconds, nanoseconds."""
-    finite = np.abs(v[np.isfinite(v)])
-    size = float(np.median(finite)) if len(finite) else 0.0
-    return next((unit for unit, below in (("s", 1e11), ("ms", 1e14), ("us", 1e17)) if size < below), "ns")
+def epoch_nanoseconds(v: np.ndarray) -> np.ndarray:
+    """Date-times written as numbers since 1970, in nanoseconds: each value's unit by its own size (so a row reads
+    the same whatever the rest of its batch holds): seconds below 1e11 (the year 5138), then milliseconds (what
+    pandas' ``to_json`` writes), microseconds, nanoseconds."""
+    size = np.abs(v)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.asarray(v * np.select([size < 1e11, size < 1e14, size < 1e17], [1e9, 1e6, 1e3], 1.0))
 
 
 def _to_datetime(s: pd.Series) -> tuple[np.ndarray, bool]:
@@ -258,8 +259,8 @@ def _to_datetime(s: pd.Series) -> tuple[np.ndarray, bool]:
         out = s
         coerced = False
     elif pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        v = s.to_numpy(dtype="float64", na_value=np.nan)
-        out = pd.to_datetime(pd.Series(v, index=s.index), unit=epoch_unit(v), errors="coerce")
+        ns = epoch_nanoseconds(s.to_numpy(dtype="float64", na_value=np.nan))
+        out = pd.to_datetime(pd.Series(ns, index=s.index), unit="ns", errors="coerce")
         coerced = True
     else:
         out = pd.to_datetime(s, errors="coerce", format="mixed")

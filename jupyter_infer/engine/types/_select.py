@@ -187,6 +187,8 @@ def splits(y: np.ndarray, task: str, mode: str) -> tuple[Folds, str]:
         unseen = ~np.isin(y[va], y[tr])
         if unseen.any():
             tr, va = np.concatenate([tr, va[unseen]]), va[~unseen]
+        if not len(va):
+            return [], "none (no class has a row left to validate on)"
     return [(tr, va)], f"holdout {HOLDOUT:.0%}"
 
 

@@ -46,6 +46,11 @@ def clean_label(y: pd.Series, task: str, name: str) -> pd.Series:
             f'The label column "{name}" has {n_classes} distinct values; a prediction model learns at most '
             f"{MAX_CLASSES} classes (gradient boosting fits one tree per class per round). {hint}"
         )
+    if n_classes == len(y):
+        raise InputError(
+            f'The label column "{name}" has a different value in every row ({len(y):,} rows): there is nothing to '
+            "learn per class. Is it an id? Use params task=regression for a numeric label."
+        )
     if pd.api.types.is_float_dtype(y.dtype) and np.all(np.mod(y.to_numpy(), 1) == 0):
         return y.astype("int64")
     if pd.api.types.is_string_dtype(y.dtype):
