@@ -221,41 +221,29 @@ def test_more_clusters_than_rows_is_refused_before_ingest(client: ji.Client, pen
 
 
 def test_retraining_a_name_with_another_label_or_type_is_refused_before_ingest(
-    client: ji.Client, penguins: pd.DataFrame, trained: dict
-) -> None:
-    before = store_snapshot(client)[0]
-    assert_clean_error(
-        client, ji.ConflictError, 'Model "err-pred" predicts "species"; this request\'s label is "island"',
-        client.models.train, penguins, "prediction", label_column="island", name="err-pred",
-    )  # fmt: skip
-    assert_clean_error(
-        client, ji.ConflictError, 'A prediction model is already named "err-pred"',
-        client.models.train, penguins, "clustering", name="err-pred",
-    )  # fmt: skip
-    _assert_no_new_dataset(client, before)
-
-
-def test_a_misspelt_label_under_an_existing_name_suggests_the_column(
     client: ji.Client, penguins: pd.DataFrame, trained: dict, tmp_path: Path
 ) -> None:
-    """A typo in the label is named as a typo (did you mean), not as a second label that needs another model
-    name, for a DataFrame, a pyarrow Table, a file and a stored dataset; a real column that is another label is
-    still the conflict. Nothing is stored."""
+    """Another label or type under a model's name is a conflict; a misspelt label is named as a typo (did you mean),
+    not as a second label that needs another name: for a DataFrame, a pyarrow Table, a file and a stored dataset.
+    Nothing is stored."""
     import pyarrow as pa
 
     path = tmp_path / "birds.csv"
     penguins.to_csv(path, index=False)
     stored = client.datasets.create(penguins, name="err-birds")
     before = store_snapshot(client)[0]
+    assert_clean_error(
+        client, ji.ConflictError, 'A prediction model is already named "err-pred"',
+        client.models.train, penguins, "clustering", name="err-pred",
+    )  # fmt: skip
     for data in (penguins, pa.Table.from_pandas(penguins), str(path), "dataset:err-birds", stored):
-        assert_clean_error(
-            client, ji.InputError, 'The label column "specis" is not a column of the training data. Did you mean "species"?',
-            client.models.train, data, "prediction", label_column="specis", name="err-pred",
-        )  # fmt: skip
-        assert_clean_error(
-            client, ji.ConflictError, 'Model "err-pred" predicts "species"; this request\'s label is "island"',
-            client.models.train, data, "prediction", label_column="island", name="err-pred",
-        )  # fmt: skip
+        for label, error, match in (
+            ("island", ji.ConflictError, 'Model "err-pred" predicts "species"; this request\'s label is "island"'),
+            ("specis", ji.InputError, 'The label column "specis" is not a column of the training data. Did you mean'),
+        ):
+            assert_clean_error(
+                client, error, match, client.models.train, data, "prediction", label_column=label, name="err-pred"
+            )
     _assert_no_new_dataset(client, before)
 
 
