@@ -163,3 +163,21 @@ def test_a_parquet_directory_streams_file_by_file_in_lexical_order(penguins: pd.
     (empty / "_SUCCESS").write_text("")
     with pytest.raises(ji.InputError, match="holds no data files"):
         BatchReader(empty)
+
+
+def test_a_csv_header_with_a_bom_quotes_and_spaces_streams_as_it_reads(
+    client: ji.Client, penguins: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Excel writes a byte-order mark; a name may hold a comma (quoted) or a leading space. The streaming reader
+    split the header by hand (no BOM, no quotes, names stripped), typed the wrong columns, and the async job failed
+    as an internal Arrow error while sync inference read the same file."""
+    df = penguins.drop(columns="species").rename(columns={"island": "island, site", "sex": " sex"}).head(60)
+    df = df[["bill_length_mm", *[c for c in df.columns if c != "bill_length_mm"]]]  # a number first: the BOM's
+    model = client.models.train(df, "anomaly", name="odd-header")
+    p = tmp_path / "excel.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + df.to_csv(index=False).encode())
+    want = client.models.infer(model, df, anomaly_format="per_row").to_pandas()
+    for got in (client.models.infer(model, str(p), anomaly_format="per_row"),
+                client.models.infer_async(model, str(p), anomaly_format="per_row").result(timeout=120)):  # fmt: skip
+        assert got.reconciliation == {"dropped": [], "missing": [], "coerced": []}
+        pd.testing.assert_frame_equal(got.to_pandas(), want)

@@ -17,7 +17,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .._exceptions import InputError
-from .io import arrow_error, check_csv_header, check_file, parquet_dataset_files, read_file, to_frame
+from .io import arrow_error, check_csv_header, check_file, csv_header, parquet_dataset_files, read_file, to_frame
 
 BATCH_ROWS = 131_072
 MAX_CSV_BLOCK = 128 << 20  # bytes: the widest CSV row read
@@ -60,10 +60,8 @@ class BatchReader:
             self.rows_total = sum(f.metadata.num_rows for f in self._files)
             self.columns = list(self._files[0].schema_arrow.names)
         elif self.format == "csv":
-            with open(self.path, encoding="utf-8", errors="replace") as f:
-                header = next(iter(f), "")
-            self.columns = [h.strip().strip('"') for h in header.rstrip("\r\n").split(",")]
-            check_csv_header(self.path, pd.DataFrame(columns=range(1)))
+            self.columns = csv_header(self.path)
+            check_csv_header(self.path)
 
     def fraction_done(self) -> float | None:
         if self.rows_total:

@@ -4,6 +4,7 @@ batches). Files are checked against what their extension says, and every failure
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from pathlib import Path
@@ -149,15 +150,20 @@ def read_file(path: str | os.PathLike[str]) -> pd.DataFrame:
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeDecodeError, pd.errors.ParserError) as e:
         raise arrow_error(p, e) from None
     if fmt == "csv":
-        check_csv_header(p, df)
+        check_csv_header(p)
     check_frame(df, p.name)
     return df
 
 
-def check_csv_header(p: Path, df: pd.DataFrame) -> None:
-    with open(p, encoding="utf-8", errors="replace") as f:
-        header = next(iter(f), "")
-    names = [h.strip().strip('"') for h in header.rstrip("\r\n").split(",")]
+def csv_header(p: Path) -> list[str]:
+    """A CSV file's column names as its readers see them: a byte-order mark dropped, quotes honoured (a name may
+    hold a comma), spaces kept."""
+    with open(p, encoding="utf-8-sig", errors="replace", newline="") as f:
+        return next(csv.reader(f), [])
+
+
+def check_csv_header(p: Path) -> None:
+    names = csv_header(p)
     seen: set[str] = set()
     dups: set[str] = set()
     for n in names:
