@@ -73,7 +73,10 @@ def test_datetime_and_text_columns_are_used_as_features(mixed: pd.DataFrame) -> 
     assert any(n.startswith("review.text_") for n in names)
 
 
-@pytest.mark.parametrize("form", ["dataframe", "arrow", "csv", "parquet", "json_columns", "json_records", "json_lines"])
+@pytest.mark.parametrize(
+    "form",
+    ["dataframe", "arrow", "csv", "parquet", "json_columns", "json_records", "json_pandas_default", "json_lines"],
+)
 def test_every_input_form_gives_the_same_predictions(
     client: ji.Client, penguins: pd.DataFrame, tmp_path: Path, form: str
 ) -> None:
@@ -97,6 +100,9 @@ def test_every_input_form_gives_the_same_predictions(
     elif form == "json_records":
         data = tmp_path / "p.json"
         penguins.to_json(data, orient="records")
+    elif form == "json_pandas_default":  # df.to_json(): {column: {row label: value}}
+        data = tmp_path / "p.json"
+        penguins.to_json(data)
     else:
         data = tmp_path / "p.jsonl"
         penguins.to_json(data, orient="records", lines=True)

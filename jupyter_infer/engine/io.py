@@ -128,6 +128,8 @@ def _read_json(p: Path) -> pd.DataFrame:
             if len(lengths) > 1:
                 raise InputError(f"{p.name}: the columns of this column-oriented JSON have different lengths.")
             return pd.DataFrame(obj)
+        if obj and all(isinstance(v, dict) for v in obj.values()):  # pandas' own to_json(): {col: {row: value}}
+            return pd.DataFrame(obj).reset_index(drop=True)
         return pd.DataFrame([obj])
     raise InputError(f"{p.name}: JSON must be column-oriented ({{col: [values]}}), records ([{{...}}]) or lines.")
 
