@@ -90,18 +90,24 @@ def finish(ctx: JobContext, request: dict[str, Any], final: Path, meta: dict[str
     the job ends with."""
     if request.get("output_path"):
         output_type = request["options"].get("output_type", "parquet")
-        written = export_result(final, request["output_path"], output_type, root=request.get("root"))
+        written = export_result(final, request["output_path"], output_type, root=request.get("root"), meta=meta)
         ctx.produced(written)
         meta = {**meta, "output_path": str(written)}
     return {"result_path": str(final), "result_meta": meta, "rows_done": rows, "rows_total": rows}
 
 
 def export_result(
-    result: Path, dest: str | os.PathLike[str], output_type: str, root: str | os.PathLike[str] | None = None
+    result: Path,
+    dest: str | os.PathLike[str],
+    output_type: str,
+    root: str | os.PathLike[str] | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> Path:
     """Write a stored result as ``output_type`` to a new file at ``dest``, never replacing one: a name taken gives
     the next free ``<stem>-1<ext>``, ``-2``, ... ``root``: ``dest`` must be reached from it without links when it is
-    written. Returns the path written."""
+    written. ``meta``: the job's §4 metadata (ids, descriptions), over what the stored file holds. Returns the path
+    written."""
     table = read_result_table(result)  # a file, or a directory of parts (Dask executor)
-    write = result_writer(table.replace_schema_metadata(None), read_metadata(table.schema.metadata), output_type)
+    stored = read_metadata(table.schema.metadata)
+    write = result_writer(table.replace_schema_metadata(None), {**stored, **(meta or {})}, output_type)
     return confined_write(dest, root, write) if root else new_file(dest, write)

@@ -143,6 +143,11 @@ async def test_async_infer_on_a_server_file_writes_output_path(api: Api, penguin
                                                                          "output_path": "csv"}, expect=202)  # fmt: skip
     assert (await api.wait(sub["job_id"]))["status"] == "succeeded"
     assert len(pd.read_parquet(jp_root_dir / "csv")) == 344
+    # ... with the metadata SPEC §4 puts in every parquet result (the export lacked the job's: ids, descriptions)
+    meta = pq.read_schema(jp_root_dir / "csv").metadata
+    keys = {"model_id", "model_name", "model_version_id", "model_type", "job_id", "reconciliation"}
+    assert keys | {"prediction_descriptions"} <= {k.decode() for k in meta}, sorted(meta)
+    assert meta[b"job_id"].decode() == sub["job_id"]
 
     # no output_path: the server picks <stem>.<model>.<format>, then -1, -2 ... when taken
     sub = await api.json("POST", "/models/pengu/infer-async", json_body={"path": "data/new.csv",
