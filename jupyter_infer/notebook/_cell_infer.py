@@ -45,6 +45,7 @@ def run(magics: InferMagics, args: Namespace, cell: str) -> Any:
         job = client.models.infer_batch(model, data.value, **opts)
     else:
         job = client.models.infer_async(model, data.value, **opts)
+    magics.claim(dest, job)
     title = f"Inference with {model.model_type} model {model.name!r}"
     threshold = model.metrics.get("threshold") if model.model_type == "anomaly" else None
 
@@ -69,7 +70,7 @@ def run(magics: InferMagics, args: Namespace, cell: str) -> Any:
             dest=dest,
             threshold=threshold,
         )
-        magics.push(dest, df)
+        magics.push(dest, df, j)
         return view, note
 
     if args.background:

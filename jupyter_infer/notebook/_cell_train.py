@@ -39,18 +39,19 @@ def run(magics: InferMagics, args: Namespace, cell: str) -> Any:
         data.value, args.type, label_column=args.label, name=name, input_columns=columns, params=params, wait=False
     )
     assert isinstance(job, Job)
+    magics.claim(dest, job)
     title = f"Training {args.type} model {name!r}"
 
     if args.background:
 
         def succeeded(j: Job, rec: dict[str, Any]) -> tuple[Any, str]:
             model = j.result()
-            magics.push(dest, model)
+            magics.push(dest, model, j)
             return model, ModelView(model, rec, dest)._repr_html_()
 
         return magics.background(job, title, dest, succeeded)
     record = magics.block(job, title)
     model = job.result()
-    magics.push(dest, model)
+    magics.push(dest, model, job)
     display(ModelView(model, record, dest))
     return None

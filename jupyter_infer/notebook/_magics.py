@@ -90,6 +90,10 @@ class InferMagics(Magics):
             raise TraitError(f"InferMagics.{proposal['trait'].name} must be at least 1, not {proposal['value']}.")
         return int(proposal["value"])
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._dest_job: dict[str, str] = {}  # DEST -> the job of the newest cell that assigns it
+
     # ---- what the cells share ------------------------------------------------------------------------------------
     @property
     def client(self) -> Client:
@@ -100,9 +104,17 @@ class InferMagics(Magics):
     def user_ns(self) -> dict[str, Any]:
         return self.shell.user_ns if self.shell is not None else {}
 
-    def push(self, dest: str | None, value: Any) -> None:
-        """Assign ``value`` to the user's variable ``dest`` (nothing without one)."""
-        if dest and self.shell is not None:
+    def claim(self, dest: str | None, job: Job) -> None:
+        """``job``'s cell assigns ``dest``: an older cell's job, ending later, no longer does."""
+        if dest:
+            self._dest_job[dest] = job.id
+
+    def owns(self, dest: str | None, job: Job) -> bool:
+        return not dest or self._dest_job.get(dest, job.id) == job.id
+
+    def push(self, dest: str | None, value: Any, job: Job) -> None:
+        """Assign ``value`` to the user's variable ``dest`` (nothing without one, or when a newer cell claimed it)."""
+        if dest and self.shell is not None and self.owns(dest, job):
             self.shell.user_ns[dest] = value
 
     def watch(
@@ -147,7 +159,11 @@ class InferMagics(Magics):
             rec: dict[str, Any] = dict(j.refresh().record)
             if rec.get("status") == JobStatus.SUCCEEDED:
                 built.wait()
-                box["handle"].value, view.result.value = succeeded(j, rec)
+                value, html = succeeded(j, rec)
+                if dest and not self.owns(dest, j):
+                    newer = self._dest_job[dest]
+                    html += f"<p>Not stored in <code>{dest}</code>: a newer cell's job ({newer}) holds it.</p>"
+                box["handle"].value, view.result.value = value, html
 
         view, watcher, _ = self.watch(job, title, done)
         try:

@@ -258,3 +258,16 @@ def test_status_shows_an_active_job_older_than_a_page_of_newer_ended_ones(slow, 
         assert created == sorted(created, reverse=True)
     finally:
         store_client.jobs.cancel(old.id)
+
+
+def test_a_rerun_cell_keeps_dest_for_the_newer_job(slow, store_client):
+    """A --background cell run again (say, on other data) while its first job still works: DEST holds the newer
+    job's result, and the older job, ending later, does not put its own back over it."""
+    old = run(slow, "%%infer km out --background\nbig")  # about 10 s
+    until_running(lambda: store_client.jobs.get(old.id).record)
+    new = run(slow, "%%infer km out --background\nsmall")  # 300 rows
+    assert len(new.result(timeout=120)) == 300
+    eventually(lambda: len(slow.user_ns.get("out", ())) == 300, "the newer result in out", timeout=60)
+    assert len(old.result(timeout=120)) == 3000  # the old job's handle still has its own result
+    assert len(slow.user_ns["out"]) == 300, "the older job put its result back over the newer one's"
+    assert "out" in view_of(old.id).result.value and "newer" in view_of(old.id).result.value
