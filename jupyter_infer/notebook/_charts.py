@@ -101,7 +101,7 @@ def bars(
         if total is not None:
             cells.append(f"{td}{_pct(v / total) if total else ''}</td>")
         if training is not None:
-            cells.append(f'{td[:-1]}{MUTED}">{_esc(training[i])}</td>')
+            cells.append(f'<td style="text-align:right;padding:0 6px;{MUTED}">{_esc(training[i])}</td>')
         cells.append(f'<td style="text-align:left;white-space:normal;min-width:14em;{MUTED}">{_esc(note)}</td>')
         body.append(f"<tr>{''.join(cells)}</tr>")
     head = ""

@@ -131,7 +131,8 @@ class ResultView:
         parts = [f'<div class="ji-result"><p>{head}{recon}{where}</p>']
         if self.charts:
             rows_in = self.record.get("rows_done") or self.record.get("rows_total")
-            pic = _charts.for_result(r.model_type, self.df, r.descriptions, rows_in, self.threshold)
+            # the model's output, not the --join table (an input column may share an output column's name)
+            pic = _charts.for_result(r.model_type, r.to_pandas(), r.descriptions, rows_in, self.threshold)
             if pic:
                 parts.append(f'<div style="display:flex;gap:24px;flex-wrap:wrap">{pic}</div>')
         if self.show_table:

@@ -165,6 +165,17 @@ def test_join_puts_input_columns_beside_the_output(ip):
     assert (out["species"] == ip.user_ns["df"]["species"]).all()
 
 
+def test_join_pictures_the_models_output_not_an_input_column_of_the_same_name(ip):
+    """The input has its own "prediction" column: the joined table keeps both, and the picture counts what the
+    model predicted (it counted the input's column: "X 5 100%" above a table of Adelie)."""
+    run(ip, "%%infer_train prediction sp --label species --param training_mode=fast\ndf")
+    ip.user_ns["pj"] = ip.user_ns["df"].drop(columns="species").head(5).assign(prediction="X", prediction_prob=1.0)
+    view = run(ip, "%%infer sp --join\npj")
+    predicted = view.result.to_pandas()["prediction"]
+    chart = view._repr_html_().split("Predicted classes")[1].split("Probability of the predicted class")[0]
+    assert ">X<" not in chart and f">{predicted.iloc[0]}<" in chart, chart
+
+
 def test_join_refuses_per_factor_results(ip):
     run(ip, "%%infer_train factors f\ndf")
     err = fails(ip, "%%infer f --join\ndf")
