@@ -257,3 +257,14 @@ def test_demo_runs_the_quickstart_and_says_when_it_makes_new_versions(tmp_path: 
         r.stdout.split()
     )
     assert "demo-factors, version 2 (a new version; version 1 is kept)" in r.stdout
+
+
+def test_a_closed_pipe_ends_the_listing_quietly(files: dict[str, Path]) -> None:
+    """`jupyter-infer jobs | head -1`: the reader closing the pipe ended in a BrokenPipeError traceback (here the
+    reader, `true`, is gone before the listing is written)."""
+    home = files["home"]
+    ji.connect(home=home).models.train(str(files["train"]), "clustering", name="piped", params={"n_clusters": 2})
+    for command in ("jobs", "models"):
+        cmd = f"{sys.executable} -m jupyter_infer --home {home} {command} | true"
+        r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120)
+        assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr, r.stderr

@@ -6,6 +6,7 @@ a bare path that is not a valid expression, or ``dataset:NAME_OR_ID``.
 
 from __future__ import annotations
 
+import keyword
 import os
 import re
 from dataclasses import dataclass
@@ -116,4 +117,6 @@ def resolve_model(client: Client, word: str, user_ns: dict[str, Any]) -> Model:
 def check_dest(dest: str | None) -> str | None:
     if dest is not None and not dest.isidentifier():
         raise OptionError(f'"{dest}" cannot be a variable name (DEST must be a Python identifier).')
+    if dest is not None and keyword.iskeyword(dest):
+        raise OptionError(f'"{dest}" cannot be a variable name (it is a Python keyword).')
     return dest

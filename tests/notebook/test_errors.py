@@ -43,6 +43,7 @@ TRAIN_ERRORS = [
     ("%%infer_train clustering\nmissing/file.csv", "No such file"),
     ("%%infer_train clustering\n[1, 2]", "is a list"),
     ("%%infer_train clustering 1bad\ndf", "cannot be a variable name"),
+    ("%%infer_train clustering class\ndf", '"class" cannot be a variable name (it is a Python keyword)'),
     ("%%infer_train clustering --columns ,\ndf", "--columns takes"),
     ("%%infer_train\ndf", "the following arguments are required: TYPE"),
 ]
