@@ -46,8 +46,10 @@ def run(magics: InferMagics, args: Namespace) -> Any:
         view, watcher, dh = magics.watch(job, what)
         if not args.wait:
             return None
-        record = wait_no_cancel(watcher)
-        magics.final(view, dh)
+        try:
+            record = wait_no_cancel(watcher)
+        finally:  # an interrupt too: the stored text/plain shows where the job is, not where it was first seen
+            magics.final(view, dh)
     else:
         record = dict(job.refresh().record)
     background = BACKGROUND.get(job.id)

@@ -122,6 +122,7 @@ class InferMagics(Magics):
     ) -> tuple[ProgressView, Watcher, Any]:
         """Show a progress widget for ``job`` and start the thread that updates it."""
         view = ProgressView(title, job.id)
+        view.render(dict(job.record), None)  # as the job is now (a job already running shows so at once)
         handle = display(view, display_id=True)
         view.accept_clicks_while_busy()
         watcher = Watcher(job, view, self.poll_interval, on_done)

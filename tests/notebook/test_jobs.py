@@ -271,3 +271,34 @@ def test_a_rerun_cell_keeps_dest_for_the_newer_job(slow, store_client):
     assert len(old.result(timeout=120)) == 3000  # the old job's handle still has its own result
     assert len(slow.user_ns["out"]) == 300, "the older job put its result back over the newer one's"
     assert "out" in view_of(old.id).result.value and "newer" in view_of(old.id).result.value
+
+
+def test_an_interrupted_wait_leaves_the_progress_text_where_the_job_is(slow, store_client, monkeypatch):
+    """■ during `%infer_status JOB --wait`: the output's stored text/plain (what a frontend without widgets shows,
+    and what the saved notebook keeps) said "queued · 0 rows · 0%" for a job a quarter done."""
+    published: list[str] = []
+    real = slow.display_pub.publish
+
+    def publish(data, *args, **kwargs):  # type: ignore[no-untyped-def]
+        published.append(str(data.get("text/plain", "")))
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(slow.display_pub, "publish", publish)
+    handle = run(slow, "%%infer km out --background\nbig")
+    try:
+        eventually(lambda: (store_client.jobs.get(handle.id).record.get("rows_done") or 0) > 0, "rows scored")
+
+        def interrupt() -> None:
+            eventually(lambda: any(f"{handle.id}" in p for p in published[1:]), "the status cell's progress")
+            threading.Event().wait(1.0)  # the watcher has polled the job since
+            _thread.interrupt_main()
+
+        t = threading.Thread(target=interrupt, daemon=True)
+        t.start()
+        err = fails(slow, f"%infer_status {handle.id} --wait")
+        t.join()
+        assert isinstance(err, ji.InputError) and "Stopped waiting" in str(err)
+        last = [p for p in published if handle.id in p][-1]
+        assert "running" in last and "queued" not in last, last
+    finally:
+        store_client.jobs.cancel(handle.id)
