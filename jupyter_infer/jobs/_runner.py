@@ -7,6 +7,7 @@ the stale sweep, a deleted model), the work is discarded: its files are removed 
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import traceback
@@ -194,6 +195,8 @@ class Runner:
                 err = storage_error(e, self.store.home)  # a full disk or a read-only store, in words
                 if err is not None:
                     return self._end(ctx, JobStatus.FAILED, err.message) or err
+                if _exiting(e):
+                    return self._end(ctx, JobStatus.FAILED, "worker stopped (its process exited)") or e
                 tb = traceback.format_exc(limit=3)
                 lost = self._end(ctx, JobStatus.FAILED, f"internal error: {type(e).__name__}: {e}")
                 if not isinstance(e, Exception):
@@ -224,6 +227,12 @@ class Runner:
         if ev is not None:
             ev.set()
         self.store.request_cancel(job_id)
+
+
+def _exiting(e: BaseException) -> bool:
+    """The process is exiting under the job (a kernel shut down, a script ended): Python has closed its thread
+    pools, so the job's next batch could not start."""
+    return sys.is_finalizing() or (isinstance(e, RuntimeError) and "cannot schedule new futures after" in str(e))
 
 
 def _log_internal(job_id: str, tb: str) -> None:

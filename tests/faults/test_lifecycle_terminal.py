@@ -171,3 +171,34 @@ def _big_dataset(server: Server, penguins: pd.DataFrame, tmp_path: Path) -> str:
     assert r.status_code == 201, r.text
     assert server.wait(r.json()["job_id"])["status"] == "succeeded"
     return str(r.json()["dataset_id"])
+
+
+def test_a_process_that_exits_while_its_job_runs_says_the_worker_stopped(tmp_path: Path) -> None:
+    """A kernel shut down (or a script ended) while its in-process job scored: the job failed as "internal error:
+    RuntimeError: cannot schedule new futures after shutdown" (Python closes thread pools at exit) with a traceback
+    on stderr; it ends as a stopped worker, in words, as the sweep says of one that vanished."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "exits.py"
+    script.write_text(
+        "import sys, time\n"
+        "import numpy as np, pandas as pd\n"
+        "import jupyter_infer as ji\n"
+        "c = ji.connect(home=sys.argv[1])\n"
+        "rng = np.random.default_rng(0)\n"
+        "df = pd.DataFrame({'a': rng.normal(size=400_000), 'b': rng.normal(size=400_000)})\n"
+        "m = c.models.train(df.head(500), 'clustering', name='km', params={'n_clusters': 2, 'training_mode': 'fast'})\n"
+        "job = c.models.infer_async(m, df)\n"
+        "while c.jobs.get(job.id).status != 'running':\n"
+        "    time.sleep(0.05)\n"
+        "print(job.id, flush=True)\n"
+        "sys.exit(0)\n"
+    )
+    env = {**__import__("os").environ, INFER_RATE: "100000", "PYTHONPATH": str(Path(__file__).parents[2])}
+    r = subprocess.run([sys.executable, str(script), str(tmp_path / "store")], capture_output=True, text=True,
+                       timeout=300, env=env)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    job = ji.connect(home=tmp_path / "store").jobs.get(r.stdout.split()[-1])
+    assert job.status == "failed" and job.error_message.startswith("worker stopped"), job.error_message
+    assert "Traceback" not in r.stderr, r.stderr[-2000:]
