@@ -89,6 +89,8 @@ def test_a_datetime_label_says_datetimes_are_not_labels(local_client: ji.Client)
     df = frame().assign(y=pd.date_range("2024-01-01", periods=200, freq="h"))
     with pytest.raises(ji.InputError, match='"y" holds dates and times'):
         local_client.models.train(df, "prediction", label_column="y", name="when")
+    with pytest.raises(ji.InputError, match=r'"y" holds durations.*total_seconds'):
+        local_client.models.train(df.assign(y=df["y"] - df["y"].min()), "prediction", label_column="y", name="took")
 
 
 def test_infinite_and_huge_feature_values_train_and_score_every_type(local_client: ji.Client) -> None:
@@ -119,3 +121,20 @@ def test_a_label_with_a_value_per_row_is_refused_as_id_like(local_client: ji.Cli
         with pytest.raises(ji.InputError, match='"code" has a different value in every row'):
             local_client.models.train(df, "prediction", label_column="code", name="ids", params={"training_mode": mode})
     assert local_client.models.list() == []
+
+
+def test_a_duration_column_reads_back_from_csv_and_json_text(local_client: ji.Client, tmp_path: Path) -> None:
+    """Trained on a duration, scored on the same rows written as CSV ("0 days 00:00:12") or ISO JSON
+    ("P0DT0H0M12S"): the values were lost (every one null) and the column reported coerced."""
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"took": pd.to_timedelta(rng.integers(1, 600, 300), unit="s"), "b": rng.normal(size=300)})
+    df["slow"] = df["took"].dt.total_seconds() > 300
+    model = local_client.models.train(df, "prediction", label_column="slow", name="took")
+    X = df.drop(columns="slow").head(30)
+    want = local_client.models.infer(model, X).to_pandas()["prediction_prob"]
+    X.to_csv(tmp_path / "x.csv", index=False)
+    X.to_json(tmp_path / "x.json", orient="records", date_format="iso")
+    seconds = X.assign(took=X["took"].dt.total_seconds())
+    for data in (str(tmp_path / "x.csv"), str(tmp_path / "x.json"), seconds):
+        res = local_client.models.infer(model, data)
+        np.testing.assert_allclose(res.to_pandas()["prediction_prob"], want, err_msg=str(data)[:40])

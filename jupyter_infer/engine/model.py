@@ -146,10 +146,15 @@ def validate_training(df: pd.DataFrame, model_type: str, **args: Unpack[Training
                 f'The label column "{label_column}" holds lists, structs or bytes; a label must be a number, '
                 "a category or a boolean."
             )
-        if pd.api.types.is_datetime64_any_dtype(y.dtype) or pd.api.types.is_timedelta64_dtype(y.dtype):
+        if pd.api.types.is_datetime64_any_dtype(y.dtype):
             raise InputError(
                 f'The label column "{label_column}" holds dates and times; a label must be a number, a category or '
                 "a boolean. Predict a number made from it (a year, a count of days) instead."
+            )
+        if pd.api.types.is_timedelta64_dtype(y.dtype):
+            raise InputError(
+                f'The label column "{label_column}" holds durations; a label must be a number, a category or a '
+                f'boolean. Predict its number of seconds (df["{label_column}"].dt.total_seconds()) instead.'
             )
         keep = y.notna().to_numpy()
         if pd.api.types.is_numeric_dtype(y.dtype) and not pd.api.types.is_bool_dtype(y.dtype):

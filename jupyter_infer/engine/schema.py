@@ -18,6 +18,7 @@ NUMERIC, BOOLEAN, CATEGORICAL, DATETIME, TEXT = "numeric", "boolean", "categoric
 DATETIME_PARTS = ("year", "month", "dayofweek", "hour", "days")
 MAX_CATEGORIES = 254  # HistGradientBoosting allows 255 bins per categorical feature, one is kept for "missing"
 QUOTE_LIMIT = 40  # characters of a value a description quotes
+DURATION_NOTE = "duration: its number of seconds"
 MAX_CLASSES_INT_LABEL = 20
 
 
@@ -191,6 +192,8 @@ def infer_schema(df: pd.DataFrame, exclude: set[str]) -> Schema:
         if kind == NUMERIC and pd.api.types.is_integer_dtype(s.dtype) and n >= 20 and _is_row_counter(s):
             dropped.append({"name": str(name), "reason": "id-like (a row counter)"})
             continue
+        if pd.api.types.is_timedelta64_dtype(s.dtype):
+            notes[str(name)] = DURATION_NOTE
         categories: list[str] = []
         if kind == CATEGORICAL:
             counts = nonnull.astype(str).value_counts()
@@ -233,6 +236,20 @@ def _to_numeric(s: pd.Series) -> tuple[np.ndarray, bool]:
 
 _TRUE = {"true", "1", "yes", "y", "t", "1.0"}
 _FALSE = {"false", "0", "no", "n", "f", "0.0"}
+
+
+def _to_seconds(s: pd.Series) -> tuple[np.ndarray, bool]:
+    """A duration column: durations and numbers as seconds; text (a CSV's "0 days 00:00:12", ISO "P0DT0H0M12S")
+    parsed as durations where it is not a number."""
+    if s.dtype != object and not pd.api.types.is_string_dtype(s.dtype):
+        return _to_numeric(s)
+    out, _ = _to_numeric(s)
+    text = np.isnan(out) & s.notna().to_numpy()
+    if text.any():
+        parsed = pd.to_timedelta(s[text].astype(str), errors="coerce").dt.total_seconds()
+        out = np.array(out, dtype="float64")  # a writable copy
+        out[text] = parsed.to_numpy(dtype="float64", na_value=np.nan)
+    return out, True
 
 
 def _to_bool_float(s: pd.Series) -> tuple[np.ndarray, bool]:
@@ -341,7 +358,8 @@ def align(
             out[col.name] = _absent(col.kind, len(df))
             continue
         s = df[col.name]
-        conv, coerced = convert.get(col.kind, _to_category_str)(s)
+        duration = col.kind == NUMERIC and schema.notes.get(col.name) == DURATION_NOTE
+        conv, coerced = (_to_seconds if duration else convert.get(col.kind, _to_category_str))(s)
         if coerced and (not from_text or int(pd.isna(conv).sum()) > int(s.isna().sum())):
             rec.coerced.append(col.name)
         out[col.name] = conv
