@@ -29,6 +29,8 @@ def sniff_extension(path: Path) -> str:
         head = f.read(4096)
     if head[:4] == b"PAR1":
         return ".parquet"
+    if b"\x00" in head:  # no table format: the file keeps its name, which the reader's error then shows
+        return ""
     stripped = head.lstrip()
     if stripped[:1] in (b"{", b"["):
         return ".json"
@@ -40,7 +42,10 @@ def with_known_extension(path: Path) -> Path:
     (a name that lies about its content is kept, so the reader reports it as the embedded engine does)."""
     if path.suffix.lower() in KNOWN_EXT:
         return path
-    fixed = path.with_name(path.name + sniff_extension(path))
+    ext = sniff_extension(path)
+    if not ext:
+        return path
+    fixed = path.with_name(path.name + ext)
     os.replace(path, fixed)
     return fixed
 

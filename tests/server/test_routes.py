@@ -63,6 +63,11 @@ async def test_dataset_train_and_sync_infer_in_every_format(api: Api, penguins_c
     job = await api.json("GET", f"/jobs/{env['job_id']}")
     assert job["type"] == "infer_sync" and job["status"] == "succeeded" and job["input_filename"] == "new.csv"
 
+    # an upload named with no format we read, holding bytes that are no table: named as uploaded
+    r = await api("POST", "/models/pengu/infer", files={"file": ("garbage.bin", b"\x00\x01\x02binary")})
+    detail = json.loads(r.body)["detail"]
+    assert r.code == 422 and detail == "garbage.bin: unsupported file type .bin; use .csv, .parquet or .json.", detail
+
     r = await api("POST", f"/models/{m['id']}/infer", files={"file": ("new.csv", penguins_csv)})  # no output_type
     assert r.code == 200 and r.headers["Content-Type"].startswith("text/csv")  # csv, as Wood Wide
     assert r.body.decode().splitlines()[0] == "id,prediction,prediction_prob"
