@@ -10,7 +10,6 @@ from ..._exceptions import OptionError
 from ...client._requests import InferRequest
 from ...engine.options import (
     DASK_SCHEDULER_ENV,
-    SUFFIXES,
     InferOptions,
     check_output_type,
     output_type_for,
@@ -28,9 +27,10 @@ def infer_options(src: dict[str, Any], default_output: str) -> tuple[InferOption
 
 def written_as(output_path: str | None) -> str:
     """The output type of a file written under the root when the request names none: what the output_path's
-    extension says (.csv, .json/.jsonl, .parquet/.pq), else parquet."""
-    if output_path and os.path.splitext(output_path)[1].lower() in SUFFIXES:
-        return output_type_for(output_path)
+    extension says (.csv, .json/.jsonl, .parquet/.pq), parquet for a name with no extension; another extension
+    (.xlsx) is refused rather than filled with Parquet bytes."""
+    if output_path and os.path.splitext(output_path)[1]:
+        return output_type_for(output_path, how="give output_type")
     return "parquet"
 
 
