@@ -138,3 +138,9 @@ def test_a_duration_column_reads_back_from_csv_and_json_text(local_client: ji.Cl
     for data in (str(tmp_path / "x.csv"), str(tmp_path / "x.json"), seconds):
         res = local_client.models.infer(model, data)
         np.testing.assert_allclose(res.to_pandas()["prediction_prob"], want, err_msg=str(data)[:40])
+        assert res.reconciliation["coerced"] == [], (str(data)[:40], res.reconciliation)  # nothing was lost
+    # text that is neither a number nor a duration (a thousands separator) is lost and said so, not read as ns
+    res = local_client.models.infer(model, X.head(2).assign(took=["1,000", "2,5"]))
+    missing = local_client.models.infer(model, X.head(2).assign(took=[None, None])).to_pandas()["prediction_prob"]
+    assert res.reconciliation["coerced"] == ["took"]
+    np.testing.assert_allclose(res.to_pandas()["prediction_prob"], missing)

@@ -244,12 +244,14 @@ def _to_seconds(s: pd.Series) -> tuple[np.ndarray, bool]:
     if s.dtype != object and not pd.api.types.is_string_dtype(s.dtype):
         return _to_numeric(s)
     out, _ = _to_numeric(s)
-    text = np.isnan(out) & s.notna().to_numpy()
+    given = s.notna().to_numpy()
+    # text with a unit or a clock ("5m", "0 days 00:00:12", "P0DT12S"); bare digits ("1,000") are no duration
+    text = np.isnan(out) & given & s.astype(str).str.contains(r"[A-Za-z:]").to_numpy()
     if text.any():
         parsed = pd.to_timedelta(s[text].astype(str), errors="coerce").dt.total_seconds()
         out = np.array(out, dtype="float64")  # a writable copy
         out[text] = parsed.to_numpy(dtype="float64", na_value=np.nan)
-    return out, True
+    return out, bool((np.isnan(out) & given).any())  # coerced: only where a value was lost
 
 
 def _to_bool_float(s: pd.Series) -> tuple[np.ndarray, bool]:

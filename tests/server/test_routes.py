@@ -146,6 +146,9 @@ async def test_async_infer_on_a_server_file_writes_output_path(api: Api, penguin
     # an extension that is no format of ours, with no output_type, is refused (it was written as Parquet)
     r = await api("POST", "/models/pengu/infer-async", json_body={"path": "data/new.csv", "output_path": "a.xlsx"})
     assert r.code == 422 and "a.xlsx" in json.loads(r.body)["detail"] and not (jp_root_dir / "a.xlsx").exists()
+    sub = await api.json("POST", "/models/pengu/infer-async", json_body={  # ... unless output_type names the format
+        "path": "data/new.csv", "output_path": "a.xlsx", "output_type": "csv"}, expect=202)  # fmt: skip
+    assert (await api.wait(sub["job_id"]))["status"] == "succeeded" and len(pd.read_csv(jp_root_dir / "a.xlsx")) == 344
     # a name with no extension is Parquet, even a name that spells a format ("csv" was refused as a format-less name)
     sub = await api.json("POST", "/models/pengu/infer-async", json_body={"path": "data/new.csv",
                                                                          "output_path": "csv"}, expect=202)  # fmt: skip

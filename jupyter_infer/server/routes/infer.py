@@ -108,7 +108,9 @@ class InferAsyncHandler(BaseHandler):
             self.keep_upload()
         else:
             body = self.parse_body(Q.InferAsyncBody)
-            req = background_request(ref, body.model_dump(), default_output=written_as(body.output_path))
+            fields = body.model_dump()
+            written = fields.get("output_type") or written_as(body.output_path)  # a given output_type wins
+            req = background_request(ref, fields, default_output=written)
             job = queue.infer_file_async(req, self.ctx.root, body.path, body.output_path)
         self.reply(R.InferSubmitted, infer_submitted(job), 202)
 
