@@ -317,3 +317,13 @@ def test_search_match_id_uses_the_training_datas_id_column(client: ji.Client, pe
     assert (no_self["match_id"] != no_self["id"]).all() and no_self["match_id"].str.startswith("r").all()
     plain = client.models.infer(model, data.head(2), output_type="json").to_json()
     assert plain == {"0": "0", "1": "1"}  # without id_column: row positions, as before
+
+
+def test_a_semicolon_separated_csv_is_named_as_such(client: ji.Client, penguins: pd.DataFrame, trained: dict,
+                                                    tmp_path: Path) -> None:  # fmt: skip
+    """Excel in many locales saves CSV with semicolons: read as one column "a;b;c", training learnt from a single
+    text column and inference said only "shares no column"; both now say what the file is."""
+    p = tmp_path / "semi.csv"
+    penguins.to_csv(p, index=False, sep=";")
+    for fn, args in ((client.models.train, (str(p), "clustering")), (client.models.infer, (trained["search"], str(p)))):
+        assert_clean_error(client, ji.InputError, "semi.csv looks separated by semicolons", fn, *args)

@@ -16,7 +16,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .._exceptions import InputError
-from .schema import check_frame
+from .schema import check_frame, quote
 
 FORMATS = {
     ".csv": "csv",
@@ -166,6 +166,11 @@ def csv_header(p: Path) -> list[str]:
 
 def check_csv_header(p: Path) -> None:
     names = csv_header(p)
+    if len(names) == 1 and ";" in names[0]:  # Excel in many locales: one column "a;b;c" would train on nonsense
+        raise InputError(
+            f"{p.name} looks separated by semicolons ({quote(names[0])}); CSV is read comma-separated here: "
+            'save it with commas (pandas: to_csv(path, sep=","); Excel: "CSV UTF-8").'
+        )
     seen: set[str] = set()
     dups: set[str] = set()
     for n in names:
