@@ -15,7 +15,7 @@ from . import drift
 from ._choices import check_columns
 from .features import Featurizer
 from .options import InferOptions, check_model_type, check_params, did_you_mean
-from .schema import TEXT, Reconciliation, align, check_frame, infer_schema, kind_of
+from .schema import TEXT, Reconciliation, align, check_frame, infer_schema
 from .types import anomaly, clustering, embedding, factors, prediction
 from .types._base import FitContext, Report, _no_cancel, _no_report, threads_for
 
@@ -141,30 +141,8 @@ def validate_training(df: pd.DataFrame, model_type: str, **args: Unpack[Training
     if model_type == "prediction":
         assert label_column is not None
         y = df[label_column]
-        if kind_of(y) is None:
-            raise InputError(
-                f'The label column "{label_column}" holds lists, structs or bytes; a label must be a number, '
-                "a category or a boolean."
-            )
-        if pd.api.types.is_datetime64_any_dtype(y.dtype):
-            raise InputError(
-                f'The label column "{label_column}" holds dates and times; a label must be a number, a category or '
-                "a boolean. Predict a number made from it (a year, a count of days) instead."
-            )
-        if pd.api.types.is_timedelta64_dtype(y.dtype):
-            raise InputError(
-                f'The label column "{label_column}" holds durations; a label must be a number, a category or a '
-                f'boolean. Predict its number of seconds (df["{label_column}"].dt.total_seconds()) instead.'
-            )
+        prediction.check_label(y, label_column)
         keep = y.notna().to_numpy()
-        if pd.api.types.is_numeric_dtype(y.dtype) and not pd.api.types.is_bool_dtype(y.dtype):
-            infinite = np.isinf(y.to_numpy(dtype="float64", na_value=np.nan))
-            if infinite.any():
-                n_inf, first = int(infinite.sum()), int(np.flatnonzero(infinite)[0])
-                raise InputError(
-                    f'The label column "{label_column}" holds {n_inf} infinite value{"s" if n_inf > 1 else ""} '
-                    f"(the first in row {first}); replace or drop {'them' if n_inf > 1 else 'it'} to train."
-                )
         if not keep.any():
             raise InputError(f'The label column "{label_column}" has no values (every value is missing).')
         if y[keep].nunique() < 2:

@@ -11,6 +11,7 @@ import pandas as pd
 from ..._exceptions import InputError
 from ..describe import describe_groups
 from ..features import Featurizer
+from ..schema import kind_of
 from . import _fast, _lean, _select
 from ._base import FitContext, Fitted
 
@@ -27,6 +28,34 @@ def decide_task(y: pd.Series, forced: str | None) -> str:
     if np.all(np.mod(v, 1) == 0) and len(np.unique(v)) <= MAX_INT_CLASSES:
         return "classification"
     return "regression"
+
+
+def check_label(y: pd.Series, name: str) -> None:
+    """What no label may hold, each refused by name: lists, structs or bytes; dates and times; durations;
+    infinities."""
+    if kind_of(y) is None:
+        raise InputError(
+            f'The label column "{name}" holds lists, structs or bytes; a label must be a number, a category or a '
+            "boolean."
+        )
+    if pd.api.types.is_datetime64_any_dtype(y.dtype):
+        raise InputError(
+            f'The label column "{name}" holds dates and times; a label must be a number, a category or a boolean. '
+            "Predict a number made from it (a year, a count of days) instead."
+        )
+    if pd.api.types.is_timedelta64_dtype(y.dtype):
+        raise InputError(
+            f'The label column "{name}" holds durations; a label must be a number, a category or a boolean. '
+            f'Predict its number of seconds (df["{name}"].dt.total_seconds()) instead.'
+        )
+    if pd.api.types.is_numeric_dtype(y.dtype) and not pd.api.types.is_bool_dtype(y.dtype):
+        infinite = np.isinf(y.to_numpy(dtype="float64", na_value=np.nan))
+        if infinite.any():
+            n, first = int(infinite.sum()), int(np.flatnonzero(infinite)[0])
+            raise InputError(
+                f'The label column "{name}" holds {n} infinite value{"s" if n > 1 else ""} (the first in row '
+                f"{first}); replace or drop {'them' if n > 1 else 'it'} to train."
+            )
 
 
 def clean_label(y: pd.Series, task: str, name: str) -> pd.Series:
