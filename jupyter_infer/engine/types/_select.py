@@ -271,10 +271,9 @@ def select(
 ) -> Selection:
     """``best``: every candidate and blend on the same validation rows, the best by accuracy (ties: log loss) or
     R² (``fast`` is ``_fast.fast``)."""
-    mode = "best"
     classes = np.unique(y) if task == "classification" else np.array([])
     width = len(classes)
-    folds, scheme = splits(y, task, mode)
+    folds, scheme = splits(y, task, "best")
     if not folds:
         c = Candidate("gbm", np.array([]), note={"n_iter": HGB_DEFAULT_ITER})
         _finish_gbm(c, X_tree, y, task, cat_mask, ctx)
@@ -284,17 +283,16 @@ def select(
     t0 = time.perf_counter()
     cands: list[Candidate] = []
     skipped: dict[str, str] = {}
-    if mode == "best" and X_dist is not None:
+    if X_dist is not None:
         cands.append(_linear(X_dist, y, task, folds, width, ctx))
     gbm = _gbm(X_tree, y, task, cat_mask, folds, width, ctx)
     cands.append(gbm)
-    if mode == "best":
-        budget = max(FOREST_BUDGET_FLOOR, FOREST_BUDGET * (time.perf_counter() - t0))
-        f = _forest(X_tree, y, task, budget, ctx)
-        if f is None:
-            skipped[NAMES["forest"]] = f"over the time budget ({budget:.1f} s)"
-        else:
-            cands.append(f)
+    budget = max(FOREST_BUDGET_FLOOR, FOREST_BUDGET * (time.perf_counter() - t0))
+    f = _forest(X_tree, y, task, budget, ctx)
+    if f is None:
+        skipped[NAMES["forest"]] = f"over the time budget ({budget:.1f} s)"
+    else:
+        cands.append(f)
     # every candidate and every equal-weight blend of two or three, on the same validation rows
     combos = [combo for r in range(1, len(cands) + 1) for combo in itertools.combinations(range(len(cands)), r)]
 
